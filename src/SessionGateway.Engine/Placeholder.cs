@@ -1,0 +1,1 @@
+namespace SessionGateway; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace SessionGateway.IntegrationTests; public class Smoke { [Fact] public void Runs() => Assert.True(true); }
