@@ -1,2 +1,3 @@
-var app = Microsoft.AspNetCore.Builder.WebApplication.Create(args);
-app.Run();
+using SessionGateway.Hosting;
+
+return await GatewayHost.RunAsync(args, Console.Error);

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text;
+
+namespace SessionGateway.Demo;
+
+/// <summary>
+/// A stand-in for a legacy web app: it has a login form and an API, knows nothing about sessions or tokens,
+/// and trusts the identity headers the gateway sets. It shows every header it received, so a visitor can see
+/// what reaches an upstream (and that spoofed identity headers do not).
+/// </summary>
+internal static class LegacyApp
+{
+    public static WebApplication Build(string url)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(url);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+
+        app.MapGet("/", (HttpRequest request) => Results.Content(Page(request), "text/html; charset=utf-8"));
+
+        // The app's whole "login": check the form, then ask the gateway for a session with one response header.
+        app.MapPost("/login", async (HttpRequest request, HttpResponse response) =>
+        {
+            var form = await request.ReadFormAsync();
+            var user = form["username"].ToString().Trim();
+            if (user.Length == 0)
+            {
+                return Results.Redirect("/?error=name");
+            }
+
+            response.Headers["X-Session-Create"] = user;
+            response.Headers["X-Session-Claims"] = $$"""{"role":"{{(user == "admin" ? "admin" : "user")}}"}""";
+            return Results.Redirect("/");
+        });
+
+        app.MapGet("/api/whoami", (HttpRequest request) => Results.Json(new
+        {
+            userId = request.Headers["X-User-Id"].ToString() is { Length: > 0 } id ? id : null,
+            sessionHandle = request.Headers["X-Session-Handle"].ToString() is { Length: > 0 } h ? h : null,
+            time = DateTimeOffset.UtcNow,
+        }));
+
+        return app;
+    }
+
+    private static string Page(HttpRequest request)
+    {
+        var user = request.Headers["X-User-Id"].ToString();
+        var rows = new StringBuilder();
+        foreach (var (name, value) in request.Headers.OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            var mark = name.StartsWith("X-User", StringComparison.OrdinalIgnoreCase) || name.StartsWith("X-Session", StringComparison.OrdinalIgnoreCase)
+                ? " class=\"id\"" : "";
+            rows.Append("<tr").Append(mark).Append("><td>").Append(WebUtility.HtmlEncode(name)).Append("</td><td>")
+                .Append(WebUtility.HtmlEncode(value.ToString())).Append("</td></tr>");
+        }
+
+        var greeting = user.Length > 0
+            ? $"<p class=\"ok\">Signed in as <b>{WebUtility.HtmlEncode(user)}</b> (the gateway told me, in <code>X-User-Id</code>).</p>" +
+              "<form method=\"post\" action=\"/api/signout\" onsubmit=\"fetch('/api/signout',{method:'POST',headers:{rid:'demo'}}).then(()=>location.reload());return false;\"><button>Sign out</button></form>"
+            : "<p>Nobody is signed in: no <code>X-User-Id</code> header reached me.</p>" +
+              "<form method=\"post\" action=\"/login\"><label>User name <input name=\"username\" autofocus></label> <button>Sign in</button></form>";
+
+        return $$"""
+            <!doctype html>
+            <html><head><meta charset="utf-8"><title>Legacy app behind SessionGateway</title>
+            <style>
+              body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 60rem; }
+              table { border-collapse: collapse; } td { border: 1px solid #ccc; padding: .2rem .5rem; font-family: monospace; }
+              tr.id td { background: #e8f4e8; font-weight: bold; } .ok { color: #185c18; }
+            </style></head>
+            <body>
+              <h1>A legacy app</h1>
+              <p>This app knows nothing about sessions or tokens. It reads who you are from headers set by the gateway.</p>
+              {{greeting}}
+              <p>API: <a href="/api/whoami">/api/whoami</a></p>
+              <h2>Headers this app received</h2>
+              <table>{{rows}}</table>
+            </body></html>
+            """;
+    }
+}

@@ -1,0 +1,22 @@
+using SessionGateway.Demo;
+using SessionGateway.Hosting;
+
+// The demo: a legacy app that knows nothing about sessions on 127.0.0.1:5080, and the gateway in front of it
+// on the committed proxy.yaml. Both live in this one process, so Ctrl+C leaves nothing running.
+var gatewayArgs = GatewayArguments.Parse(args);
+var configPath = args.Any(a => a.StartsWith("--config", StringComparison.Ordinal))
+    ? gatewayArgs.ConfigPath
+    : DemoPaths.FindProxyYaml();
+
+await using var upstream = LegacyApp.Build(DemoPaths.UpstreamUrl);
+await upstream.StartAsync();
+Console.WriteLine($"Demo legacy app listening on {DemoPaths.UpstreamUrl} (behind the gateway)");
+Console.WriteLine($"Gateway configuration: {configPath}");
+try
+{
+    return await GatewayHost.RunAsync(["--config", configPath, .. gatewayArgs.Rest], Console.Error);
+}
+finally
+{
+    await upstream.StopAsync();
+}

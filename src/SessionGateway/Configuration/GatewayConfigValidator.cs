@@ -1,0 +1,159 @@
+using Yarp.ReverseProxy.Configuration;
+
+namespace SessionGateway.Configuration;
+
+/// <summary>
+/// Every check the configuration must pass before it is used, at start and on each reload. It collects every
+/// problem (with the key, and file and line when the key was written in proxy.yaml) rather than stopping at
+/// the first, so one run of the gateway tells the whole story.
+/// </summary>
+internal static class GatewayConfigValidator
+{
+    // Keys ASP.NET Core itself reads from configuration; anything else at the top of proxy.yaml is a typo.
+    private static readonly string[] TopLevelKeys =
+    [
+        "Urls", "Logging", "Kestrel", "AllowedHosts", "ReverseProxy", SessionSettings.SectionName,
+        "http_ports", "https_ports", "https_port", "DetailedErrors", "ShutdownTimeoutSeconds", "HostFilteringOptions",
+        "ForwardedHeaders",
+    ];
+
+    public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator)
+    {
+        var problems = new List<ConfigProblem>();
+        CheckTopLevel(document, problems);
+
+        var before = problems.Count;
+        ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
+        if (TryBind(configuration, problems.Count > before) is { } settings)
+        {
+            CheckSession(settings, problems);
+        }
+
+        ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);
+        var (proxy, readProblem) = YarpConfigReader.Read(configuration);
+        if (readProblem is not null)
+        {
+            problems.Add(readProblem);
+        }
+        else if (proxy is not null)
+        {
+            CheckProxy(proxy, yarpValidator, problems);
+        }
+
+        return problems
+            .Select(p => p.WithLocation(document.Locate(p.Key)))
+            .OrderBy(p => p.Location?.Line ?? int.MaxValue)
+            .ToList();
+    }
+
+    /// <summary>Binds the Session section; after schema problems a value may not convert, which is already reported.</summary>
+    public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
+    {
+        try
+        {
+            return configuration.GetSection(SessionSettings.SectionName).Get<SessionSettings>() ?? new SessionSettings();
+        }
+        catch (InvalidOperationException) when (mayFail)
+        {
+            return null;
+        }
+    }
+
+    private static void CheckTopLevel(YamlDocument document, List<ConfigProblem> problems)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var key in document.Data.Keys)
+        {
+            var top = key.Split(':', 2)[0];
+            if (seen.Add(top) && !TopLevelKeys.Contains(top, StringComparer.OrdinalIgnoreCase))
+            {
+                problems.Add(new ConfigProblem(top, $"unknown top-level key '{top}'{ConfigSchema.Suggest(top, TopLevelKeys)}; known: {string.Join(", ", TopLevelKeys)}"));
+            }
+        }
+    }
+
+    private static void CheckSession(SessionSettings settings, List<ConfigProblem> problems)
+    {
+        const string headers = SessionSettings.SectionName + ":Headers";
+        CheckHeaderName(settings.Headers.UserId, headers + ":UserId", problems);
+        CheckHeaderName(settings.Headers.SessionHandle, headers + ":SessionHandle", problems);
+        if (settings.Headers.ReservedPrefix.Length > 0)
+        {
+            CheckHeaderName(settings.Headers.ReservedPrefix, headers + ":ReservedPrefix", problems);
+        }
+
+        foreach (var (claim, header) in settings.Headers.Claims)
+        {
+            CheckHeaderName(header, $"{headers}:Claims:{claim}", problems);
+        }
+
+        for (var i = 0; i < settings.Headers.Strip.Count; i++)
+        {
+            CheckHeaderName(settings.Headers.Strip[i], $"{headers}:Strip:{i}", problems);
+        }
+    }
+
+    private static void CheckHeaderName(string name, string key, List<ConfigProblem> problems)
+    {
+        if (name.Length == 0 || !name.All(IsTokenChar))
+        {
+            problems.Add(new ConfigProblem(key, $"'{name}' is not a valid HTTP header name"));
+        }
+    }
+
+    // RFC 9110 token characters.
+    private static bool IsTokenChar(char c) =>
+        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+
+    private static void CheckProxy(IProxyConfig proxy, IConfigValidator? validator, List<ConfigProblem> problems)
+    {
+        var clusters = proxy.Clusters.ToDictionary(c => c.ClusterId, StringComparer.OrdinalIgnoreCase);
+        foreach (var route in proxy.Routes)
+        {
+            var key = $"{ReverseProxySchema.SectionName}:Routes:{route.RouteId}";
+            if (string.IsNullOrEmpty(route.ClusterId))
+            {
+                problems.Add(new ConfigProblem(key, $"route '{route.RouteId}' has no ClusterId"));
+            }
+            else if (!clusters.ContainsKey(route.ClusterId))
+            {
+                problems.Add(new ConfigProblem(key + ":ClusterId", $"route '{route.RouteId}' names cluster '{route.ClusterId}', which is not defined under ReverseProxy:Clusters{ConfigSchema.Suggest(route.ClusterId, clusters.Keys)}"));
+            }
+
+            if (validator is not null)
+            {
+                foreach (var error in validator.ValidateRouteAsync(route).AsTask().GetAwaiter().GetResult())
+                {
+                    problems.Add(new ConfigProblem(key, error.Message));
+                }
+            }
+        }
+
+        foreach (var cluster in proxy.Clusters)
+        {
+            var key = $"{ReverseProxySchema.SectionName}:Clusters:{cluster.ClusterId}";
+            if (cluster.Destinations is null || cluster.Destinations.Count == 0)
+            {
+                problems.Add(new ConfigProblem(key, $"cluster '{cluster.ClusterId}' has no Destinations"));
+            }
+
+            foreach (var (name, destination) in cluster.Destinations ?? new Dictionary<string, DestinationConfig>())
+            {
+                if (!Uri.TryCreate(destination.Address, UriKind.Absolute, out var address) ||
+                    (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps) ||
+                    address.Host.Length == 0)
+                {
+                    problems.Add(new ConfigProblem($"{key}:Destinations:{name}:Address", $"'{destination.Address}' is not an absolute http:// or https:// address"));
+                }
+            }
+
+            if (validator is not null)
+            {
+                foreach (var error in validator.ValidateClusterAsync(cluster).AsTask().GetAwaiter().GetResult())
+                {
+                    problems.Add(new ConfigProblem(key, error.Message));
+                }
+            }
+        }
+    }
+}

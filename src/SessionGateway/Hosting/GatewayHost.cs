@@ -1,0 +1,106 @@
+using Microsoft.Extensions.Options;
+using SessionGateway.Configuration;
+using SessionGateway.Proxy;
+using Yarp.ReverseProxy.Configuration;
+
+namespace SessionGateway.Hosting;
+
+/// <summary>
+/// The composition root: reads proxy.yaml, validates it, wires the request path
+/// (Kestrel, routing, YARP with the gateway's transforms) and runs it.
+/// </summary>
+internal static class GatewayHost
+{
+    /// <summary>Runs the gateway until shutdown. Returns the process exit code: 2 for a configuration mistake.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null)
+    {
+        var build = Build(args, configure);
+        if (build.App is null)
+        {
+            var file = build.ConfigFile?.Path ?? GatewayArguments.Parse(args).ConfigPath;
+            await error.WriteLineAsync($"SessionGateway: the configuration has {build.Problems.Count} problem(s); not starting.");
+            foreach (var problem in build.Problems)
+            {
+                await error.WriteLineAsync("  " + problem);
+            }
+
+            await error.WriteLineAsync($"(configuration file: {Path.GetFullPath(file)})");
+            return 2;
+        }
+
+        await using (build.App)
+        {
+            using (build.ConfigFile)
+            {
+                try
+                {
+                    await build.App.RunAsync();
+                }
+                catch (IOException ex)
+                {
+                    // Most often the listen address is taken; the message says which. No stack trace for that.
+                    await error.WriteLineAsync($"SessionGateway: cannot start: {ex.Message}");
+                    return 1;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Builds the gateway application without starting it.</summary>
+    public static GatewayBuild Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        Durations.RegisterConverter();
+        var arguments = GatewayArguments.Parse(args);
+        var loaded = ProxyYamlFile.Load(arguments.ConfigPath, TimeProvider.System);
+        if (loaded.File is not { } file)
+        {
+            return new GatewayBuild(null, null, loaded.Problems);
+        }
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = arguments.Rest });
+
+        // proxy.yaml replaces appsettings.json; environment variables and the command line override it as usual.
+        builder.Configuration.Sources.Clear();
+        ((IConfigurationBuilder)builder.Configuration).Add(new ProxyYamlConfigurationSource(file));
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(arguments.Rest);
+
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.Services.Configure<SessionSettings>(builder.Configuration.GetSection(SessionSettings.SectionName));
+        builder.Services.AddSingleton<IdentityHeaderTransform>();
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySchema.SectionName))
+            .AddTransforms<GatewayTransformProvider>();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+
+        // Validation runs on the built (not started) application: YARP's own validator knows things only its
+        // services have (authorization policies, load balancers, health checks...).
+        var yarpValidator = app.Services.GetRequiredService<IConfigValidator>();
+        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
+        if (problems.Count > 0)
+        {
+            file.Dispose();
+            ((IDisposable)app).Dispose();
+            return new GatewayBuild(null, file, problems);
+        }
+
+        // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
+        file.CandidateValidator = candidate => GatewayConfigValidator.Validate(
+            new ConfigurationBuilder()
+                .Add(new ProxyYamlCandidateSource(candidate))
+                .AddEnvironmentVariables()
+                .AddCommandLine(arguments.Rest)
+                .Build(),
+            candidate,
+            yarpValidator);
+        file.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
+        file.Watch();
+
+        app.MapReverseProxy();
+        return new GatewayBuild(app, file, []);
+    }
+}
