@@ -18,10 +18,11 @@ internal static class YamlDocumentParser
         var locations = new Dictionary<string, ConfigLocation>(StringComparer.OrdinalIgnoreCase);
         var problems = new List<ConfigProblem>();
         var stream = new YamlStream();
+        using var reader = new StringReader(text);
+        var parser = new Parser(reader);
         try
         {
-            using var reader = new StringReader(text);
-            stream.Load(reader);
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
@@ -29,6 +30,14 @@ internal static class YamlDocumentParser
             var message = ex.InnerException is YamlException inner ? inner.Message : ex.Message;
             var mark = ex.InnerException is YamlException innerMark ? innerMark.Start : ex.Start;
             problems.Add(new ConfigProblem("", "invalid YAML: " + message, new ConfigLocation(path, (int)mark.Line, (int)mark.Column)));
+            return new YamlParseResult(null, problems);
+        }
+        catch (InvalidOperationException)
+        {
+            // Some malformed input makes YamlDotNet's scanner fail without a position; the last event it
+            // produced is the closest place we can name.
+            var mark = parser.Current?.End ?? Mark.Empty;
+            problems.Add(new ConfigProblem("", "invalid YAML: the parser could not read past this point", new ConfigLocation(path, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column))));
             return new YamlParseResult(null, problems);
         }
 

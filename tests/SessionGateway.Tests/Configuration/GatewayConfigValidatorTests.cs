@@ -1,0 +1,131 @@
+using SessionGateway.Configuration;
+
+namespace SessionGateway.Tests.Configuration;
+
+public sealed class GatewayConfigValidatorTests
+{
+    [Fact]
+    public void Validate_CommittedProxyYaml_HasNoProblems()
+    {
+        var path = ConfigTestData.RepositoryFile("proxy.yaml");
+        var (document, configuration) = ConfigTestData.Load(File.ReadAllText(path));
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+    }
+
+    [Fact]
+    public void Validate_SeveralMistakes_ReportsEveryOneWithItsLine()
+    {
+        var (document, configuration) = ConfigTestData.Load("""
+            Urls: http://127.0.0.1:8080
+            Sesion:
+              Headers: {}
+            Session:
+              Headers:
+                UsrId: X-Who
+            ReverseProxy:
+              Routes:
+                web:
+                  ClusterId: missing
+                  Match:
+                    Path: /{**rest}
+                api:
+                  ClusterId: app
+                  Macth:
+                    Path: /api
+              Clusters:
+                app:
+                  Destinations:
+                    one:
+                      Address: not a url
+            """);
+
+        var problems = GatewayConfigValidator.Validate(configuration, document, yarpValidator: null);
+
+        Assert.Contains(problems, p => p.Key == "Sesion" && p.Location!.Value.Line == 2 && p.Message.Contains("did you mean 'Session'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Key == "Session:Headers:UsrId" && p.Location!.Value.Line == 6 && p.Message.Contains("did you mean 'UserId'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Key == "ReverseProxy:Routes:web:ClusterId" && p.Location!.Value.Line == 10 && p.Message.Contains("'missing'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Key == "ReverseProxy:Routes:api:Macth" && p.Location!.Value.Line == 15);
+        Assert.Contains(problems, p => p.Key == "ReverseProxy:Clusters:app:Destinations:one:Address" && p.Location!.Value.Line == 21);
+        Assert.Equal(problems.OrderBy(p => p.Location!.Value.Line).ToList(), problems);
+    }
+
+    [Fact]
+    public void Validate_ProblemText_NamesFileLineAndKey()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Headerz: {}\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.StartsWith("proxy.yaml:2:3: Session:Headerz: unknown key 'Headerz'", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("UserId: \"X User\"", "Session:Headers:UserId")]
+    [InlineData("SessionHandle: \"\"", "Session:Headers:SessionHandle")]
+    [InlineData("Claims: { role: \"X:Role\" }", "Session:Headers:Claims:role")]
+    [InlineData("Strip: [\"bad(name)\"]", "Session:Headers:Strip:0")]
+    [InlineData("UserId: { nested: x }", "Session:Headers:UserId")]
+    public void Validate_BadHeaderSetting_IsAProblemOnThatKey(string line, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Headers:\n    " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Equal(3, problem.Location!.Value.Line);
+    }
+
+    [Fact]
+    public void Validate_BadValueFromOutsideTheFile_IsReportedWithoutALine()
+    {
+        var (document, configuration) = ConfigTestData.Load(
+            "Session:\n  Headers: {}\n",
+            new Dictionary<string, string?> { ["Session:Headers:UserId"] = "no spaces allowed" });
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal("Session:Headers:UserId", problem.Key);
+        Assert.Equal(2, problem.Location!.Value.Line); // the nearest ancestor written in the file
+    }
+
+    [Fact]
+    public void Validate_RouteWithoutCluster_IsAProblem()
+    {
+        var (document, configuration) = ConfigTestData.Load("""
+            ReverseProxy:
+              Routes:
+                web:
+                  Match:
+                    Path: /{**rest}
+            """);
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal("ReverseProxy:Routes:web", problem.Key);
+        Assert.Equal(3, problem.Location!.Value.Line);
+    }
+
+    [Fact]
+    public void Validate_YarpConversionError_IsReported()
+    {
+        var (document, configuration) = ConfigTestData.Load("""
+            ReverseProxy:
+              Routes:
+                web:
+                  ClusterId: app
+                  Order: first
+                  Match:
+                    Path: /{**rest}
+              Clusters:
+                app:
+                  Destinations:
+                    one:
+                      Address: http://127.0.0.1:5000/
+            """);
+
+        var problems = GatewayConfigValidator.Validate(configuration, document, yarpValidator: null);
+
+        Assert.Contains(problems, p => p.Key.StartsWith("ReverseProxy", StringComparison.Ordinal));
+    }
+}

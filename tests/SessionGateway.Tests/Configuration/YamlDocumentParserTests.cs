@@ -1,0 +1,116 @@
+using SessionGateway.Configuration;
+
+namespace SessionGateway.Tests.Configuration;
+
+public sealed class YamlDocumentParserTests
+{
+    [Fact]
+    public void Parse_NestedMappingsAndSequences_FlattenToConfigurationKeys()
+    {
+        const string yaml = """
+            Urls: http://127.0.0.1:8080
+            ReverseProxy:
+              Routes:
+                web:
+                  ClusterId: app
+                  Match:
+                    Path: "/{**rest}"
+                    Methods: [GET, POST]
+                  Transforms:
+                    - PathPrefix: /v1
+                    - RequestHeader: X-Forwarded-Prefix
+                      Set: /v1
+            """;
+
+        var result = YamlDocumentParser.Parse("proxy.yaml", yaml);
+
+        Assert.Empty(result.Problems);
+        var data = result.Document!.Data;
+        Assert.Equal("http://127.0.0.1:8080", data["Urls"]);
+        Assert.Equal("app", data["ReverseProxy:Routes:web:ClusterId"]);
+        Assert.Equal("/{**rest}", data["ReverseProxy:Routes:web:Match:Path"]);
+        Assert.Equal("POST", data["ReverseProxy:Routes:web:Match:Methods:1"]);
+        Assert.Equal("/v1", data["ReverseProxy:Routes:web:Transforms:0:PathPrefix"]);
+        Assert.Equal("/v1", data["reverseproxy:routes:WEB:transforms:1:set"]);
+    }
+
+    [Fact]
+    public void Parse_Keys_RememberOneBasedLineAndColumn()
+    {
+        const string yaml = "Session:\n  Headers:\n    UserId: X-Who\n";
+
+        var document = YamlDocumentParser.Parse("/etc/gw/proxy.yaml", yaml).Document!;
+
+        Assert.Equal(new ConfigLocation("/etc/gw/proxy.yaml", 3, 5), document.Locations["Session:Headers:UserId"]);
+        Assert.Equal(new ConfigLocation("/etc/gw/proxy.yaml", 2, 3), document.Locate("Session:Headers:Missing"));
+    }
+
+    [Fact]
+    public void Parse_NullEmptyAndQuotedValues_FollowConfigurationConventions()
+    {
+        const string yaml = """
+            A: ~
+            B:
+            C: {}
+            D: []
+            E: "null"
+            F: ''
+            G: 42
+            """;
+
+        var data = YamlDocumentParser.Parse("p.yaml", yaml).Document!.Data;
+
+        Assert.Null(data["A"]);
+        Assert.Null(data["B"]);
+        Assert.Null(data["C"]);
+        Assert.Null(data["D"]);
+        Assert.Equal("null", data["E"]);
+        Assert.Equal("", data["F"]);
+        Assert.Equal("42", data["G"]);
+    }
+
+    [Fact]
+    public void Parse_DuplicateKeyDifferingOnlyInCase_IsAProblemNamingBothLines()
+    {
+        const string yaml = "Routes:\n  web: 1\n  Web: 2\n";
+
+        var result = YamlDocumentParser.Parse("p.yaml", yaml);
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Null(result.Document);
+        Assert.Equal(3, problem.Location!.Value.Line);
+        Assert.Contains("line 2", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_InvalidYaml_ReportsFileAndLine()
+    {
+        const string yaml = "Session:\n  Headers:\n    UserId: [unclosed\n  Other: x\n";
+
+        var result = YamlDocumentParser.Parse("bad.yaml", yaml);
+
+        var problem = Assert.Single(result.Problems);
+        Assert.StartsWith("invalid YAML", problem.Message, StringComparison.Ordinal);
+        Assert.Equal("bad.yaml", problem.Location!.Value.File);
+        Assert.InRange(problem.Location.Value.Line, 3, 4);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("# only a comment\n")]
+    public void Parse_EmptyFile_IsAnEmptyConfiguration(string yaml)
+    {
+        var result = YamlDocumentParser.Parse("p.yaml", yaml);
+
+        Assert.Empty(result.Problems);
+        Assert.Empty(result.Document!.Data);
+    }
+
+    [Fact]
+    public void Parse_TopLevelSequence_IsAProblem()
+    {
+        var result = YamlDocumentParser.Parse("p.yaml", "- a\n- b\n");
+
+        Assert.Single(result.Problems);
+    }
+}

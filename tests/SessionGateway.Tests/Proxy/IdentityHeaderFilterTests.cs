@@ -1,0 +1,62 @@
+using SessionGateway.Configuration;
+using SessionGateway.Proxy;
+
+namespace SessionGateway.Tests.Proxy;
+
+public sealed class IdentityHeaderFilterTests
+{
+    private static readonly IdentityHeaderFilter Default = new(new IdentityHeaderSettings
+    {
+        Claims = new Dictionary<string, string> { ["role"] = "X-User-Role" },
+        Strip = ["X-Remote-User"],
+    });
+
+    [Theory]
+    [InlineData("X-User-Id")]
+    [InlineData("x-user-id")]
+    [InlineData("X-USER-ID")]
+    [InlineData("X_User_Id")]
+    [InlineData("x_user_id")]
+    [InlineData("X-User_Id")]
+    [InlineData("X-Session-Handle")]
+    [InlineData("x_session_handle")]
+    [InlineData("X-Session-Anything")]
+    [InlineData("x_SESSION_create")]
+    [InlineData("X-Session-")]
+    [InlineData("X-User-Role")]
+    [InlineData("x_user_role")]
+    [InlineData("X-Remote-User")]
+    [InlineData("x_remote_user")]
+    public void IsOwned_IdentityHeaderInAnySpelling_IsTrue(string header) => Assert.True(Default.IsOwned(header));
+
+    [Theory]
+    [InlineData("X-User-Idx")]
+    [InlineData("X-User")]
+    [InlineData("X-Sessions")]
+    [InlineData("X-Session")]
+    [InlineData("X-Request-Id")]
+    [InlineData("Cookie")]
+    [InlineData("Authorization")]
+    [InlineData("X-Userid")]
+    public void IsOwned_OtherHeader_IsFalse(string header) => Assert.False(Default.IsOwned(header));
+
+    [Fact]
+    public void IsOwned_ConfiguredNamesAndPrefix_ReplaceTheDefaults()
+    {
+        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { UserId = "Remote-User", SessionHandle = "Remote-Session", ReservedPrefix = "Remote-Auth-" });
+
+        Assert.True(filter.IsOwned("remote_user"));
+        Assert.True(filter.IsOwned("REMOTE-AUTH-GROUPS"));
+        Assert.False(filter.IsOwned("X-User-Id"));
+        Assert.False(filter.IsOwned("X-Session-Handle-Other"));
+    }
+
+    [Fact]
+    public void IsOwned_EmptyPrefix_TurnsThePrefixRuleOff()
+    {
+        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { ReservedPrefix = "" });
+
+        Assert.False(filter.IsOwned("X-Session-Other"));
+        Assert.True(filter.IsOwned("X-Session-Handle"));
+    }
+}
