@@ -1,0 +1,65 @@
+using System.Diagnostics;
+
+namespace SessionGateway.IntegrationTests;
+
+/// <summary>The published gateway as a process: a broken configuration stops it with a clear message.</summary>
+public sealed class ConfigErrorProcessTests
+{
+    [Fact]
+    public async Task BrokenConfig_ExitsNonZero_NamingFileLineAndKey_WithoutStackTrace()
+    {
+        var directory = Directory.CreateTempSubdirectory("sg-bad-").FullName;
+        var path = Path.Combine(directory, "proxy.yaml");
+        await File.WriteAllTextAsync(path, """
+            Session:
+              Headers:
+                UserIdd: X-Who
+            ReverseProxy:
+              Routes:
+                web:
+                  ClusterId: missing
+                  Match:
+                    Path: /{**rest}
+            """);
+
+        var (exitCode, stderr) = await RunGatewayAsync("--config", path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"{path}:3:5: Session:Headers:UserIdd: unknown key 'UserIdd' (did you mean 'UserId'?)", stderr, StringComparison.Ordinal);
+        Assert.Contains($"{path}:7:7: ReverseProxy:Routes:web:ClusterId: route 'web' names cluster 'missing'", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MissingConfigFile_ExitsNonZero_NamingThePath()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "sg-none-" + Guid.NewGuid().ToString("N"), "proxy.yaml");
+
+        var (exitCode, stderr) = await RunGatewayAsync("--config", path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(path, stderr, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Stderr)> RunGatewayAsync(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SessionGateway.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stderr);
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net;
+using SessionGateway.IntegrationTests.Infrastructure;
+
+namespace SessionGateway.IntegrationTests;
+
+public sealed class HotReloadTests
+{
+    private static string Yaml(string upstreamUrl, string routes) => $$"""
+        ReverseProxy:
+          Routes:
+        {{routes}}
+          Clusters:
+            app:
+              Destinations:
+                one:
+                  Address: {{upstreamUrl}}
+        """;
+
+    private const string RouteA = """
+            a:
+              ClusterId: app
+              Match:
+                Path: /a
+        """;
+
+    private const string RouteB = """
+            b:
+              ClusterId: app
+              Match:
+                Path: /b
+        """;
+
+    [Fact]
+    public async Task EditedProxyYaml_NewRouteIsServed_BrokenEditsAreIgnoredAndLogged()
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
+        Assert.Equal(HttpStatusCode.NotFound, await gateway.StatusOfAsync("/b"));
+
+        // A valid edit: route b appears without a restart.
+        await File.WriteAllTextAsync(gateway.ConfigPath, Yaml(upstream.Url(), RouteA + "\n" + RouteB));
+        await TestGateway.WaitUntilAsync(async () => await gateway.StatusOfAsync("/b") == HttpStatusCode.OK, "route b is served");
+
+        // A broken edit (route to a missing cluster): rejected, logged with the line, last good config kept.
+        var broken = Yaml(upstream.Url(), RouteA + "\n" + """
+                c:
+                  ClusterId: nowhere
+                  Match:
+                    Path: /c
+            """);
+        await File.WriteAllTextAsync(gateway.ConfigPath, broken);
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("'nowhere'", StringComparison.Ordinal))),
+            "the broken edit is reported");
+        var report = gateway.Logs.Entries.First(e => e.EventId.Id == 1002);
+        Assert.Contains(gateway.ConfigPath + ":8:7:", report.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
+        Assert.Equal(HttpStatusCode.NotFound, await gateway.StatusOfAsync("/c"));
+
+        // Invalid YAML: same story.
+        await File.WriteAllTextAsync(gateway.ConfigPath, "ReverseProxy:\n  Routes: [unclosed\n");
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("invalid YAML", StringComparison.Ordinal))),
+            "the invalid YAML is reported");
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
+    }
+}
