@@ -1,0 +1,148 @@
+// Test harness: starts the upstream (in this process), the real gateway (a child process running the
+// Release build) and headless Chromium (Debian's /usr/bin/chromium through playwright-core), and tears
+// all of it down whatever happens.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startUpstream } from './upstream.mjs';
+
+export const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, '..', '..');
+export const gatewayDll = process.env.GATEWAY_DLL
+  ?? path.join(repoRoot, 'src', 'SessionGateway', 'bin', 'Release', 'net10.0', 'SessionGateway.dll');
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const bundlePath = path.join(here, 'bundle.js');
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const children = new Set();
+function killChildren(signal = 'SIGKILL') {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try { child.kill(signal); } catch { /* already gone */ }
+    }
+  }
+}
+// Whatever happens (a failed assertion, an uncaught error, Ctrl-C), no gateway outlives the run.
+process.on('exit', () => killChildren('SIGKILL'));
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, () => {
+    killChildren('SIGKILL');
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
+
+/** Starts the gateway on a free port with tests/browser/proxy.yaml pointed at the upstream. */
+export async function startGateway({ upstreamPort, tmpDir }) {
+  if (!fs.existsSync(gatewayDll)) {
+    throw new Error(`gateway build not found at ${gatewayDll}: run 'dotnet build src/SessionGateway -c Release' (run.sh does)`);
+  }
+  const port = await freePort();
+  const yaml = fs.readFileSync(path.join(here, 'proxy.yaml'), 'utf8')
+    .replace('UPSTREAM_ADDRESS', `http://127.0.0.1:${upstreamPort}/`);
+  const configPath = path.join(tmpDir, 'proxy.yaml');
+  fs.writeFileSync(configPath, yaml);
+  const logPath = path.join(tmpDir, 'gateway.log');
+  const log = fs.openSync(logPath, 'a');
+  const args = [
+    gatewayDll,
+    '--config', configPath,
+    '--Urls', `http://127.0.0.1:${port}`,
+    '--Session:Store:ConnectionString', path.join(tmpDir, 'sessions.db'),
+  ];
+  const child = spawn('dotnet', args, {
+    cwd: repoRoot,
+    stdio: ['ignore', log, log],
+    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },
+  });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+
+  const origin = `http://127.0.0.1:${port}`;
+  const readLog = () => { try { return fs.readFileSync(logPath, 'utf8'); } catch { return ''; } };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`gateway exited (code ${child.exitCode}, signal ${child.signalCode}) before listening:\n${readLog()}`);
+    }
+    try {
+      const res = await fetch(origin + '/', { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) throw new Error(`gateway did not answer GET / within 60 s:\n${readLog()}`);
+    await sleep(200);
+  }
+
+  return {
+    origin,
+    port,
+    child,
+    logPath,
+    readLog,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+export async function launchBrowser() {
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`${chromiumPath} not found: install Debian's chromium package (run.sh does)`);
+  }
+  return chromium.launch({ executablePath: chromiumPath, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** Everything the suite needs, started in order; stop() undoes whatever was started. */
+export async function startStack() {
+  if (!fs.existsSync(bundlePath)) {
+    throw new Error(`${bundlePath} missing: bundle page.js with esbuild (run.sh does)`);
+  }
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-browser-'));
+  const stack = { tmpDir, upstream: null, gateway: null, browser: null };
+  stack.stop = async () => {
+    await stack.browser?.close().catch(() => {});
+    await stack.gateway?.stop().catch(() => {});
+    await stack.upstream?.close().catch(() => {});
+    if (!process.env.KEEP_TMP) fs.rmSync(tmpDir, { recursive: true, force: true });
+  };
+  try {
+    stack.upstream = await startUpstream({ bundlePath });
+    stack.gateway = await startGateway({ upstreamPort: stack.upstream.port, tmpDir });
+    stack.browser = await launchBrowser();
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
+
+/** Decodes a front-token header value (standard base64 of UTF-8 JSON {uid, ate, up}). */
+export function decodeFrontToken(value) {
+  return JSON.parse(Buffer.from(decodeURIComponent(value), 'base64').toString('utf8'));
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Real-browser end-to-end tests: headless Chromium + the supertokens-website SDK against SessionGateway.
+# Brings what it needs when missing (Debian's chromium, the npm packages), builds the gateway (Release),
+# bundles the page, runs the tests with node's test runner and exits with its code.
+# Needs: the .NET SDK, node (>= 20) and npm; root or sudo only if chromium must be installed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+for tool in dotnet node npm; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "browser tests: '$tool' is required" >&2; exit 1; }
+done
+
+chromium_bin=${CHROMIUM_PATH:-/usr/bin/chromium}
+if [ ! -x "$chromium_bin" ]; then
+  echo "browser tests: installing Debian's chromium package"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
+
+cd "$here"
+# npm ci when node_modules is missing or was installed from another package-lock.json.
+stamp=node_modules/.installed-from-lock
+if [ ! -d node_modules ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "browser tests: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+
+echo "browser tests: building the gateway (Release)"
+dotnet build "$root/src/SessionGateway" -c Release -nologo -v quiet -clp:ErrorsOnly
+
+echo "browser tests: bundling page.js"
+node_modules/.bin/esbuild page.js --bundle --format=iife --target=es2020 --outfile=bundle.js --log-level=warning
+
+cd "$root"
+status=0
+node --test --test-reporter=spec --test-timeout=120000 tests/browser/session.test.mjs || status=$?
+exit $status
