@@ -1,0 +1,216 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using SessionGateway.Sessions;
+using SessionGateway.Storage;
+
+namespace SessionGateway.Keys;
+
+/// <summary>
+/// The signing keys every replica shares through the store. Schedule: each key signs for one rotation
+/// period; the next key is stored (and so published in the JWKS) as soon as the current one starts
+/// signing, i.e. a full period before it signs; a key stays verifiable until signs-until + access-token
+/// lifetime + clock skew. Replicas pick the signer by the clock, so they switch together without
+/// coordination, and reload the set periodically to learn about keys other replicas added.
+/// </summary>
+internal sealed partial class SigningKeyRing(
+    ISessionStore store,
+    SessionEngineOptions options,
+    TimeProvider timeProvider,
+    ILogger<SigningKeyRing> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _refreshLock = new(1, 1);
+    private volatile KeyRingSnapshot _snapshot = KeyRingSnapshot.Empty;
+
+    /// <summary>Raised after a reload dropped keys, so caches of tokens they verified can be emptied.</summary>
+    public event Action? KeysRemoved;
+
+    public string JwksJson => _snapshot.JwksJson;
+
+    internal KeyRingSnapshot Snapshot => _snapshot;
+
+    /// <summary>Ensures the current and the next key exist, drops retired keys, and reloads the set.</summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        await _refreshLock.WaitAsync(cancellationToken);
+        try
+        {
+            var now = timeProvider.GetUtcNow();
+            var stored = await store.GetSigningKeysAsync(cancellationToken);
+            if (await EnsureScheduleAsync(stored, now, cancellationToken))
+            {
+                stored = await store.GetSigningKeysAsync(cancellationToken);
+            }
+
+            await store.DeleteRetiredSigningKeysAsync(now, cancellationToken);
+            Publish(stored, now);
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+
+    /// <summary>The key that signs at <paramref name="now"/>, or <see langword="null"/> before the first load.</summary>
+    public SigningKey? GetSigner(DateTimeOffset now)
+    {
+        SigningKey? inWindow = null;
+        SigningKey? latestStarted = null;
+        foreach (var key in _snapshot.OrderedBySignsFrom)
+        {
+            if (key.Algorithm != options.Algorithm || key.SignsFrom > now)
+            {
+                continue;
+            }
+
+            latestStarted = key;
+            if (now < key.SignsUntil)
+            {
+                inWindow = key;
+            }
+        }
+
+        // Past every window only when reloads failed for a whole period; keep signing rather than go dark.
+        return inWindow ?? latestStarted;
+    }
+
+    public bool TryGetVerificationKey(string keyId, DateTimeOffset now, out SigningKey key)
+    {
+        if (_snapshot.ByKeyId.TryGetValue(keyId, out key!) && now < key.VerifyUntil)
+        {
+            return true;
+        }
+
+        key = null!;
+        return false;
+    }
+
+    private async Task<bool> EnsureScheduleAsync(IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        StoredSigningKey? current = null;
+        foreach (var key in stored)
+        {
+            if (key.Algorithm == options.Algorithm && key.SignsFrom <= now && now < key.SignsUntil
+                && (current is null || key.SignsFrom > current.SignsFrom))
+            {
+                current = key;
+            }
+        }
+
+        var added = false;
+        if (current is null)
+        {
+            current = NewKey(now, now);
+            added |= await AddAsync(current, cancellationToken);
+        }
+
+        var hasNext = false;
+        foreach (var key in stored)
+        {
+            if (key.Algorithm == options.Algorithm && key.SignsFrom == current.SignsUntil)
+            {
+                hasNext = true;
+            }
+        }
+
+        if (!hasNext)
+        {
+            added |= await AddAsync(NewKey(now, current.SignsUntil), cancellationToken);
+        }
+
+        return added;
+    }
+
+    private async Task<bool> AddAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    {
+        var added = await store.TryAddSigningKeyAsync(key, cancellationToken);
+        if (added)
+        {
+            Log.KeyAdded(logger, key.KeyId, key.Algorithm, key.SignsFrom, key.SignsUntil);
+        }
+
+        // Not added means another replica filled the same slot first; the reload picks its key up.
+        return true;
+    }
+
+    private StoredSigningKey NewKey(DateTimeOffset now, DateTimeOffset signsFrom)
+    {
+        var signsUntil = signsFrom + options.SigningKeyRotation;
+        return new StoredSigningKey(
+            Base64UrlRandom(16),
+            options.Algorithm,
+            SigningKey.GeneratePrivateKeyPkcs8(options.Algorithm),
+            now,
+            signsFrom,
+            signsUntil,
+            signsUntil + options.AccessTokenLifetime + SessionEngineOptions.ClockSkew);
+    }
+
+    private void Publish(IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now)
+    {
+        var previous = _snapshot;
+        var byKeyId = new Dictionary<string, SigningKey>(StringComparer.Ordinal);
+        var ordered = new List<SigningKey>();
+        foreach (var entry in stored)
+        {
+            if (entry.VerifyUntil <= now)
+            {
+                continue;
+            }
+
+            // Loaded keys are reused, never disposed: a verification may still be using one on another thread.
+            if (!previous.ByKeyId.TryGetValue(entry.KeyId, out var key))
+            {
+                key = SigningKey.Load(entry);
+            }
+
+            byKeyId[entry.KeyId] = key;
+            ordered.Add(key);
+        }
+
+        ordered.Sort(static (a, b) => a.SignsFrom.CompareTo(b.SignsFrom));
+        _snapshot = new KeyRingSnapshot(byKeyId, ordered, BuildJwks(ordered));
+
+        foreach (var keyId in previous.ByKeyId.Keys)
+        {
+            if (!byKeyId.ContainsKey(keyId))
+            {
+                KeysRemoved?.Invoke();
+                break;
+            }
+        }
+    }
+
+    private static string BuildJwks(List<SigningKey> keys)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("keys");
+            foreach (var key in keys)
+            {
+                key.WritePublicJwk(writer);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public void Dispose() => _refreshLock.Dispose();
+
+    private static string Base64UrlRandom(int bytes) =>
+        System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(bytes));
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1100, Level = LogLevel.Information,
+            Message = "Signing key {KeyId} ({Algorithm}) stored; signs from {SignsFrom:O} until {SignsUntil:O}")]
+        public static partial void KeyAdded(ILogger logger, string keyId, SigningAlgorithm algorithm, DateTimeOffset signsFrom, DateTimeOffset signsUntil);
+    }
+}

@@ -1,1 +1,0 @@
-namespace SessionGateway; internal static class Placeholder { }

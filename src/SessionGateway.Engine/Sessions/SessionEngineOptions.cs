@@ -1,0 +1,78 @@
+using SessionGateway.Keys;
+
+namespace SessionGateway.Sessions;
+
+/// <summary>Engine settings (configuration section <c>Session</c>). Defaults follow the protocol.</summary>
+internal sealed record SessionEngineOptions
+{
+    /// <summary>Tolerance for clock differences between replicas when checking <c>exp</c>, <c>iat</c> and <c>nbf</c>.</summary>
+    public static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(1);
+
+    public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Sliding: every rotation moves the session's expiry to now + this.</summary>
+    public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>How long after a rotation the previous refresh token is still answered (with the same next token).</summary>
+    public TimeSpan RefreshGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long each signing key signs before the next one takes over.</summary>
+    public TimeSpan SigningKeyRotation { get; init; } = TimeSpan.FromDays(7);
+
+    public SigningAlgorithm Algorithm { get; init; } = SigningAlgorithm.ES256;
+
+    public string Issuer { get; init; } = "session-gateway";
+
+    /// <summary>How often each replica reloads the signing keys from the store (and adds the next key when due).</summary>
+    public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Verified access tokens remembered per generation (the cache holds at most twice this).</summary>
+    public int VerificationCacheSize { get; init; } = 10_000;
+
+    /// <summary>Collects every problem rather than stopping at the first.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (AccessTokenLifetime < TimeSpan.FromSeconds(10))
+        {
+            errors.Add("Session:AccessTokenLifetime must be at least 10 seconds.");
+        }
+
+        if (RefreshTokenLifetime <= AccessTokenLifetime)
+        {
+            errors.Add("Session:RefreshTokenLifetime must be longer than Session:AccessTokenLifetime.");
+        }
+
+        if (RefreshGracePeriod < TimeSpan.Zero || RefreshGracePeriod > TimeSpan.FromMinutes(5))
+        {
+            errors.Add("Session:RefreshGracePeriod must be between 0 and 5 minutes.");
+        }
+
+        if (SigningKeyRotation < TimeSpan.FromMinutes(10))
+        {
+            errors.Add("Session:SigningKeyRotation must be at least 10 minutes.");
+        }
+
+        if (KeyRefreshInterval <= TimeSpan.Zero || KeyRefreshInterval >= SigningKeyRotation)
+        {
+            errors.Add("Session:KeyRefreshInterval must be positive and shorter than Session:SigningKeyRotation.");
+        }
+
+        if (!Enum.IsDefined(Algorithm))
+        {
+            errors.Add("Session:Algorithm must be ES256 or RS256.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Issuer))
+        {
+            errors.Add("Session:Issuer must not be empty.");
+        }
+
+        if (VerificationCacheSize < 1)
+        {
+            errors.Add("Session:VerificationCacheSize must be positive.");
+        }
+
+        return errors;
+    }
+}

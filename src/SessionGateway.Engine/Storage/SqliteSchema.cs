@@ -1,0 +1,83 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace SessionGateway.Storage;
+
+/// <summary>
+/// Versioned schema migrations, tracked in <c>PRAGMA user_version</c>. Each step runs in its own write
+/// transaction and re-checks the version inside it, so replicas starting together apply a step once.
+/// Append new steps; never edit a shipped one.
+/// </summary>
+internal static class SqliteSchema
+{
+    private const string V1 = """
+        CREATE TABLE IF NOT EXISTS sessions (
+            handle TEXT NOT NULL PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            custom_claims TEXT NOT NULL,
+            anti_csrf_token TEXT NULL,
+            current_hash TEXT NOT NULL,
+            previous_hash TEXT NULL,
+            rotated_at INTEGER NULL,
+            expires_at INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_sessions_expires_at ON sessions (expires_at);
+        CREATE INDEX IF NOT EXISTS ix_sessions_user_id ON sessions (user_id);
+
+        CREATE TABLE IF NOT EXISTS signing_keys (
+            kid TEXT NOT NULL PRIMARY KEY,
+            algorithm TEXT NOT NULL,
+            private_key BLOB NOT NULL,
+            created_at INTEGER NOT NULL,
+            signs_from INTEGER NOT NULL,
+            signs_until INTEGER NOT NULL,
+            verify_until INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS ux_signing_keys_slot ON signing_keys (algorithm, signs_from);
+
+        CREATE TABLE IF NOT EXISTS secrets (
+            name TEXT NOT NULL PRIMARY KEY,
+            value BLOB NOT NULL
+        );
+
+        CREATE TABLE IF NOT EXISTS session_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            session_handle TEXT NOT NULL,
+            occurred_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_session_events_user_id ON session_events (user_id);
+        """;
+
+    private static readonly string[] Migrations = [V1];
+
+    public static int LatestVersion => Migrations.Length;
+
+    private const string ReadVersion = "PRAGMA user_version;";
+
+    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        // WAL cannot be switched inside a transaction; it is persistent, so once per database is enough.
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL;", cancellationToken: cancellationToken));
+
+        for (var version = 1; version <= Migrations.Length; version++)
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var current = await connection.ExecuteScalarAsync<long>(
+                new CommandDefinition(ReadVersion, transaction: transaction, cancellationToken: cancellationToken));
+            if (current >= version)
+            {
+                continue;
+            }
+
+            await connection.ExecuteAsync(
+                new CommandDefinition(Migrations[version - 1], transaction: transaction, cancellationToken: cancellationToken));
+            // PRAGMA does not take parameters; version is our own integer.
+            await connection.ExecuteAsync(
+                new CommandDefinition($"PRAGMA user_version = {version};", transaction: transaction, cancellationToken: cancellationToken));
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,349 @@
+using System.Globalization;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using SessionGateway.Keys;
+
+namespace SessionGateway.Storage;
+
+/// <summary>
+/// SQLite backend: WAL journal with synchronous=NORMAL (a killed process loses no commit), one pooled
+/// connection per operation, every write a single statement or one short IMMEDIATE transaction.
+/// Times are stored as unix milliseconds.
+/// </summary>
+internal sealed class SqliteSessionStore(SqliteStoreOptions options) : ISessionStore
+{
+    private readonly string _connectionString = BuildConnectionString(options.ConnectionString);
+    private readonly string _openPragmas = string.Create(
+        CultureInfo.InvariantCulture,
+        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
+
+    internal static string BuildConnectionString(string configured)
+    {
+        // A bare path is the common configuration; anything with '=' is taken as a full connection string.
+        var builder = configured.Contains('=', StringComparison.Ordinal)
+            ? new SqliteConnectionStringBuilder(configured)
+            : new SqliteConnectionStringBuilder { DataSource = configured };
+        builder.Pooling = true;
+        return builder.ConnectionString;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(_openPragmas, cancellationToken: cancellationToken));
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await SqliteSchema.MigrateAsync(connection, cancellationToken);
+    }
+
+    private const string InsertSession = """
+        INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
+        VALUES (@Handle, @UserId, @CustomClaims, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
+        """;
+
+    public async Task CreateAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            InsertSession,
+            new
+            {
+                session.Handle,
+                session.UserId,
+                CustomClaims = session.CustomClaimsJson,
+                session.AntiCsrfToken,
+                session.CurrentHash,
+                session.PreviousHash,
+                RotatedAt = session.RotatedAt?.ToUnixTimeMilliseconds(),
+                ExpiresAt = session.ExpiresAt.ToUnixTimeMilliseconds(),
+                CreatedAt = session.CreatedAt.ToUnixTimeMilliseconds(),
+            },
+            cancellationToken: cancellationToken));
+    }
+
+    private const string SessionColumns = """
+        handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
+        current_hash AS CurrentHash, previous_hash AS PreviousHash, rotated_at AS RotatedAt,
+        expires_at AS ExpiresAt, created_at AS CreatedAt
+        """;
+
+    private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = @Handle;";
+
+    public async Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(
+            new CommandDefinition(SelectSession, new { Handle = handle }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    private const string RotateSession = """
+        UPDATE sessions
+        SET previous_hash = current_hash, current_hash = @NewHash, rotated_at = @Now, expires_at = @ExpiresAt
+        WHERE handle = @Handle AND current_hash = @ExpectedHash AND expires_at > @Now;
+        """;
+
+    public async Task<bool> TryRotateAsync(
+        string handle,
+        string expectedCurrentHash,
+        string newCurrentHash,
+        DateTimeOffset now,
+        DateTimeOffset newExpiresAt,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            RotateSession,
+            new
+            {
+                Handle = handle,
+                ExpectedHash = expectedCurrentHash,
+                NewHash = newCurrentHash,
+                Now = now.ToUnixTimeMilliseconds(),
+                ExpiresAt = newExpiresAt.ToUnixTimeMilliseconds(),
+            },
+            cancellationToken: cancellationToken));
+        return changed == 1;
+    }
+
+    private const string DeleteSession = "DELETE FROM sessions WHERE handle = @Handle;";
+
+    public async Task<bool> RevokeAsync(string handle, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(
+            new CommandDefinition(DeleteSession, new { Handle = handle }, cancellationToken: cancellationToken));
+        return changed > 0;
+    }
+
+    private const string InsertEvent = """
+        INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
+        VALUES (@Kind, @UserId, @SessionHandle, @OccurredAt);
+        """;
+
+    public async Task<bool> RevokeWithAuditAsync(string handle, SessionAuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            DeleteSession, new { Handle = handle }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            InsertEvent,
+            new
+            {
+                auditEvent.Kind,
+                auditEvent.UserId,
+                auditEvent.SessionHandle,
+                OccurredAt = auditEvent.OccurredAt.ToUnixTimeMilliseconds(),
+            },
+            transaction,
+            cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+        return changed > 0;
+    }
+
+    private const string DeleteForUser = "DELETE FROM sessions WHERE user_id = @UserId RETURNING handle;";
+
+    public async Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var handles = await connection.QueryAsync<string>(
+            new CommandDefinition(DeleteForUser, new { UserId = userId }, cancellationToken: cancellationToken));
+        return handles.AsList();
+    }
+
+    private const string SelectForUser = "SELECT " + SessionColumns + " FROM sessions WHERE user_id = @UserId ORDER BY created_at, handle;";
+
+    public async Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SessionRow>(
+            new CommandDefinition(SelectForUser, new { UserId = userId }, cancellationToken: cancellationToken));
+        var result = new List<SessionRecord>();
+        foreach (var row in rows)
+        {
+            result.Add(row.ToRecord());
+        }
+
+        return result;
+    }
+
+    // A bounded DELETE keeps each write transaction short so refreshes never queue behind a large sweep.
+    private const string DeleteExpired = """
+        DELETE FROM sessions
+        WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= @Now LIMIT @BatchSize);
+        """;
+
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            DeleteExpired,
+            new { Now = now.ToUnixTimeMilliseconds(), BatchSize = batchSize },
+            cancellationToken: cancellationToken));
+    }
+
+    private const string SelectEvents = """
+        SELECT kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt
+        FROM session_events WHERE user_id = @UserId ORDER BY id;
+        """;
+
+    public async Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<EventRow>(
+            new CommandDefinition(SelectEvents, new { UserId = userId }, cancellationToken: cancellationToken));
+        var result = new List<SessionAuditEvent>();
+        foreach (var row in rows)
+        {
+            result.Add(new SessionAuditEvent(row.Kind, row.UserId, row.SessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(row.OccurredAt)));
+        }
+
+        return result;
+    }
+
+    private const string SelectKeys = """
+        SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,
+               signs_from AS SignsFrom, signs_until AS SignsUntil, verify_until AS VerifyUntil
+        FROM signing_keys ORDER BY signs_from, kid;
+        """;
+
+    public async Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(SelectKeys, cancellationToken: cancellationToken));
+        var result = new List<StoredSigningKey>();
+        foreach (var row in rows)
+        {
+            if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+            {
+                // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
+                continue;
+            }
+
+            result.Add(new StoredSigningKey(
+                row.KeyId,
+                algorithm,
+                row.PrivateKey,
+                DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
+                DateTimeOffset.FromUnixTimeMilliseconds(row.SignsFrom),
+                DateTimeOffset.FromUnixTimeMilliseconds(row.SignsUntil),
+                DateTimeOffset.FromUnixTimeMilliseconds(row.VerifyUntil)));
+        }
+
+        return result;
+    }
+
+    private const string InsertKey = """
+        INSERT INTO signing_keys (kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until)
+        VALUES (@KeyId, @Algorithm, @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil)
+        ON CONFLICT DO NOTHING;
+        """;
+
+    public async Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            InsertKey,
+            new
+            {
+                key.KeyId,
+                Algorithm = key.Algorithm.ToString(),
+                PrivateKey = key.PrivateKeyPkcs8,
+                CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
+                SignsFrom = key.SignsFrom.ToUnixTimeMilliseconds(),
+                SignsUntil = key.SignsUntil.ToUnixTimeMilliseconds(),
+                VerifyUntil = key.VerifyUntil.ToUnixTimeMilliseconds(),
+            },
+            cancellationToken: cancellationToken));
+        return changed == 1;
+    }
+
+    private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
+
+    public async Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            DeleteRetiredKeys, new { Now = now.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+    }
+
+    private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING;";
+    private const string SelectSecret = "SELECT value FROM secrets WHERE name = @Name;";
+
+    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
+        return await connection.QuerySingleAsync<byte[]>(
+            new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+    }
+
+    /// <summary>Checks the file with <c>PRAGMA integrity_check</c>; used by tests and diagnostics.</summary>
+    internal async Task<string> CheckIntegrityAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<string>(
+            new CommandDefinition("PRAGMA integrity_check;", cancellationToken: cancellationToken)) ?? string.Empty;
+    }
+
+    /// <summary>Opens a raw connection with the store's pragmas; for diagnostics and tests only.</summary>
+    internal Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+
+    private sealed class SessionRow
+    {
+        public string Handle { get; init; } = "";
+        public string UserId { get; init; } = "";
+        public string CustomClaims { get; init; } = "{}";
+        public string? AntiCsrfToken { get; init; }
+        public string CurrentHash { get; init; } = "";
+        public string? PreviousHash { get; init; }
+        public long? RotatedAt { get; init; }
+        public long ExpiresAt { get; init; }
+        public long CreatedAt { get; init; }
+
+        public SessionRecord ToRecord() => new(
+            Handle,
+            UserId,
+            CustomClaims,
+            AntiCsrfToken,
+            CurrentHash,
+            PreviousHash,
+            RotatedAt is { } rotated ? DateTimeOffset.FromUnixTimeMilliseconds(rotated) : null,
+            DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
+            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+    }
+
+    private sealed class EventRow
+    {
+        public string Kind { get; init; } = "";
+        public string UserId { get; init; } = "";
+        public string SessionHandle { get; init; } = "";
+        public long OccurredAt { get; init; }
+    }
+
+    private sealed class KeyRow
+    {
+        public string KeyId { get; init; } = "";
+        public string Algorithm { get; init; } = "";
+        public byte[] PrivateKey { get; init; } = [];
+        public long CreatedAt { get; init; }
+        public long SignsFrom { get; init; }
+        public long SignsUntil { get; init; }
+        public long VerifyUntil { get; init; }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace SessionGateway.Tokens;
+
+/// <summary>
+/// Refresh token format: <c>v1.{sessionHandle}.{nonce}.{mac}</c> (base64url parts, 32-byte nonce and MAC).
+/// The handle lets a reused old-generation token be recognised as theft of that session; the server MAC
+/// (HMAC-SHA256 over <c>v1.{handle}.{nonce}</c>) makes a forged token that merely names a known handle
+/// "unauthorised", so knowing a handle is not enough to get a session revoked. The first nonce is 256
+/// random bits; each next token's nonce is HMAC(secret, presented token), so every refresh with the same
+/// token returns the same next token and the lineage never forks.
+/// </summary>
+internal sealed class RefreshTokenCodec
+{
+    private const string Prefix = "v1.";
+    private const int NonceBytes = 32;
+    private const int MacBytes = 32;
+    private const int MaxHandleLength = 64;
+    private const int MaxTokenLength = 256;
+
+    private readonly byte[] _macKey;
+    private readonly byte[] _nextKey;
+
+    public RefreshTokenCodec(byte[] secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        if (secret.Length < 32)
+        {
+            throw new ArgumentException("The refresh-token secret must be at least 32 bytes.", nameof(secret));
+        }
+
+        // Separate subkeys for the two uses, so a MAC can never double as a next nonce.
+        _macKey = HMACSHA256.HashData(secret, "refresh-token-mac"u8);
+        _nextKey = HMACSHA256.HashData(secret, "refresh-token-next"u8);
+    }
+
+    public string CreateInitial(string sessionHandle) =>
+        Format(sessionHandle, RandomNumberGenerator.GetBytes(NonceBytes));
+
+    /// <summary>The deterministic successor of a token that <see cref="TryParse"/> accepted.</summary>
+    public string DeriveNext(string refreshToken, string sessionHandle) =>
+        Format(sessionHandle, HMACSHA256.HashData(_nextKey, Encoding.UTF8.GetBytes(refreshToken)));
+
+    /// <summary>Checks shape and MAC; returns the session handle the token names.</summary>
+    public bool TryParse(string? refreshToken, out string sessionHandle)
+    {
+        sessionHandle = string.Empty;
+        if (refreshToken is null || refreshToken.Length > MaxTokenLength || !refreshToken.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var rest = refreshToken.AsSpan(Prefix.Length);
+        var firstDot = rest.IndexOf('.');
+        if (firstDot <= 0 || firstDot > MaxHandleLength)
+        {
+            return false;
+        }
+
+        var handle = rest[..firstDot];
+        var afterHandle = rest[(firstDot + 1)..];
+        var secondDot = afterHandle.IndexOf('.');
+        if (secondDot <= 0)
+        {
+            return false;
+        }
+
+        var nonceText = afterHandle[..secondDot];
+        var macText = afterHandle[(secondDot + 1)..];
+        if (!IsBase64UrlText(handle) || !IsBase64UrlText(nonceText) || !IsBase64UrlText(macText))
+        {
+            return false;
+        }
+
+        Span<byte> nonce = stackalloc byte[NonceBytes + 4];
+        Span<byte> mac = stackalloc byte[MacBytes + 4];
+        if (Base64Url.DecodeFromChars(nonceText, nonce, out _, out var nonceLength) != System.Buffers.OperationStatus.Done
+            || nonceLength != NonceBytes
+            || Base64Url.DecodeFromChars(macText, mac, out _, out var macLength) != System.Buffers.OperationStatus.Done
+            || macLength != MacBytes)
+        {
+            return false;
+        }
+
+        var bodyLength = Prefix.Length + firstDot + 1 + secondDot;
+        Span<byte> expected = stackalloc byte[MacBytes];
+        HMACSHA256.HashData(_macKey, Encoding.ASCII.GetBytes(refreshToken, 0, bodyLength), expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, mac[..MacBytes]))
+        {
+            return false;
+        }
+
+        sessionHandle = handle.ToString();
+        return true;
+    }
+
+    private string Format(string sessionHandle, byte[] nonce)
+    {
+        var body = string.Concat(Prefix, sessionHandle, ".", Base64Url.EncodeToString(nonce));
+        var mac = HMACSHA256.HashData(_macKey, Encoding.ASCII.GetBytes(body));
+        return string.Concat(body, ".", Base64Url.EncodeToString(mac));
+    }
+
+    private static bool IsBase64UrlText(ReadOnlySpan<char> text)
+    {
+        foreach (var c in text)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+
+namespace SessionGateway.Tokens;
+
+/// <summary>
+/// Sessions revoked on this replica, remembered until every access token they could have issued has
+/// expired, so a revoke or a detected theft kills their access tokens here at once despite local verification.
+/// </summary>
+internal sealed class RevokedSessionSet
+{
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _until = new(StringComparer.Ordinal);
+
+    public int Count => _until.Count;
+
+    public void Add(string sessionHandle, DateTimeOffset rememberUntil) =>
+        _until.AddOrUpdate(sessionHandle, rememberUntil, (_, existing) => existing > rememberUntil ? existing : rememberUntil);
+
+    public bool IsRevoked(string sessionHandle, DateTimeOffset now) =>
+        _until.TryGetValue(sessionHandle, out var until) && now < until;
+
+    public int Prune(DateTimeOffset now)
+    {
+        var removed = 0;
+        foreach (var entry in _until)
+        {
+            if (entry.Value <= now && _until.TryRemove(entry))
+            {
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+}

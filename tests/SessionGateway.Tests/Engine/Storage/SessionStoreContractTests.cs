@@ -1,0 +1,191 @@
+using SessionGateway.Keys;
+using SessionGateway.Storage;
+
+namespace SessionGateway.Tests.Engine.Storage;
+
+/// <summary>
+/// The behaviour every <see cref="ISessionStore"/> backend must have. A backend's test class derives from
+/// this and only says how to create a fresh, empty store.
+/// </summary>
+public abstract class SessionStoreContractTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private ISessionStore _store = null!;
+
+    private protected abstract Task<ISessionStore> CreateStoreAsync();
+
+    private protected ISessionStore Store => _store;
+
+    public async Task InitializeAsync()
+    {
+        _store = await CreateStoreAsync();
+        await _store.InitializeAsync(Ct);
+    }
+
+    public virtual Task DisposeAsync() => Task.CompletedTask;
+
+    private static SessionRecord Session(string handle, string user = "user-1", DateTimeOffset? expires = null, string hash = "h0") =>
+        new(handle, user, """{"role":"admin"}""", "csrf", hash, null, null, expires ?? Now.AddDays(30), Now);
+
+    [Fact]
+    public async Task Initialize_CalledTwice_IsIdempotent()
+    {
+        await Store.InitializeAsync(Ct);
+        await Store.CreateAsync(Session("a"), Ct);
+        await Store.InitializeAsync(Ct);
+
+        Assert.NotNull(await Store.FindAsync("a", Ct));
+    }
+
+    [Fact]
+    public async Task Find_AfterCreate_ReturnsSameRecord()
+    {
+        var session = Session("a");
+        await Store.CreateAsync(session, Ct);
+
+        Assert.Equal(session, await Store.FindAsync("a", Ct));
+    }
+
+    [Fact]
+    public async Task Find_UnknownHandle_ReturnsNull()
+    {
+        Assert.Null(await Store.FindAsync("missing", Ct));
+    }
+
+    [Fact]
+    public async Task TryRotate_WithCurrentHash_MovesCurrentToPreviousAndSlidesExpiry()
+    {
+        await Store.CreateAsync(Session("a"), Ct);
+
+        var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), Ct);
+
+        Assert.True(rotated);
+        var row = await Store.FindAsync("a", Ct);
+        Assert.Equal("h1", row!.CurrentHash);
+        Assert.Equal("h0", row.PreviousHash);
+        Assert.Equal(Now.AddMinutes(1), row.RotatedAt);
+        Assert.Equal(Now.AddDays(31), row.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task TryRotate_WithStaleHash_ChangesNothing()
+    {
+        await Store.CreateAsync(Session("a"), Ct);
+        await Store.TryRotateAsync("a", "h0", "h1", Now, Now.AddDays(30), Ct);
+
+        var rotated = await Store.TryRotateAsync("a", "h0", "h-fork", Now, Now.AddDays(30), Ct);
+
+        Assert.False(rotated);
+        Assert.Equal("h1", (await Store.FindAsync("a", Ct))!.CurrentHash);
+    }
+
+    [Fact]
+    public async Task TryRotate_ExpiredSession_Fails()
+    {
+        await Store.CreateAsync(Session("a", expires: Now), Ct);
+
+        Assert.False(await Store.TryRotateAsync("a", "h0", "h1", Now.AddSeconds(1), Now.AddDays(30), Ct));
+    }
+
+    [Fact]
+    public async Task Revoke_ExistingSession_DeletesItOnce()
+    {
+        await Store.CreateAsync(Session("a"), Ct);
+
+        Assert.True(await Store.RevokeAsync("a", Ct));
+        Assert.False(await Store.RevokeAsync("a", Ct));
+        Assert.Null(await Store.FindAsync("a", Ct));
+    }
+
+    [Fact]
+    public async Task RevokeWithAudit_DeletesSessionAndRecordsEvent()
+    {
+        await Store.CreateAsync(Session("a"), Ct);
+
+        var revoked = await Store.RevokeWithAuditAsync("a", new SessionAuditEvent("token-theft:OlderGeneration", "user-1", "a", Now), Ct);
+
+        Assert.True(revoked);
+        Assert.Null(await Store.FindAsync("a", Ct));
+        var events = await Store.ListAuditEventsAsync("user-1", Ct);
+        Assert.Equal([new SessionAuditEvent("token-theft:OlderGeneration", "user-1", "a", Now)], events);
+    }
+
+    [Fact]
+    public async Task RevokeAllForUser_DeletesOnlyThatUsersSessions()
+    {
+        await Store.CreateAsync(Session("a", "alice"), Ct);
+        await Store.CreateAsync(Session("b", "alice"), Ct);
+        await Store.CreateAsync(Session("c", "bob"), Ct);
+
+        var handles = await Store.RevokeAllForUserAsync("alice", Ct);
+
+        Assert.Equal(["a", "b"], handles.Order());
+        Assert.Empty(await Store.ListForUserAsync("alice", Ct));
+        Assert.Single(await Store.ListForUserAsync("bob", Ct));
+    }
+
+    [Fact]
+    public async Task ListForUser_ReturnsOnlyThatUsersSessions()
+    {
+        await Store.CreateAsync(Session("a", "alice"), Ct);
+        await Store.CreateAsync(Session("c", "bob"), Ct);
+
+        var sessions = await Store.ListForUserAsync("alice", Ct);
+
+        Assert.Equal("a", Assert.Single(sessions).Handle);
+    }
+
+    [Fact]
+    public async Task DeleteExpired_RespectsBatchSizeAndKeepsLiveSessions()
+    {
+        for (var i = 0; i < 7; i++)
+        {
+            await Store.CreateAsync(Session("old" + i, expires: Now), Ct);
+        }
+
+        await Store.CreateAsync(Session("live", expires: Now.AddSeconds(1)), Ct);
+
+        Assert.Equal(5, await Store.DeleteExpiredAsync(Now, 5, Ct));
+        Assert.Equal(2, await Store.DeleteExpiredAsync(Now, 5, Ct));
+        Assert.Equal(0, await Store.DeleteExpiredAsync(Now, 5, Ct));
+        Assert.NotNull(await Store.FindAsync("live", Ct));
+    }
+
+    private static StoredSigningKey Key(string kid, DateTimeOffset signsFrom, SigningAlgorithm algorithm = SigningAlgorithm.ES256) =>
+        new(kid, algorithm, [1, 2, 3], Now, signsFrom, signsFrom.AddDays(7), signsFrom.AddDays(7).AddMinutes(16));
+
+    [Fact]
+    public async Task TryAddSigningKey_SameSlotTwice_KeepsTheFirst()
+    {
+        Assert.True(await Store.TryAddSigningKeyAsync(Key("k1", Now), Ct));
+        Assert.False(await Store.TryAddSigningKeyAsync(Key("k2", Now), Ct));
+        Assert.True(await Store.TryAddSigningKeyAsync(Key("k3", Now, SigningAlgorithm.RS256), Ct));
+
+        var keys = await Store.GetSigningKeysAsync(Ct);
+
+        Assert.Equal(["k1", "k3"], keys.Select(k => k.KeyId).Order());
+        Assert.Equal([1, 2, 3], keys[0].PrivateKeyPkcs8);
+    }
+
+    [Fact]
+    public async Task DeleteRetiredSigningKeys_RemovesOnlyKeysPastVerifyUntil()
+    {
+        await Store.TryAddSigningKeyAsync(Key("old", Now.AddDays(-30)), Ct);
+        await Store.TryAddSigningKeyAsync(Key("current", Now), Ct);
+
+        Assert.Equal(1, await Store.DeleteRetiredSigningKeysAsync(Now, Ct));
+        Assert.Equal("current", Assert.Single(await Store.GetSigningKeysAsync(Ct)).KeyId);
+    }
+
+    [Fact]
+    public async Task GetOrAddSecret_SecondCandidate_ReturnsFirstValue()
+    {
+        var first = await Store.GetOrAddSecretAsync("s", [1, 1, 1], Ct);
+        var second = await Store.GetOrAddSecretAsync("s", [2, 2, 2], Ct);
+
+        Assert.Equal([1, 1, 1], first);
+        Assert.Equal([1, 1, 1], second);
+    }
+}
