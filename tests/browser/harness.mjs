@@ -16,6 +16,7 @@ export const gatewayDll = process.env.GATEWAY_DLL
   ?? path.join(repoRoot, 'src', 'SessionGateway', 'bin', 'Release', 'net10.0', 'SessionGateway.dll');
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const bundlePath = path.join(here, 'bundle.js');
+export const artifactsDir = path.join(here, '.artifacts');
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,7 +56,7 @@ export async function startGateway({ upstreamPort, tmpDir }) {
   }
   const port = await freePort();
   const yaml = fs.readFileSync(path.join(here, 'proxy.yaml'), 'utf8')
-    .replace('UPSTREAM_ADDRESS', `http://127.0.0.1:${upstreamPort}/`);
+    .replaceAll('"UPSTREAM_ADDRESS"', `"http://127.0.0.1:${upstreamPort}/"`);
   const configPath = path.join(tmpDir, 'proxy.yaml');
   fs.writeFileSync(configPath, yaml);
   const logPath = path.join(tmpDir, 'gateway.log');
@@ -129,6 +130,11 @@ export async function startStack() {
     await stack.browser?.close().catch(() => {});
     await stack.gateway?.stop().catch(() => {});
     await stack.upstream?.close().catch(() => {});
+    // Keep the gateway's log of the last run where it can be read after a failure.
+    if (stack.gateway) {
+      fs.mkdirSync(artifactsDir, { recursive: true });
+      fs.writeFileSync(path.join(artifactsDir, 'gateway.log'), stack.gateway.readLog());
+    }
     if (!process.env.KEEP_TMP) fs.rmSync(tmpDir, { recursive: true, force: true });
   };
   try {
