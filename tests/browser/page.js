@@ -8,6 +8,21 @@ const MODE = new URLSearchParams(location.search).get('mode') === 'header' ? 'he
 const REFRESH_PATH = '/api/refresh';
 const SIGNOUT_PATH = '/api/signout';
 
+// What the gateway answered on the endpoints the SDK calls itself, bodies included (Playwright cannot read
+// the body of a fetch response the page never reads). Installed before init, so the SDK's own refresh and
+// signout calls go through it as the "original fetch" it keeps.
+const wire = [];
+const pageFetch = window.fetch.bind(window);
+window.fetch = async (input, init) => {
+  const response = await pageFetch(input, init);
+  const url = new URL(typeof input === 'string' ? input : input.url ?? String(input), location.href);
+  if ([REFRESH_PATH, SIGNOUT_PATH, '/login'].includes(url.pathname)) {
+    const body = await response.clone().text();
+    wire.push({ path: url.pathname, status: response.status, body, frontToken: response.headers.get('front-token'), at: Date.now() });
+  }
+  return response;
+};
+
 // Every SDK event, in order, so the tests can see what the SDK concluded (REFRESH_SESSION, SIGN_OUT,
 // UNAUTHORISED with sessionExpiredOrRevoked, SESSION_CREATED, ...).
 const events = [];
@@ -54,6 +69,7 @@ window.t = {
   ready: true,
   mode: MODE,
   events,
+  wire,
   login: (user) => guard(async () =>
     asResult(await fetch('/login', {
       method: 'POST',

@@ -37,5 +37,5 @@ node_modules/.bin/esbuild page.js --bundle --format=iife --target=es2020 --outfi
 
 cd "$root"
 status=0
-node --test --test-reporter=spec --test-timeout=120000 tests/browser/session.test.mjs || status=$?
+node --test --test-reporter=spec tests/browser/session.test.mjs || status=$?
 exit $status
