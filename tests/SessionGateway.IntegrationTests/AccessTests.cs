@@ -243,6 +243,54 @@ public sealed class AccessTests : IAsyncLifetime
         Assert.Null(seen.Header("X-User-Id"));
     }
 
+    [Fact(Skip = "gateway bug: header mode, a revoked (signed-out) AT of ours is taken for a foreign bearer and forwarded to the upstream in Authorization on anonymous routes")]
+    public async Task AnonymousRoute_WithRevokedBearerAccessToken_UpstreamDoesNotSeeTheToken()
+    {
+        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var revoked = alice.AccessToken!;
+        using (var signedOut = await alice.SignOutAsync())
+        {
+            Assert.Equal(HttpStatusCode.OK, signedOut.StatusCode);
+        }
+
+        using var response = await alice.SendAsync(HttpMethod.Get, "/public/page", revoked);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = Assert.Single(_harness.UpstreamRequests("/public/page"));
+        Assert.Null(seen.Header("X-User-Id"));
+        Assert.DoesNotContain(revoked, seen.Header("Authorization") ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact(Skip = "gateway bug: with two Authorization headers a valid AT of ours is forwarded to the upstream on anonymous routes (RequestTokens.Bearer ignores Count != 1, so BearerIsOurs is never set)")]
+    public async Task AnonymousRoute_WithOurBearerAndAForeignOne_UpstreamDoesNotSeeOurToken()
+    {
+        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+
+        // Two Authorization lines, as a client (or an attacker-controlled page script) may send them.
+        var status = await SendRawAsync(
+            "GET /public/two-bearers HTTP/1.1\r\n" +
+            "Host: 127.0.0.1\r\n" +
+            $"Authorization: Bearer {alice.AccessToken}\r\n" +
+            "Authorization: Bearer the-apps-own-token\r\n" +
+            "Connection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 ", status, StringComparison.Ordinal);
+        var everything = string.Join("\n", _harness.UpstreamRequests("/public/two-bearers").SelectMany(r => r.Headers!.SelectMany(h => h.Value)));
+        Assert.DoesNotContain(alice.AccessToken!, everything, StringComparison.Ordinal);
+    }
+
+    private async Task<string> SendRawAsync(string request)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _harness.Gateway.Address.Port);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);
+        var status = await reader.ReadLineAsync() ?? "";
+        await reader.ReadToEndAsync();
+        return status;
+    }
+
     private static void AssertNoTokens(WireMock.IRequestMessage seen, SessionClient client)
     {
         var everything = string.Join("\n", seen.Headers!.SelectMany(h => h.Value.Select(v => h.Key + ": " + v)));

@@ -18,6 +18,9 @@ internal sealed record SessionHarnessOptions
 
     public string AntiCsrf { get; init; } = "auto";
 
+    /// <summary>An origin for <c>Session:Cors:AllowedOrigins</c> (CORS off when null).</summary>
+    public string? CorsOrigin { get; init; }
+
     /// <summary>Overrides the cluster address (for "upstream down").</summary>
     public string? UpstreamAddress { get; init; }
 }
@@ -124,6 +127,13 @@ internal sealed class SessionHarness : IAsyncDisposable
         Upstream.Dispose();
     }
 
+    private static string Cors(SessionHarnessOptions options) => options.CorsOrigin is null ? "" : $"""
+
+          Cors:
+            AllowedOrigins:
+              - {options.CorsOrigin}
+        """;
+
     private static string Yaml(SessionHarnessOptions options, string upstreamUrl) => $$"""
         Session:
           AccessTokenLifetime: 1m
@@ -132,7 +142,7 @@ internal sealed class SessionHarness : IAsyncDisposable
           ExpiredStatusCode: {{options.ExpiredStatusCode}}
           AntiCsrf: {{options.AntiCsrf}}
           Store:
-            BusyTimeout: 200ms
+            BusyTimeout: 200ms{{Cors(options)}}
           Headers:
             Claims:
               role: X-User-Role
