@@ -28,6 +28,7 @@ internal sealed class SessionAuthenticationHandler(
     private static readonly AuthenticateResult Expired = AuthenticateResult.Fail("access token expired");
     private static readonly AuthenticateResult Invalid = AuthenticateResult.Fail("access token invalid");
     private static readonly AuthenticateResult SeveralCookies = AuthenticateResult.Fail("several access-token cookies");
+    private static readonly AuthenticateResult SeveralTokens = AuthenticateResult.Fail("several Authorization headers, one of them ours");
     private static readonly AuthenticateResult AntiCsrfFailed = AuthenticateResult.Fail("anti-CSRF check failed");
 
     // One principal per verified token: the engine caches the token, so the principal is built once per token.
@@ -38,14 +39,30 @@ internal sealed class SessionAuthenticationHandler(
     private AuthenticateResult Authenticate()
     {
         var headers = Request.Headers;
-        if (RequestTokens.Bearer(headers) is { } bearer)
+        var authorization = headers.Authorization;
+        if (authorization.Count > 1)
+        {
+            // Several Authorization headers: ambiguous. If one of them is ours, refuse the lot (and the
+            // forwarding transform drops them all, so the upstream never sees our token); else they are the app's.
+            foreach (var value in authorization)
+            {
+                if (RequestTokens.ParseBearer(value) is { } candidate && IsOurs(candidate, engine.VerifyAccessToken(candidate)))
+                {
+                    Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
+                    return SeveralTokens;
+                }
+            }
+        }
+        else if (RequestTokens.ParseBearer(authorization.Count == 1 ? authorization[0] : null) is { } bearer)
         {
             var check = engine.VerifyAccessToken(bearer);
-            if (check.Status != AccessTokenStatus.Invalid)
+            if (IsOurs(bearer, check))
             {
                 // Header mode: no cookies involved, so no anti-CSRF check.
                 Context.Features.Set(new SessionFeature(check.Token, BearerIsOurs: true));
-                return check.IsValid ? Success(check.Token) : Expired;
+                return check.IsValid ? Success(check.Token)
+                    : check.Status == AccessTokenStatus.Expired ? Expired
+                    : Invalid;
             }
         }
 
@@ -74,6 +91,13 @@ internal sealed class SessionAuthenticationHandler(
         Context.Features.Set(new SessionFeature(result.Token, BearerIsOurs: false));
         return Success(result.Token);
     }
+
+    /// <summary>
+    /// A bearer token is ours when it verifies (or merely expired), or when it failed but claims our issuer
+    /// (tampered, retired key, revoked): those get "try refresh token", not treatment as the app's token.
+    /// </summary>
+    private bool IsOurs(string token, AccessTokenCheck check) =>
+        check.Status != AccessTokenStatus.Invalid || engine.ClaimsToBeOurs(token);
 
     private bool PassesAntiCsrf(VerifiedAccessToken token)
     {

@@ -49,14 +49,15 @@ internal static class RequestTokens
     public static string? Bearer(IHeaderDictionary headers)
     {
         var authorization = headers.Authorization;
-        if (authorization.Count != 1 || authorization[0] is not { } value)
-        {
-            return null;
-        }
+        return authorization.Count == 1 ? ParseBearer(authorization[0]) : null;
+    }
 
+    /// <summary>The token of one <c>Authorization</c> value when its scheme is Bearer.</summary>
+    public static string? ParseBearer(string? value)
+    {
         const string scheme = "Bearer ";
-        return value.Length > scheme.Length && value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
-            ? value[scheme.Length..].Trim()
+        return value is not null && value.Length > scheme.Length && value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)
+            ? value[scheme.Length..].Trim() is { Length: > 0 } token ? token : null
             : null;
     }
 
