@@ -18,7 +18,8 @@ COPY --from=build /app ./
 RUN mkdir -p /config /data && chown "$APP_UID" /data
 # The image's built-in non-root user.
 USER $APP_UID
-ENV Urls=http://0.0.0.0:8080
+ENV Urls=http://0.0.0.0:8080 \
+    Session__Store__ConnectionString=/data/sessions.db
 EXPOSE 8080
 VOLUME ["/data"]
 ENTRYPOINT ["dotnet", "/app/SessionGateway.dll", "--config", "/config/proxy.yaml"]

@@ -34,10 +34,15 @@ internal static class LegacyApp
             return Results.Redirect("/");
         });
 
+        app.MapGet("/admin/", (HttpRequest request) => Results.Content(
+            $"<!doctype html><p>Admin area. Only sessions with the claim role=admin get here; you are {WebUtility.HtmlEncode(request.Headers["X-User-Id"].ToString())} ({WebUtility.HtmlEncode(request.Headers["X-User-Role"].ToString())}).</p><p><a href=\"/\">back</a></p>",
+            "text/html; charset=utf-8"));
+
         app.MapGet("/api/whoami", (HttpRequest request) => Results.Json(new
         {
             userId = request.Headers["X-User-Id"].ToString() is { Length: > 0 } id ? id : null,
             sessionHandle = request.Headers["X-Session-Handle"].ToString() is { Length: > 0 } h ? h : null,
+            role = request.Headers["X-User-Role"].ToString() is { Length: > 0 } r ? r : null,
             time = DateTimeOffset.UtcNow,
         }));
 
@@ -58,9 +63,10 @@ internal static class LegacyApp
 
         var greeting = user.Length > 0
             ? $"<p class=\"ok\">Signed in as <b>{WebUtility.HtmlEncode(user)}</b> (the gateway told me, in <code>X-User-Id</code>).</p>" +
-              "<form method=\"post\" action=\"/api/signout\" onsubmit=\"fetch('/api/signout',{method:'POST',headers:{rid:'demo'}}).then(()=>location.reload());return false;\"><button>Sign out</button></form>"
+              "<p><button id=\"signout\">Sign out</button></p>"
             : "<p>Nobody is signed in: no <code>X-User-Id</code> header reached me.</p>" +
-              "<form method=\"post\" action=\"/login\"><label>User name <input name=\"username\" autofocus></label> <button>Sign in</button></form>";
+              "<form method=\"post\" action=\"/login\"><label>User name <input name=\"username\" autofocus></label> <button>Sign in</button></form>" +
+              "<p><small>Try <code>admin</code> to get the admin role (see <a href=\"/admin/\">/admin/</a>).</small></p>";
 
         return $$"""
             <!doctype html>
@@ -75,8 +81,34 @@ internal static class LegacyApp
               <p>This app knows nothing about sessions or tokens. It reads who you are from headers set by the gateway.</p>
               {{greeting}}
               <p>API: <a href="/api/whoami">/api/whoami</a></p>
+              <h2>What the page's script sees</h2>
+              <p><small>Every 5 s the page calls <code>/api/whoami</code>. When the short-lived access token has expired
+              the gateway answers <b>440</b>; the script then calls <code>POST /api/refresh</code> and retries, as the
+              SuperTokens frontend SDK does.</small></p>
+              <pre id="log"></pre>
               <h2>Headers this app received</h2>
               <table>{{rows}}</table>
+              <script>
+              const log = (line) => { const el = document.getElementById('log'); el.textContent = new Date().toLocaleTimeString() + '  ' + line + '\n' + el.textContent.split('\n').slice(0, 12).join('\n'); };
+              const refresh = () => fetch('/api/refresh', { method: 'POST', headers: { rid: 'session' } });
+              async function whoami(reloadOnRecovery) {
+                let r = await fetch('/api/whoami');
+                if (r.status === 440) {
+                  log('GET /api/whoami -> 440 try refresh token; POST /api/refresh');
+                  const refreshed = await refresh();
+                  log('POST /api/refresh -> ' + refreshed.status);
+                  if (refreshed.status !== 200) { if ({{(user.Length > 0 ? "true" : "false")}}) location.reload(); return; }
+                  if (reloadOnRecovery) { location.reload(); return; }
+                  r = await fetch('/api/whoami');
+                }
+                const body = r.status === 200 ? await r.json() : null;
+                log('GET /api/whoami -> ' + r.status + (body ? ' user ' + body.userId : ''));
+              }
+              whoami({{(user.Length == 0 ? "true" : "false")}});
+              setInterval(() => whoami(false), 5000);
+              const out = document.getElementById('signout');
+              if (out) out.onclick = async () => { await fetch('/api/signout', { method: 'POST', headers: { rid: 'session' } }); location.reload(); };
+              </script>
             </body></html>
             """;
     }

@@ -11,10 +11,14 @@ var configPath = args.Any(a => a.StartsWith("--config", StringComparison.Ordinal
 await using var upstream = LegacyApp.Build(DemoPaths.UpstreamUrl);
 await upstream.StartAsync();
 Console.WriteLine($"Demo legacy app listening on {DemoPaths.UpstreamUrl} (behind the gateway)");
-Console.WriteLine($"Gateway configuration: {configPath}");
+Console.WriteLine($"Gateway configuration: {configPath} (access tokens shortened to 20 s for the demo)");
+Console.WriteLine("Open http://127.0.0.1:8080 and sign in with any name.");
 try
 {
-    return await GatewayHost.RunAsync(["--config", configPath, .. gatewayArgs.Rest], Console.Error);
+    // A 20-second access token, so a visitor sees expiry and the transparent refresh within a minute.
+    return await GatewayHost.RunAsync(
+        ["--config", configPath, "--Session:AccessTokenLifetime", "20s", .. gatewayArgs.Rest],
+        Console.Error);
 }
 finally
 {

@@ -19,6 +19,7 @@ public sealed class HotReloadTests
     private const string RouteA = """
             a:
               ClusterId: app
+              AuthorizationPolicy: anonymous
               Match:
                 Path: /a
         """;
@@ -26,6 +27,7 @@ public sealed class HotReloadTests
     private const string RouteB = """
             b:
               ClusterId: app
+              AuthorizationPolicy: anonymous
               Match:
                 Path: /b
         """;
@@ -36,7 +38,8 @@ public sealed class HotReloadTests
         using var upstream = Upstream.Start();
         await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
-        Assert.Equal(HttpStatusCode.NotFound, await gateway.StatusOfAsync("/b"));
+        // No route: the fallback policy (a session is required) answers before any 404.
+        Assert.Equal(HttpStatusCode.Unauthorized, await gateway.StatusOfAsync("/b"));
 
         // A valid edit: route b appears without a restart.
         await File.WriteAllTextAsync(gateway.ConfigPath, Yaml(upstream.Url(), RouteA + "\n" + RouteB));
@@ -46,6 +49,7 @@ public sealed class HotReloadTests
         var broken = Yaml(upstream.Url(), RouteA + "\n" + """
                 c:
                   ClusterId: nowhere
+                  AuthorizationPolicy: anonymous
                   Match:
                     Path: /c
             """);
@@ -54,9 +58,9 @@ public sealed class HotReloadTests
             () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("'nowhere'", StringComparison.Ordinal))),
             "the broken edit is reported");
         var report = gateway.Logs.Entries.First(e => e.EventId.Id == 1002);
-        Assert.Contains(gateway.ConfigPath + ":8:7:", report.Message, StringComparison.Ordinal);
+        Assert.Contains(gateway.ConfigPath + ":9:7:", report.Message, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
-        Assert.Equal(HttpStatusCode.NotFound, await gateway.StatusOfAsync("/c"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await gateway.StatusOfAsync("/c"));
 
         // Invalid YAML: same story.
         await File.WriteAllTextAsync(gateway.ConfigPath, "ReverseProxy:\n  Routes: [unclosed\n");

@@ -158,6 +158,13 @@ internal sealed partial class SessionEngine
     /// <summary>Checks an access token locally (no store read). Never throws.</summary>
     public AccessTokenCheck VerifyAccessToken(string? accessToken) => _verifier.Verify(accessToken);
 
+    /// <summary>
+    /// True when a token that failed verification still claims to be ours (our issuer, a session handle):
+    /// tampered, signed by a retired key, or revoked. Such a token is answered "try refresh token", never passed
+    /// on as somebody else's. Grants nothing.
+    /// </summary>
+    public bool ClaimsToBeOurs(string accessToken) => AccessTokenShape.ClaimsIssuer(accessToken, _options.Issuer);
+
     public async Task<bool> RevokeAsync(string sessionHandle, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sessionHandle);

@@ -12,18 +12,26 @@ namespace SessionGateway.Storage;
 /// </summary>
 internal sealed class SqliteSessionStore(SqliteStoreOptions options) : ISessionStore
 {
-    private readonly string _connectionString = BuildConnectionString(options.ConnectionString);
+    private readonly string _connectionString = BuildConnectionString(options.ConnectionString, options.BusyTimeout);
     private readonly string _openPragmas = string.Create(
         CultureInfo.InvariantCulture,
         $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
 
-    internal static string BuildConnectionString(string configured)
+    internal static string BuildConnectionString(string configured, TimeSpan? busyTimeout = null)
     {
         // A bare path is the common configuration; anything with '=' is taken as a full connection string.
         var builder = configured.Contains('=', StringComparison.Ordinal)
             ? new SqliteConnectionStringBuilder(configured)
             : new SqliteConnectionStringBuilder { DataSource = configured };
         builder.Pooling = true;
+        if (busyTimeout is { } timeout)
+        {
+            // Microsoft.Data.Sqlite retries SQLITE_BUSY by itself until the command timeout (30 s by default),
+            // whatever PRAGMA busy_timeout says; so the command timeout is what bounds a wait for the lock.
+            // It counts whole seconds, and 0 would mean "wait forever".
+            builder.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
+        }
+
         return builder.ConnectionString;
     }
 

@@ -74,7 +74,75 @@ internal static class GatewayConfigValidator
 
     private static void CheckSession(SessionSettings settings, List<ConfigProblem> problems)
     {
-        const string headers = SessionSettings.SectionName + ":Headers";
+        const string session = SessionSettings.SectionName;
+
+        // The engine's own rules, reported against the key each message names.
+        foreach (var message in settings.ToEngineOptions().Validate().Concat(settings.Store.Validate()))
+        {
+            var key = message.Split(' ', 2)[0].TrimEnd('.');
+            problems.Add(new ConfigProblem(key.StartsWith(session, StringComparison.Ordinal) ? key : session, message));
+        }
+
+        if (settings.ExpiredStatusCode is < 400 or > 499 or 403 or 404 or 405)
+        {
+            problems.Add(new ConfigProblem(session + ":ExpiredStatusCode", $"{settings.ExpiredStatusCode} cannot be the session-expired status: use a 4xx other than 403, 404 and 405 (440 by default, 401 for SDK defaults)"));
+        }
+
+        var paths = new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath) };
+        foreach (var (name, path) in paths)
+        {
+            if (!path.StartsWith('/') || path.Contains('{', StringComparison.Ordinal) || path.Contains('?', StringComparison.Ordinal) || path.Contains(' ', StringComparison.Ordinal))
+            {
+                problems.Add(new ConfigProblem($"{session}:{name}", $"'{path}' must be a literal path starting with '/'"));
+            }
+        }
+
+        if (paths.Select(p => p.Item2.TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).Count() != paths.Length)
+        {
+            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath and JwksPath must be different paths"));
+        }
+
+        if (settings.AntiCsrf.ToUpperInvariant() is not ("AUTO" or "NONE" or "CUSTOM-HEADER" or "TOKEN"))
+        {
+            problems.Add(new ConfigProblem(session + ":AntiCsrf", $"'{settings.AntiCsrf}' is not one of: auto, none, custom-header, token"));
+        }
+
+        if (settings.Cookies.SameSite == CookieSameSite.None && settings.Cookies.Secure != CookieSecure.Always)
+        {
+            problems.Add(new ConfigProblem(session + ":Cookies:SameSite", "SameSite=None needs Session:Cookies:Secure: always (browsers drop SameSite=None cookies without Secure)"));
+        }
+
+        for (var i = 0; i < settings.Cors.AllowedOrigins.Count; i++)
+        {
+            var origin = settings.Cors.AllowedOrigins[i];
+            if (origin == "*" || !Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.AbsolutePath != "/" || origin.EndsWith('/'))
+            {
+                problems.Add(new ConfigProblem($"{session}:Cors:AllowedOrigins:{i}", $"'{origin}' must be an exact origin such as https://app.example.com (no '*', path or trailing '/'): credentials need an explicit origin"));
+            }
+        }
+
+        for (var i = 0; i < settings.Cors.AllowedHeaders.Count; i++)
+        {
+            CheckHeaderName(settings.Cors.AllowedHeaders[i], $"{session}:Cors:AllowedHeaders:{i}", problems);
+        }
+
+        CheckHeaderName(settings.Login.CreateHeader, session + ":Login:CreateHeader", problems);
+        CheckHeaderName(settings.Login.ClaimsHeader, session + ":Login:ClaimsHeader", problems);
+
+        foreach (var (name, policy) in settings.Policies)
+        {
+            if (name.Equals("default", StringComparison.OrdinalIgnoreCase) || name.Equals("anonymous", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add(new ConfigProblem($"{session}:Policies:{name}", $"'{name}' is a built-in policy name"));
+            }
+
+            if (policy.RequireClaims.Count == 0)
+            {
+                problems.Add(new ConfigProblem($"{session}:Policies:{name}", "a policy needs at least one entry under RequireClaims"));
+            }
+        }
+
+        const string headers = session + ":Headers";
         CheckHeaderName(settings.Headers.UserId, headers + ":UserId", problems);
         CheckHeaderName(settings.Headers.SessionHandle, headers + ":SessionHandle", problems);
         if (settings.Headers.ReservedPrefix.Length > 0)

@@ -1,3 +1,7 @@
+using SessionGateway.Keys;
+using SessionGateway.Sessions;
+using SessionGateway.Storage;
+
 namespace SessionGateway.Configuration;
 
 /// <summary>The gateway's own settings: the <c>Session</c> section of proxy.yaml.</summary>
@@ -5,6 +9,77 @@ internal sealed record SessionSettings
 {
     public const string SectionName = "Session";
 
+    private static readonly SessionEngineOptions EngineDefaults = new();
+
+    public TimeSpan AccessTokenLifetime { get; init; } = EngineDefaults.AccessTokenLifetime;
+
+    public TimeSpan RefreshTokenLifetime { get; init; } = EngineDefaults.RefreshTokenLifetime;
+
+    public TimeSpan RefreshGracePeriod { get; init; } = EngineDefaults.RefreshGracePeriod;
+
+    public TimeSpan SigningKeyRotation { get; init; } = EngineDefaults.SigningKeyRotation;
+
+    public TimeSpan KeyRefreshInterval { get; init; } = EngineDefaults.KeyRefreshInterval;
+
+    public SigningAlgorithm Algorithm { get; init; } = EngineDefaults.Algorithm;
+
+    public string Issuer { get; init; } = EngineDefaults.Issuer;
+
+    public int VerificationCacheSize { get; init; } = EngineDefaults.VerificationCacheSize;
+
+    /// <summary>Status for "the access token is expired or invalid: refresh and retry". Must differ from 403.</summary>
+    public int ExpiredStatusCode { get; init; } = 440;
+
+    public string RefreshPath { get; init; } = "/api/refresh";
+
+    public string SignOutPath { get; init; } = "/api/signout";
+
+    public string JwksPath { get; init; } = "/.well-known/jwks.json";
+
+    /// <summary><c>auto</c> (custom-header when SameSite is none, else none), <c>none</c>, <c>custom-header</c> or <c>token</c>.</summary>
+    public string AntiCsrf { get; init; } = "auto";
+
+    public SqliteStoreOptions Store { get; init; } = new();
+
+    public CookieSettings Cookies { get; init; } = new();
+
+    public CorsSettings Cors { get; init; } = new();
+
+    public LoginSettings Login { get; init; } = new();
+
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
     public IdentityHeaderSettings Headers { get; init; } = new();
+
+    /// <summary>Named authorization policies that routes name in <c>AuthorizationPolicy</c>.</summary>
+    public IReadOnlyDictionary<string, PolicySettings> Policies { get; init; } = new Dictionary<string, PolicySettings>();
+
+    public SessionEngineOptions ToEngineOptions() => new()
+    {
+        AccessTokenLifetime = AccessTokenLifetime,
+        RefreshTokenLifetime = RefreshTokenLifetime,
+        RefreshGracePeriod = RefreshGracePeriod,
+        SigningKeyRotation = SigningKeyRotation,
+        KeyRefreshInterval = KeyRefreshInterval,
+        Algorithm = Algorithm,
+        Issuer = Issuer,
+        VerificationCacheSize = VerificationCacheSize,
+    };
+
+    /// <summary>The anti-CSRF mode in force, <c>auto</c> resolved.</summary>
+    public AntiCsrfMode ResolveAntiCsrf() => AntiCsrf.ToUpperInvariant() switch
+    {
+        "NONE" => AntiCsrfMode.None,
+        "CUSTOM-HEADER" => AntiCsrfMode.CustomHeader,
+        "TOKEN" => AntiCsrfMode.Token,
+        _ => Cookies.SameSite == CookieSameSite.None ? AntiCsrfMode.CustomHeader : AntiCsrfMode.None,
+    };
+
+    /// <summary>
+    /// The store with a relative database path resolved against the directory of proxy.yaml, so the
+    /// database sits next to its configuration whatever the working directory is.
+    /// </summary>
+    public SqliteStoreOptions ResolveStore(string configDirectory) =>
+        Store.ConnectionString.Contains('=', StringComparison.Ordinal) || Store.ConnectionString.StartsWith(':')
+            ? Store
+            : Store with { ConnectionString = Path.GetFullPath(Store.ConnectionString, configDirectory) };
 }

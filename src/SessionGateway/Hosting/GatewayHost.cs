@@ -1,6 +1,10 @@
 using Microsoft.Extensions.Options;
+using SessionGateway.Authentication;
+using SessionGateway.Authorization;
 using SessionGateway.Configuration;
+using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
+using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
 
 namespace SessionGateway.Hosting;
@@ -68,11 +72,9 @@ internal static class GatewayHost
         builder.Configuration.AddCommandLine(arguments.Rest);
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        builder.Services.Configure<SessionSettings>(builder.Configuration.GetSection(SessionSettings.SectionName));
-        builder.Services.AddSingleton<IdentityHeaderTransform>();
-        builder.Services.AddReverseProxy()
-            .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySchema.SectionName))
-            .AddTransforms<GatewayTransformProvider>();
+        var sessionSection = builder.Configuration.GetSection(SessionSettings.SectionName);
+        var settings = GatewayConfigValidator.TryBind(builder.Configuration, mayFail: true) ?? new SessionSettings();
+        AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settings, Path.GetDirectoryName(file.Path)!);
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -100,7 +102,61 @@ internal static class GatewayHost
         file.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
         file.Watch();
 
-        app.MapReverseProxy();
+        UseGatewayPipeline(app, settings);
         return new GatewayBuild(app, file, []);
+    }
+
+    private static void AddGatewayServices(IServiceCollection services, ConfigurationManager configuration, IConfigurationSection sessionSection, SessionSettings settings, string configDirectory)
+    {
+        services.Configure<SessionSettings>(sessionSection);
+
+        // With invalid session settings the engine is left out: the application is only built to run the
+        // validators, which then report every problem.
+        var engineOptions = settings.ToEngineOptions();
+        var storeOptions = settings.ResolveStore(configDirectory);
+        if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0)
+        {
+            services.AddSessionEngine(engineOptions, storeOptions);
+        }
+
+        services.AddMetrics();
+        services.AddSingleton<SessionMetrics>();
+        services.AddSingleton<SessionResponseWriter>();
+        services.AddSessionEndpoints();
+        services.AddSessionAuthentication(sessionSection);
+        services.AddSessionAuthorization(settings);
+        if (settings.Cors.AllowedOrigins.Count > 0)
+        {
+            services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
+                .WithOrigins([.. settings.Cors.AllowedOrigins])
+                .AllowCredentials()
+                .AllowAnyMethod()
+                .WithHeaders([
+                    ProtocolNames.RidHeader, ProtocolNames.FdiVersionHeader, ProtocolNames.AuthModeHeader,
+                    ProtocolNames.AntiCsrfHeader, "authorization", "content-type", .. settings.Cors.AllowedHeaders])
+                .WithExposedHeaders(ProtocolNames.FrontTokenHeader, ProtocolNames.AntiCsrfHeader, ProtocolNames.AccessTokenHeader, ProtocolNames.RefreshTokenHeader)
+                .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+        }
+
+        services.AddSingleton<IdentityHeaderTransform>();
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection(ReverseProxySchema.SectionName))
+            .AddTransforms<GatewayTransformProvider>();
+    }
+
+    /// <summary>The request path, top to bottom.</summary>
+    private static void UseGatewayPipeline(WebApplication app, SessionSettings settings)
+    {
+        if (settings.Cors.AllowedOrigins.Count > 0)
+        {
+            // Before routing, so preflights are answered for every path, including the refresh endpoint.
+            app.UseCors();
+        }
+
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapSessionEndpoints(settings);
+        app.MapReverseProxy();
     }
 }

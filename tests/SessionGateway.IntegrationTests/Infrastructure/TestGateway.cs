@@ -30,6 +30,9 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(Directory, "proxy.yaml");
 
+    /// <summary>The SQLite session database the gateway uses by default (next to proxy.yaml).</summary>
+    public string DatabasePath => Path.Combine(Directory, "sessions.db");
+
     public Uri Address { get; }
 
     public HttpClient Client { get; }
@@ -38,7 +41,13 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<TestGateway> StartAsync(string yaml, params string[] extraArgs)
+    public static Task<TestGateway> StartAsync(string yaml, params string[] extraArgs) => StartAsync(yaml, configure: null, extraArgs);
+
+    /// <summary>
+    /// Starts the gateway; <paramref name="configure"/> runs after the gateway registered its services (for
+    /// example to replace <see cref="TimeProvider"/> with a fake clock).
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(string yaml, Action<WebApplicationBuilder>? configure, params string[] extraArgs)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sg-test-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
@@ -47,7 +56,11 @@ internal sealed class TestGateway : IAsyncDisposable
         var logs = new CapturingLoggerProvider();
         var build = GatewayHost.Build(
             ["--config", configPath, "--Urls", "http://127.0.0.1:0", .. extraArgs],
-            builder => builder.Logging.AddProvider(logs));
+            builder =>
+            {
+                builder.Logging.AddProvider(logs);
+                configure?.Invoke(builder);
+            });
         if (build.App is null)
         {
             throw new InvalidOperationException("gateway did not build: " + string.Join("; ", build.Problems));

@@ -33,12 +33,13 @@ internal static class Upstream
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>A proxy.yaml with one catch-all route to <paramref name="upstreamUrl"/>.</summary>
+    /// <summary>A proxy.yaml with one catch-all route (no session needed) to <paramref name="upstreamUrl"/>.</summary>
     public static string CatchAllYaml(string upstreamUrl) => $$"""
         ReverseProxy:
           Routes:
             all:
               ClusterId: app
+              AuthorizationPolicy: anonymous
               Match:
                 Path: "/{**rest}"
           Clusters:

@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+using SessionGateway.Configuration;
+using SessionGateway.Sessions;
+using SessionGateway.Tokens;
+using SessionGateway.Transport;
+
+namespace SessionGateway.Authentication;
+
+/// <summary>
+/// Authenticates a request from its access token: <c>Authorization: Bearer</c> when the token is one of ours
+/// (any other bearer token belongs to the upstream and is left alone), else the <c>sAccessToken</c> cookie.
+/// Verification is local and cached by the engine: no database read. Challenges answer 401 "unauthorised"
+/// when there was no token and the session-expired status ("try refresh token") when there was a bad one.
+/// </summary>
+internal sealed class SessionAuthenticationHandler(
+    IOptionsMonitor<SessionAuthenticationOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    SessionEngine engine)
+    : AuthenticationHandler<SessionAuthenticationOptions>(options, logger, encoder)
+{
+    private static readonly AuthenticateResult Expired = AuthenticateResult.Fail("access token expired");
+    private static readonly AuthenticateResult Invalid = AuthenticateResult.Fail("access token invalid");
+    private static readonly AuthenticateResult SeveralCookies = AuthenticateResult.Fail("several access-token cookies");
+    private static readonly AuthenticateResult SeveralTokens = AuthenticateResult.Fail("several Authorization headers, one of them ours");
+    private static readonly AuthenticateResult AntiCsrfFailed = AuthenticateResult.Fail("anti-CSRF check failed");
+
+    // One principal per verified token: the engine caches the token, so the principal is built once per token.
+    private static readonly ConditionalWeakTable<VerifiedAccessToken, ClaimsPrincipal> Principals = [];
+
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync() => Task.FromResult(Authenticate());
+
+    private AuthenticateResult Authenticate()
+    {
+        var headers = Request.Headers;
+        var authorization = headers.Authorization;
+        if (authorization.Count > 1)
+        {
+            // Several Authorization headers: ambiguous. If one of them is ours, refuse the lot (and the
+            // forwarding transform drops them all, so the upstream never sees our token); else they are the app's.
+            foreach (var value in authorization)
+            {
+                if (RequestTokens.ParseBearer(value) is { } candidate && IsOurs(candidate, engine.VerifyAccessToken(candidate)))
+                {
+                    Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
+                    return SeveralTokens;
+                }
+            }
+        }
+        else if (RequestTokens.ParseBearer(authorization.Count == 1 ? authorization[0] : null) is { } bearer)
+        {
+            var check = engine.VerifyAccessToken(bearer);
+            if (IsOurs(bearer, check))
+            {
+                // Header mode: no cookies involved, so no anti-CSRF check.
+                Context.Features.Set(new SessionFeature(check.Token, BearerIsOurs: true));
+                return check.IsValid ? Success(check.Token)
+                    : check.Status == AccessTokenStatus.Expired ? Expired
+                    : Invalid;
+            }
+        }
+
+        var (cookie, count) = RequestTokens.Cookie(headers, ProtocolNames.AccessTokenCookie);
+        if (count == 0)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (count > 1)
+        {
+            return SeveralCookies;
+        }
+
+        var result = engine.VerifyAccessToken(cookie);
+        if (!result.IsValid)
+        {
+            return result.Status == AccessTokenStatus.Expired ? Expired : Invalid;
+        }
+
+        if (!PassesAntiCsrf(result.Token))
+        {
+            return AntiCsrfFailed;
+        }
+
+        Context.Features.Set(new SessionFeature(result.Token, BearerIsOurs: false));
+        return Success(result.Token);
+    }
+
+    /// <summary>
+    /// A bearer token is ours when it verifies (or merely expired), or when it failed but claims our issuer
+    /// (tampered, retired key, revoked): those get "try refresh token", not treatment as the app's token.
+    /// </summary>
+    private bool IsOurs(string token, AccessTokenCheck check) =>
+        check.Status != AccessTokenStatus.Invalid || engine.ClaimsToBeOurs(token);
+
+    private bool PassesAntiCsrf(VerifiedAccessToken token)
+    {
+        if (HttpMethods.IsGet(Request.Method) || HttpMethods.IsHead(Request.Method) || HttpMethods.IsOptions(Request.Method))
+        {
+            return true;
+        }
+
+        switch (Options.AntiCsrf)
+        {
+            case AntiCsrfMode.CustomHeader:
+                // Browsers cannot add a custom header cross-site without a CORS preflight we would refuse.
+                return Request.Headers.ContainsKey(ProtocolNames.RidHeader);
+            case AntiCsrfMode.Token:
+                var sent = Request.Headers[ProtocolNames.AntiCsrfHeader].ToString();
+                return token.AntiCsrfToken is { } expected && sent.Length > 0 &&
+                    CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(sent), Encoding.UTF8.GetBytes(expected));
+            default:
+                return true;
+        }
+    }
+
+    private AuthenticateResult Success(VerifiedAccessToken token)
+    {
+        var principal = Principals.GetValue(token, CreatePrincipal);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    private static ClaimsPrincipal CreatePrincipal(VerifiedAccessToken token)
+    {
+        var claims = new List<Claim>(token.CustomClaims.Count + 2)
+        {
+            new(SessionClaimTypes.UserId, token.UserId),
+            new(SessionClaimTypes.SessionHandle, token.SessionHandle),
+        };
+        foreach (var (name, value) in token.CustomClaims)
+        {
+            claims.Add(new Claim(name, value));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, SessionAuthenticationDefaults.AuthenticationScheme, SessionClaimTypes.UserId, "role"));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        if (result.Failure is null)
+        {
+            await JsonResponses.WriteAsync(Response, StatusCodes.Status401Unauthorized, JsonResponses.Unauthorised);
+        }
+        else
+        {
+            await JsonResponses.WriteAsync(Response, Options.ExpiredStatusCode, JsonResponses.TryRefreshToken);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Extensions.Options;
+using SessionGateway.Configuration;
+using SessionGateway.Sessions;
+using SessionGateway.Transport;
+
+namespace SessionGateway.Endpoints;
+
+/// <summary>
+/// <c>POST {Session:RefreshPath}</c>: rotates the refresh token and issues a new access token. Never forwarded.
+/// A store outage answers 503 and leaves the client's tokens alone: an outage must not log anybody out.
+/// </summary>
+internal sealed partial class RefreshEndpoint(
+    SessionEngine engine,
+    SessionResponseWriter writer,
+    IOptionsMonitor<SessionSettings> settings,
+    SessionMetrics metrics,
+    ILogger<RefreshEndpoint> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "POST";
+            await JsonResponses.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonResponses.MethodNotAllowed);
+            return;
+        }
+
+        var current = settings.CurrentValue;
+        var headers = context.Request.Headers;
+        var (cookie, _) = RequestTokens.Cookie(headers, ProtocolNames.RefreshTokenCookie);
+        var bearer = cookie is null ? RequestTokens.Bearer(headers) : null;
+        var transfer = RequestTokens.RequestedTransfer(headers) ?? (bearer is not null ? TokenTransfer.Header : TokenTransfer.Cookie);
+
+        if (cookie is not null && current.ResolveAntiCsrf() == AntiCsrfMode.CustomHeader && !headers.ContainsKey(ProtocolNames.RidHeader))
+        {
+            // A cross-site form could make the browser send the cookie; it cannot add the header. Keep the
+            // tokens: clearing them here would let any site log the user out.
+            Log.RefreshWithoutRid(logger);
+            await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.Unauthorised);
+            return;
+        }
+
+        var outcome = await engine.RefreshAsync(cookie ?? bearer, context.RequestAborted);
+        switch (outcome.Kind)
+        {
+            case RefreshOutcomeKind.Success:
+                writer.WriteSession(context, outcome.Session!, transfer);
+                await JsonResponses.WriteAsync(context.Response, StatusCodes.Status200OK, JsonResponses.EmptyObject);
+                break;
+            case RefreshOutcomeKind.Theft:
+                var theft = outcome.Theft!;
+                metrics.TheftDetected(theft.Kind);
+                Log.TheftAnswered(logger, theft.UserId, theft.SessionHandle, theft.Kind, context.Connection.RemoteIpAddress?.ToString());
+                writer.ClearSession(context, transfer);
+                await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.TokenTheftDetected);
+                break;
+            case RefreshOutcomeKind.StoreUnavailable:
+                context.Response.Headers.RetryAfter = "1";
+                await JsonResponses.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+                break;
+            default:
+                writer.ClearSession(context, transfer);
+                await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.Unauthorised);
+                break;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Warning, "Token theft: a stale refresh token was presented for user {UserId}, session {SessionHandle} ({Kind}) from {RemoteAddress}; the session is revoked")]
+        public static partial void TheftAnswered(ILogger logger, string userId, string sessionHandle, TheftKind kind, string? remoteAddress);
+
+        [LoggerMessage(2002, LogLevel.Information, "Refresh with a cookie but without the 'rid' header refused (anti-CSRF)")]
+        public static partial void RefreshWithoutRid(ILogger logger);
+    }
+}

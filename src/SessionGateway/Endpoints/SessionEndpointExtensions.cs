@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Authorization;
+using SessionGateway.Configuration;
+using SessionGateway.Sessions;
+
+namespace SessionGateway.Endpoints;
+
+/// <summary>Maps the paths the gateway answers itself, ahead of every proxy route.</summary>
+internal static class SessionEndpointExtensions
+{
+    // Lower order wins: these paths are never forwarded, whatever a route's Match or Order says.
+    private const int BeforeEveryRoute = int.MinValue;
+
+    public static IServiceCollection AddSessionEndpoints(this IServiceCollection services)
+    {
+        services.AddSingleton<RefreshEndpoint>();
+        services.AddSingleton<SignOutEndpoint>();
+        return services;
+    }
+
+    public static void MapSessionEndpoints(this IEndpointRouteBuilder endpoints, SessionSettings settings)
+    {
+        // Every method is mapped so that GET /api/refresh is our 405, not a request forwarded by a catch-all route.
+        endpoints.Map(settings.RefreshPath, context => context.RequestServices.GetRequiredService<RefreshEndpoint>().InvokeAsync(context))
+            .WithOrder(BeforeEveryRoute).WithDisplayName("session refresh").WithMetadata(new AllowAnonymousAttribute());
+        endpoints.Map(settings.SignOutPath, context => context.RequestServices.GetRequiredService<SignOutEndpoint>().InvokeAsync(context))
+            .WithOrder(BeforeEveryRoute).WithDisplayName("session sign-out").WithMetadata(new AllowAnonymousAttribute());
+        endpoints.MapGet(settings.JwksPath, (HttpContext context, SessionEngine engine) =>
+            {
+                // Short caching: a new key is published a whole rotation period before it signs.
+                context.Response.Headers.CacheControl = "public, max-age=300";
+                return Results.Text(engine.JwksJson, "application/json");
+            })
+            .WithOrder(BeforeEveryRoute).WithDisplayName("JWKS").WithMetadata(new AllowAnonymousAttribute());
+    }
+}

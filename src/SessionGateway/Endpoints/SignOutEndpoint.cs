@@ -1,0 +1,52 @@
+using System.Data.Common;
+using Microsoft.AspNetCore.Authentication;
+using SessionGateway.Authentication;
+using SessionGateway.Sessions;
+using SessionGateway.Transport;
+
+namespace SessionGateway.Endpoints;
+
+/// <summary>
+/// <c>POST {Session:SignOutPath}</c>: revokes the request's session and clears its tokens. An expired access
+/// token gets "try refresh token" (the SDK refreshes and signs out again); no session at all is already signed out.
+/// </summary>
+internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWriter writer)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            context.Response.Headers.Allow = "POST";
+            await JsonResponses.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonResponses.MethodNotAllowed);
+            return;
+        }
+
+        var result = await context.AuthenticateAsync(SessionAuthenticationDefaults.AuthenticationScheme);
+        if (result.Failure is not null)
+        {
+            await context.ChallengeAsync(SessionAuthenticationDefaults.AuthenticationScheme);
+            return;
+        }
+
+        var feature = context.Features.Get<SessionFeature>();
+        var transfer = feature?.BearerIsOurs == true || RequestTokens.RequestedTransfer(context.Request.Headers) == TokenTransfer.Header
+            ? TokenTransfer.Header
+            : TokenTransfer.Cookie;
+        if (feature?.Token is { } token)
+        {
+            try
+            {
+                await engine.RevokeAsync(token.SessionHandle, context.RequestAborted);
+            }
+            catch (DbException)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                await JsonResponses.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+                return;
+            }
+        }
+
+        writer.ClearSession(context, transfer);
+        await JsonResponses.WriteAsync(context.Response, StatusCodes.Status200OK, JsonResponses.StatusOk);
+    }
+}

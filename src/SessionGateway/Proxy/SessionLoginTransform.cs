@@ -1,0 +1,123 @@
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SessionGateway.Configuration;
+using SessionGateway.Sessions;
+using SessionGateway.Transport;
+using Yarp.ReverseProxy.Transforms;
+
+namespace SessionGateway.Proxy;
+
+/// <summary>
+/// Login without changing the app beyond one header: on a route marked <c>SessionLogin: "true"</c>, an upstream
+/// response carrying <c>X-Session-Create: user-id</c> (and optionally <c>X-Session-Claims: {json}</c>) creates the
+/// session and hands its tokens to the client. On every route both headers are removed from the response, so
+/// only login routes can create sessions and the client never sees them.
+/// </summary>
+internal sealed partial class SessionLoginTransform(
+    bool createsSessions,
+    SessionEngine engine,
+    SessionResponseWriter writer,
+    IOptionsMonitor<SessionSettings> settings,
+    ILogger<SessionLoginTransform> logger) : ResponseTransform
+{
+    private static readonly byte[] InvalidClaims = Encoding.UTF8.GetBytes("""{"message":"the upstream asked for a session with invalid claims"}""");
+
+    public override async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        var current = settings.CurrentValue;
+        var response = context.HttpContext.Response;
+        var userIds = response.Headers[current.Login.CreateHeader];
+        var claimsHeader = response.Headers[current.Login.ClaimsHeader];
+        if (userIds.Count == 0 && claimsHeader.Count == 0)
+        {
+            return;
+        }
+
+        response.Headers.Remove(current.Login.CreateHeader);
+        response.Headers.Remove(current.Login.ClaimsHeader);
+        if (!createsSessions)
+        {
+            return;
+        }
+
+        if (userIds.Count != 1 || string.IsNullOrWhiteSpace(userIds[0]))
+        {
+            Log.BadCreateHeader(logger, current.Login.CreateHeader);
+            await ReplaceAsync(context, StatusCodes.Status502BadGateway, InvalidClaims);
+            return;
+        }
+
+        var claims = ParseClaims(claimsHeader.Count == 0 ? null : claimsHeader.ToString());
+        if (claims is null)
+        {
+            Log.BadClaimsHeader(logger, current.Login.ClaimsHeader);
+            await ReplaceAsync(context, StatusCodes.Status502BadGateway, InvalidClaims);
+            return;
+        }
+
+        IssuedSession session;
+        try
+        {
+            session = await engine.CreateAsync(userIds[0]!, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
+        }
+        catch (DbException)
+        {
+            response.Headers.RetryAfter = "1";
+            await ReplaceAsync(context, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+            return;
+        }
+
+        var transfer = RequestTokens.RequestedTransfer(context.HttpContext.Request.Headers) ?? TokenTransfer.Cookie;
+        writer.WriteSession(context.HttpContext, session, transfer);
+    }
+
+    /// <summary>The claims object, an empty one when there is no header, null when the header is not a JSON object.</summary>
+    private static Dictionary<string, JsonElement>? ParseClaims(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return [];
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                claims[property.Name] = property.Value.Clone();
+            }
+
+            return claims;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task ReplaceAsync(ResponseTransformContext context, int status, byte[] body)
+    {
+        // The upstream's answer is not what the client gets; its body is dropped with its headers.
+        context.SuppressResponseBody = true;
+        var response = context.HttpContext.Response;
+        response.Headers.Clear();
+        await JsonResponses.WriteAsync(response, status, body);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(3001, LogLevel.Warning, "The upstream sent an empty or repeated {Header} header; no session created")]
+        public static partial void BadCreateHeader(ILogger logger, string header);
+
+        [LoggerMessage(3002, LogLevel.Warning, "The upstream sent a {Header} header that is not a JSON object; no session created")]
+        public static partial void BadClaimsHeader(ILogger logger, string header);
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SessionGateway.Configuration;
+using SessionGateway.Sessions;
+
+namespace SessionGateway.Transport;
+
+/// <summary>
+/// Puts tokens on a response and takes them off again, in cookie or header mode, with the <c>front-token</c>
+/// header the frontend SDKs read. The one place that knows cookie attributes.
+/// </summary>
+internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> settings)
+{
+    private static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;
+
+    /// <summary>Sends a newly issued or refreshed session to the client.</summary>
+    public void WriteSession(HttpContext context, IssuedSession session, TokenTransfer transfer)
+    {
+        var response = context.Response;
+        var current = settings.CurrentValue;
+        if (transfer == TokenTransfer.Cookie)
+        {
+            // The access-token cookie lives as long as the refresh token, so an expired JWT is still sent and
+            // answered "try refresh token" instead of looking like no session at all.
+            response.Cookies.Append(ProtocolNames.AccessTokenCookie, session.AccessToken, CookieOptions(context, current, "/", session.RefreshTokenExpires));
+            response.Cookies.Append(ProtocolNames.RefreshTokenCookie, session.RefreshToken, CookieOptions(context, current, current.RefreshPath, session.RefreshTokenExpires));
+        }
+        else
+        {
+            response.Headers[ProtocolNames.AccessTokenHeader] = session.AccessToken;
+            response.Headers[ProtocolNames.RefreshTokenHeader] = session.RefreshToken;
+            if (RequestTokens.HasTokenCookie(context.Request.Headers))
+            {
+                // Switching to header mode: old cookies would shadow the new tokens.
+                ClearCookies(context, current);
+            }
+        }
+
+        response.Headers[ProtocolNames.FrontTokenHeader] = FrontToken(session);
+        if (session.AntiCsrfToken is { } antiCsrf)
+        {
+            response.Headers[ProtocolNames.AntiCsrfHeader] = antiCsrf;
+        }
+
+        Expose(response);
+    }
+
+    /// <summary>Tells the client its session is gone: expired cookies, empty header tokens, <c>front-token: remove</c>.</summary>
+    public void ClearSession(HttpContext context, TokenTransfer transfer)
+    {
+        var response = context.Response;
+        ClearCookies(context, settings.CurrentValue);
+        if (transfer == TokenTransfer.Header)
+        {
+            response.Headers[ProtocolNames.AccessTokenHeader] = "";
+            response.Headers[ProtocolNames.RefreshTokenHeader] = "";
+        }
+
+        response.Headers[ProtocolNames.FrontTokenHeader] = "remove";
+        Expose(response);
+    }
+
+    /// <summary>
+    /// Standard base64 of <c>{"uid":…,"ate":…,"up":…}</c>: the user id, the access token's expiry in ms and its
+    /// whole payload, so the SDK knows about the session without reading the HttpOnly cookie.
+    /// </summary>
+    public static string FrontToken(IssuedSession session)
+    {
+        var json = new StringBuilder(session.AccessTokenPayloadJson.Length + 96)
+            .Append("{\"uid\":").Append(JsonSerializer.Serialize(session.UserId, FrontTokenJson.Options))
+            .Append(",\"ate\":").Append(session.AccessTokenExpires.ToUnixTimeMilliseconds())
+            .Append(",\"up\":").Append(session.AccessTokenPayloadJson)
+            .Append('}');
+        return Convert.ToBase64String(Encoding.UTF8.GetBytes(json.ToString()));
+    }
+
+    private static void ClearCookies(HttpContext context, SessionSettings current)
+    {
+        context.Response.Cookies.Append(ProtocolNames.AccessTokenCookie, "", CookieOptions(context, current, "/", Epoch));
+        context.Response.Cookies.Append(ProtocolNames.RefreshTokenCookie, "", CookieOptions(context, current, current.RefreshPath, Epoch));
+    }
+
+    private static void Expose(HttpResponse response) =>
+        response.Headers[Microsoft.Net.Http.Headers.HeaderNames.AccessControlExposeHeaders] = ProtocolNames.ExposedHeaders;
+
+    private static CookieOptions CookieOptions(HttpContext context, SessionSettings current, string path, DateTimeOffset expires) => new()
+    {
+        HttpOnly = true,
+        Path = path,
+        Expires = expires,
+        Domain = string.IsNullOrEmpty(current.Cookies.Domain) ? null : current.Cookies.Domain,
+        Secure = current.Cookies.Secure switch
+        {
+            CookieSecure.Always => true,
+            CookieSecure.Never => false,
+            _ => context.Request.IsHttps,
+        },
+        SameSite = current.Cookies.SameSite switch
+        {
+            CookieSameSite.Strict => SameSiteMode.Strict,
+            CookieSameSite.None => SameSiteMode.None,
+            _ => SameSiteMode.Lax,
+        },
+    };
+
+    private static class FrontTokenJson
+    {
+        // The user id goes into JSON as-is (no HTML escaping of '+', '<'...): the SDK parses it, nobody renders it.
+        public static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using SessionGateway.Sessions;
+using SessionGateway.Transport;
+
+namespace SessionGateway.Tests.Transport;
+
+public sealed class RequestTokensTests
+{
+    private static HeaderDictionary Headers(params (string Name, string Value)[] headers)
+    {
+        var dictionary = new HeaderDictionary();
+        foreach (var (name, value) in headers)
+        {
+            dictionary.Append(name, value);
+        }
+
+        return dictionary;
+    }
+
+    [Theory]
+    [InlineData("sAccessToken=abc", "abc")]
+    [InlineData("a=1; sAccessToken=abc; b=2", "abc")]
+    [InlineData("a=1;sAccessToken=abc", "abc")]
+    [InlineData("  sAccessToken = abc  ", "abc")]
+    [InlineData("sAccessToken=\"abc\"", "abc")]
+    [InlineData("sAccessToken=a%2Eb%2Ec", "a.b.c")]
+    public void Cookie_OneCookie_IsFoundAndDecoded(string cookie, string expected)
+    {
+        var (value, count) = RequestTokens.Cookie(Headers(("Cookie", cookie)), ProtocolNames.AccessTokenCookie);
+
+        Assert.Equal(expected, value);
+        Assert.Equal(1, count);
+    }
+
+    [Theory]
+    [InlineData("xsAccessToken=abc")]
+    [InlineData("sAccessTokenX=abc")]
+    [InlineData("saccesstoken=abc")]
+    [InlineData("other=sAccessToken=abc")]
+    [InlineData("")]
+    public void Cookie_OtherCookies_AreNotTheToken(string cookie)
+    {
+        var (value, count) = RequestTokens.Cookie(Headers(("Cookie", cookie)), ProtocolNames.AccessTokenCookie);
+
+        Assert.Null(value);
+        Assert.Equal(0, count);
+    }
+
+    [Fact]
+    public void Cookie_TwiceAcrossHeaders_IsCountedTwice()
+    {
+        // HTTP/2 clients may split cookies over several headers.
+        var headers = Headers(("Cookie", "sAccessToken=one"), ("Cookie", "x=1; sAccessToken=two"));
+
+        var (value, count) = RequestTokens.Cookie(headers, ProtocolNames.AccessTokenCookie);
+
+        Assert.Equal("one", value);
+        Assert.Equal(2, count);
+    }
+
+    [Theory]
+    [InlineData("Bearer abc", "abc")]
+    [InlineData("bearer abc", "abc")]
+    [InlineData("Bearer  abc ", "abc")]
+    [InlineData("Basic abc", null)]
+    [InlineData("Bearer", null)]
+    [InlineData("Bearer ", null)]
+    public void Bearer_ParsesOnlyBearerTokens(string authorization, string? expected) =>
+        Assert.Equal(expected, RequestTokens.Bearer(Headers(("Authorization", authorization))));
+
+    [Fact]
+    public void CookiesWithoutTokens_KeepsEveryOtherCookie()
+    {
+        var headers = Headers(("Cookie", "a=1; sAccessToken=x; b=2"), ("Cookie", "sRefreshToken=y; c=3"));
+
+        Assert.Equal("a=1; b=2; c=3", RequestTokens.CookiesWithoutTokens(headers));
+        Assert.Null(RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "sAccessToken=x"))));
+    }
+
+    [Theory]
+    [InlineData("header", "Header")]
+    [InlineData("HEADER", "Header")]
+    [InlineData("cookie", "Cookie")]
+    [InlineData("other", null)]
+    public void RequestedTransfer_ReadsStAuthMode(string mode, string? expected) =>
+        Assert.Equal(expected, RequestTokens.RequestedTransfer(Headers(("st-auth-mode", mode)))?.ToString());
+
+    [Fact]
+    public void FrontToken_IsBase64JsonWithUserIdExpiryAndPayload()
+    {
+        const string payload = """{"sub":"ünïcode+<user>","exp":1800000000,"sessionHandle":"h"}""";
+        var session = new IssuedSession("h", "ünïcode+<user>", "at", payload, DateTimeOffset.FromUnixTimeSeconds(1_800_000_000), "rt", DateTimeOffset.UnixEpoch, null);
+
+        var json = Encoding.UTF8.GetString(Convert.FromBase64String(SessionResponseWriter.FrontToken(session)));
+
+        using var document = JsonDocument.Parse(json);
+        Assert.Equal("ünïcode+<user>", document.RootElement.GetProperty("uid").GetString());
+        Assert.Equal(1_800_000_000_000, document.RootElement.GetProperty("ate").GetInt64());
+        Assert.Equal("h", document.RootElement.GetProperty("up").GetProperty("sessionHandle").GetString());
+    }
+}
