@@ -51,7 +51,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 
 /** Starts the gateway on a free port with tests/browser/proxy.yaml pointed at the upstream. */
 export async function startGateway({ upstreamPort, tmpDir }) {
-  if (!process.env.GATEWAY_MOCK && !fs.existsSync(gatewayDll)) {
+  if (!fs.existsSync(gatewayDll)) {
     throw new Error(`gateway build not found at ${gatewayDll}: run 'dotnet build src/SessionGateway -c Release' (run.sh does)`);
   }
   const port = await freePort();
@@ -61,15 +61,13 @@ export async function startGateway({ upstreamPort, tmpDir }) {
   fs.writeFileSync(configPath, yaml);
   const logPath = path.join(tmpDir, 'gateway.log');
   const log = fs.openSync(logPath, 'a');
-  // GATEWAY_MOCK=<file.mjs> runs a stand-in that takes the same arguments (for checking the harness itself).
-  const [command, program] = process.env.GATEWAY_MOCK ? ['node', process.env.GATEWAY_MOCK] : ['dotnet', gatewayDll];
   const args = [
-    program,
+    gatewayDll,
     '--config', configPath,
     '--Urls', `http://127.0.0.1:${port}`,
     '--Session:Store:ConnectionString', path.join(tmpDir, 'sessions.db'),
   ];
-  const child = spawn(command, args, {
+  const child = spawn('dotnet', args, {
     cwd: repoRoot,
     stdio: ['ignore', log, log],
     env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' },

@@ -91,7 +91,7 @@ async function upstreamStats() {
 }
 
 describe('supertokens-website in Chromium through SessionGateway', { concurrency: false }, () => {
-  test('a fresh page has no session: the token-less refresh is answered unauthorised, the API 401', async () => {
+  test('a fresh page has no session: the token-less refresh is answered unauthorised, the API 401', { timeout: 60_000 }, async () => {
     const { context, settled, refreshes } = await newContext();
     const tab = await openTab(context);
     assert.equal(await t(tab, 'doesSessionExist'), false);
@@ -109,7 +109,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('login through the gateway: HttpOnly cookies, identity reaches the upstream, never the tokens', async () => {
+  test('login through the gateway: HttpOnly cookies, identity reaches the upstream, never the tokens', { timeout: 60_000 }, async () => {
     const { context, page, login, responses, settled } = await loggedIn('alice');
     await settled();
     assert.deepEqual(login.body, { ok: true, user: 'alice' });
@@ -149,7 +149,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('expired access token: the SDK gets 440, refreshes at /api/refresh and retries transparently', async () => {
+  test('expired access token: the SDK gets 440, refreshes at /api/refresh and retries transparently', { timeout: 60_000 }, async () => {
     const { context, page, responses, refreshes, settled } = await loggedIn('bob');
     const before = await t(page, 'callApi');
     assert.equal(before.status, 200);
@@ -183,7 +183,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('signOut clears the session: doesSessionExist false, the API 401, the refresh token revoked', async () => {
+  test('signOut clears the session: doesSessionExist false, the API 401, the refresh token revoked', { timeout: 60_000 }, async () => {
     const { context, page, responses, settled } = await loggedIn('carol');
     assert.equal((await t(page, 'callApi')).status, 200);
     const oldRt = (await gatewayCookies(context)).rt.value;
@@ -211,7 +211,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('two tabs hitting expiry together both succeed, without theft', async () => {
+  test('two tabs hitting expiry together both succeed, without theft', { timeout: 60_000 }, async () => {
     const { context, page: tab1, refreshes, settled } = await loggedIn('dave');
     const tab2 = await openTab(context);
     assert.equal(await t(tab2, 'doesSessionExist'), true, 'second tab does not see the session');
@@ -242,7 +242,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('two refreshes racing with the same refresh token (no SDK lock) both succeed with the same new token', async () => {
+  test('two refreshes racing with the same refresh token (no SDK lock) both succeed with the same new token', { timeout: 60_000 }, async () => {
     const { context, page, settled, refreshes } = await loggedIn('erin');
     await settled();
     // Plain fetches the SDK does not intercept (the marker is in the fragment, which is never sent). The
@@ -277,7 +277,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('reuse of an old refresh token from outside the browser is theft and logs the browser out', async () => {
+  test('reuse of an old refresh token from outside the browser is theft and logs the browser out', { timeout: 60_000 }, async () => {
     const { context, page, responses, refreshes, settled } = await loggedIn('mallory-victim');
     const first = await t(page, 'callApi');
     assert.equal(first.status, 200);
@@ -320,7 +320,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('header mode (tokenTransferMethod "header"): login, API call and refresh without cookies', async () => {
+  test('header mode (tokenTransferMethod "header"): login, API call and refresh without cookies', { timeout: 60_000 }, async () => {
     const { context, page, refreshes, responses, settled, login } = await loggedIn('frank', '?mode=header');
     await settled();
     const loginResponse = responses.find((r) => r.path === '/login');
@@ -349,7 +349,7 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  test('the upstream never received a gateway token', async () => {
+  test('the upstream never received a gateway token', { timeout: 60_000 }, async () => {
     const stats = await upstreamStats();
     assert.equal(stats.tokensSeen, 0, JSON.stringify(stats));
     assert.ok((stats.byPath['/api/me'] ?? 0) > 0);
