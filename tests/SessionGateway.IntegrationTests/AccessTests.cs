@@ -5,16 +5,10 @@ using SessionGateway.IntegrationTests.Infrastructure;
 namespace SessionGateway.IntegrationTests;
 
 /// <summary>Requests on protected and anonymous routes: the authentication answers and what reaches the upstream.</summary>
-public sealed class AccessTests : IAsyncLifetime
+public sealed class AccessTests : SessionHarnessTest
 {
     private const string TryRefresh = """{"message":"try refresh token"}""";
     private const string Unauthorised = """{"message":"unauthorised"}""";
-
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await SessionHarness.StartAsync();
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Theory]
     [InlineData(TokenMode.Cookie, "/api/orders")]
@@ -23,15 +17,15 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData(TokenMode.Header, "/no-policy/orders")]
     public async Task ProtectedRoute_WithValidSession_UpstreamGetsIdentityAndNoTokens(TokenMode mode, string path)
     {
-        var alice = await _harness.LoginAsync(mode, "alice", """{"role":"editor"}""");
+        var alice = await Harness.LoginAsync(mode, "alice", """{"role":"editor"}""");
         using var request = alice.NewRequest(HttpMethod.Get, path);
         request.Headers.Add("Cookie", "theme=dark");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("upstream ok", await response.Content.ReadAsStringAsync());
-        var seen = Assert.Single(_harness.UpstreamRequests(path));
+        var seen = Assert.Single(Harness.UpstreamRequests(path));
         Assert.Equal("alice", seen.Header("X-User-Id"));
         Assert.Equal(alice.FrontToken!.Up.GetProperty("sessionHandle").GetString(), seen.Header("X-Session-Handle"));
         Assert.Equal("editor", seen.Header("X-User-Role"));
@@ -44,7 +38,7 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task ProtectedRoute_WithSessionAndSpoofedIdentity_UpstreamSeesOnlyTheSession(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
+        var alice = await Harness.LoginAsync(mode, "alice");
         using var request = alice.NewRequest(HttpMethod.Post, "/api/spoof");
         request.Headers.Add("rid", "x");
         request.Headers.TryAddWithoutValidation("X-User-Id", "mallory");
@@ -52,10 +46,10 @@ public sealed class AccessTests : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("X-User-Role", "admin");
         request.Headers.TryAddWithoutValidation("X-Session-Create", "mallory");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = Assert.Single(_harness.UpstreamRequests("/api/spoof"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/api/spoof"));
         Assert.Equal("alice", seen.Header("X-User-Id"));
         Assert.NotEqual("stolen", seen.Header("X-Session-Handle"));
         Assert.Null(seen.Header("X-User-Role"));
@@ -65,14 +59,14 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task ProtectedRoute_WithCookieSessionAndForeignBearer_ForwardsTheForeignBearer()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
         using var request = alice.NewRequest(HttpMethod.Get, "/api/with-app-token");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "the-apps-own-token");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = Assert.Single(_harness.UpstreamRequests("/api/with-app-token"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/api/with-app-token"));
         Assert.Equal("Bearer the-apps-own-token", seen.Header("Authorization"));
         Assert.Equal("alice", seen.Header("X-User-Id"));
     }
@@ -80,13 +74,13 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task ProtectedRoute_WithUrlEncodedAccessTokenCookie_IsAccepted()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
         var encoded = alice.AccessToken!.Replace(".", "%2E", StringComparison.Ordinal);
 
         using var response = await alice.SendAsync(HttpMethod.Get, "/api/encoded", encoded);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("alice", Assert.Single(_harness.UpstreamRequests("/api/encoded")).Header("X-User-Id"));
+        Assert.Equal("alice", Assert.Single(Harness.UpstreamRequests("/api/encoded")).Header("X-User-Id"));
     }
 
     [Theory]
@@ -95,11 +89,11 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData("/admin/x")]
     public async Task ProtectedRoute_WithoutToken_Is401Unauthorised(string path)
     {
-        using var response = await _harness.Http.GetAsync(path);
+        using var response = await Harness.Http.GetAsync(path);
 
         await Wire.AssertJsonAsync(response, 401, Unauthorised);
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, path);
+        Wire.AssertNotForwarded(Harness, path);
     }
 
     [Fact]
@@ -108,10 +102,10 @@ public sealed class AccessTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/x");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "someone-elses.jwt.token");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         await Wire.AssertJsonAsync(response, 401, Unauthorised);
-        Wire.AssertNotForwarded(_harness, "/api/x");
+        Wire.AssertNotForwarded(Harness, "/api/x");
     }
 
     [Theory]
@@ -119,14 +113,14 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task ProtectedRoute_WithExpiredAccessToken_IsTryRefreshAndKeepsTokens(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
-        _harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
+        var alice = await Harness.LoginAsync(mode, "alice");
+        Harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
 
         using var response = await alice.GetAsync("/api/x");
 
         await Wire.AssertJsonAsync(response, 440, TryRefresh);
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, "/api/x");
+        Wire.AssertNotForwarded(Harness, "/api/x");
 
         // The refresh token is still good: the client refreshes and retries.
         using var refreshed = await alice.RefreshAsync();
@@ -138,19 +132,19 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task ProtectedRoute_WithBadSignatureCookie_IsTryRefreshAndKeepsTokens()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
 
         using var response = await alice.SendAsync(HttpMethod.Get, "/api/x", Wire.WithBrokenSignature(alice.AccessToken!));
 
         await Wire.AssertJsonAsync(response, 440, TryRefresh);
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, "/api/x");
+        Wire.AssertNotForwarded(Harness, "/api/x");
     }
 
     [Fact]
     public async Task ProtectedRoute_WithUnknownKidCookie_IsTryRefreshAndKeepsTokens()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
 
         using var response = await alice.SendAsync(HttpMethod.Get, "/api/x", Wire.WithUnknownKid(alice.AccessToken!));
 
@@ -161,19 +155,19 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task ProtectedRoute_WithBadSignatureBearer_IsTryRefresh()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
 
         using var response = await alice.SendAsync(HttpMethod.Get, "/api/x", Wire.WithBrokenSignature(alice.AccessToken!));
 
         await Wire.AssertJsonAsync(response, 440, TryRefresh);
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, "/api/x");
+        Wire.AssertNotForwarded(Harness, "/api/x");
     }
 
     [Fact]
     public async Task ProtectedRoute_WithUnknownKidBearer_IsTryRefresh()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
 
         using var response = await alice.SendAsync(HttpMethod.Get, "/api/x", Wire.WithUnknownKid(alice.AccessToken!));
 
@@ -184,15 +178,15 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task ProtectedRoute_WithTwoAccessTokenCookies_IsTryRefresh()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
-        var bob = await _harness.LoginAsync(TokenMode.Cookie, "bob");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
+        var bob = await Harness.LoginAsync(TokenMode.Cookie, "bob");
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/x");
         request.Headers.Add("Cookie", $"sAccessToken={alice.AccessToken}; sAccessToken={bob.AccessToken}");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         await Wire.AssertJsonAsync(response, 440, TryRefresh);
-        Wire.AssertNotForwarded(_harness, "/api/x");
+        Wire.AssertNotForwarded(Harness, "/api/x");
     }
 
     [Theory]
@@ -200,12 +194,12 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task AnonymousRoute_WithSession_UpstreamGetsIdentityAndNoTokens(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
+        var alice = await Harness.LoginAsync(mode, "alice");
 
         using var response = await alice.GetAsync("/public/page");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = Assert.Single(_harness.UpstreamRequests("/public/page"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/public/page"));
         Assert.Equal("alice", seen.Header("X-User-Id"));
         AssertNoTokens(seen, alice);
     }
@@ -215,15 +209,15 @@ public sealed class AccessTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task AnonymousRoute_WithExpiredToken_ForwardsWithoutIdentityOrTokens(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
-        _harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
+        var alice = await Harness.LoginAsync(mode, "alice");
+        Harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
         using var request = alice.NewRequest(HttpMethod.Get, "/public/page");
         request.Headers.TryAddWithoutValidation("X-User-Id", "mallory");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = Assert.Single(_harness.UpstreamRequests("/public/page"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/public/page"));
         Assert.Null(seen.Header("X-User-Id"));
         Assert.Null(seen.Header("X-Session-Handle"));
         AssertNoTokens(seen, alice);
@@ -235,10 +229,10 @@ public sealed class AccessTests : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "/public/page");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "the-apps-own-token");
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = Assert.Single(_harness.UpstreamRequests("/public/page"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/public/page"));
         Assert.Equal("Bearer the-apps-own-token", seen.Header("Authorization"));
         Assert.Null(seen.Header("X-User-Id"));
     }
@@ -246,7 +240,7 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task AnonymousRoute_WithRevokedBearerAccessToken_UpstreamDoesNotSeeTheToken()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
         var revoked = alice.AccessToken!;
         using (var signedOut = await alice.SignOutAsync())
         {
@@ -256,7 +250,7 @@ public sealed class AccessTests : IAsyncLifetime
         using var response = await alice.SendAsync(HttpMethod.Get, "/public/page", revoked);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = Assert.Single(_harness.UpstreamRequests("/public/page"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/public/page"));
         Assert.Null(seen.Header("X-User-Id"));
         Assert.DoesNotContain(revoked, seen.Header("Authorization") ?? "", StringComparison.Ordinal);
     }
@@ -264,7 +258,7 @@ public sealed class AccessTests : IAsyncLifetime
     [Fact]
     public async Task AnonymousRoute_WithOurBearerAndAForeignOne_UpstreamDoesNotSeeOurToken()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
 
         // Two Authorization lines, as a client (or an attacker-controlled page script) may send them.
         var status = await SendRawAsync(
@@ -275,14 +269,14 @@ public sealed class AccessTests : IAsyncLifetime
             "Connection: close\r\n\r\n");
 
         Assert.StartsWith("HTTP/1.1 ", status, StringComparison.Ordinal);
-        var everything = string.Join("\n", _harness.UpstreamRequests("/public/two-bearers").SelectMany(r => r.Headers!.SelectMany(h => h.Value)));
+        var everything = string.Join("\n", Harness.UpstreamRequests("/public/two-bearers").SelectMany(r => r.Headers!.SelectMany(h => h.Value)));
         Assert.DoesNotContain(alice.AccessToken!, everything, StringComparison.Ordinal);
     }
 
     private async Task<string> SendRawAsync(string request)
     {
         using var client = new System.Net.Sockets.TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, _harness.Gateway.Address.Port);
+        await client.ConnectAsync(IPAddress.Loopback, Harness.Gateway.Address.Port);
         await using var stream = client.GetStream();
         await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
         using var reader = new StreamReader(stream, System.Text.Encoding.ASCII);

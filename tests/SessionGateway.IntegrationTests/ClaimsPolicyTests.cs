@@ -5,14 +5,8 @@ using SessionGateway.IntegrationTests.Infrastructure;
 namespace SessionGateway.IntegrationTests;
 
 /// <summary>Route policy <c>admin</c> (<c>RequireClaims: { role: admin }</c>) on <c>/admin/*</c>.</summary>
-public sealed class ClaimsPolicyTests : IAsyncLifetime
+public sealed class ClaimsPolicyTests : SessionHarnessTest
 {
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await SessionHarness.StartAsync();
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
-
     [Theory]
     [InlineData(TokenMode.Cookie, """{"role":"user"}""", "user")]
     [InlineData(TokenMode.Header, """{"role":"user"}""", "user")]
@@ -20,7 +14,7 @@ public sealed class ClaimsPolicyTests : IAsyncLifetime
     [InlineData(TokenMode.Header, null, null)]
     public async Task AdminRoute_WithoutTheClaim_Is403InvalidClaimAndNotForwarded(TokenMode mode, string? claims, string? actual)
     {
-        var bob = await _harness.LoginAsync(mode, "bob", claims);
+        var bob = await Harness.LoginAsync(mode, "bob", claims);
 
         using var response = await bob.GetAsync("/admin/panel");
 
@@ -34,7 +28,7 @@ public sealed class ClaimsPolicyTests : IAsyncLifetime
         Assert.Equal("admin", Assert.Single(reason.GetProperty("expectedToBeOneOf").EnumerateArray()).GetString());
         Assert.Equal(actual, reason.GetProperty("actualValue").GetString());
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, "/admin/panel");
+        Wire.AssertNotForwarded(Harness, "/admin/panel");
     }
 
     [Theory]
@@ -43,12 +37,12 @@ public sealed class ClaimsPolicyTests : IAsyncLifetime
     [InlineData(TokenMode.Cookie, """{"role":["ops","admin"]}""")]
     public async Task AdminRoute_WithTheClaim_IsForwardedWithIdentity(TokenMode mode, string claims)
     {
-        var root = await _harness.LoginAsync(mode, "root", claims);
+        var root = await Harness.LoginAsync(mode, "root", claims);
 
         using var response = await root.GetAsync("/admin/panel");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("root", Assert.Single(_harness.UpstreamRequests("/admin/panel")).Header("X-User-Id"));
+        Assert.Equal("root", Assert.Single(Harness.UpstreamRequests("/admin/panel")).Header("X-User-Id"));
     }
 
     [Theory]
@@ -56,8 +50,8 @@ public sealed class ClaimsPolicyTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task AdminRoute_WithExpiredToken_IsTryRefreshNot403(TokenMode mode)
     {
-        var root = await _harness.LoginAsync(mode, "root", """{"role":"admin"}""");
-        _harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
+        var root = await Harness.LoginAsync(mode, "root", """{"role":"admin"}""");
+        Harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
 
         using var response = await root.GetAsync("/admin/panel");
 

@@ -70,4 +70,22 @@ public sealed class HotReloadTests
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
     }
+
+    [Fact]
+    public async Task RequestInFlight_WhenProxyYamlChanges_CompletesNormally()
+    {
+        using var upstream = Upstream.Start();
+        upstream.Given(WireMock.RequestBuilders.Request.Create().WithPath("/a"))
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithBody("slow").WithDelay(TimeSpan.FromSeconds(2)));
+        await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
+
+        var inFlight = gateway.Client.GetAsync("/a");
+        await TestGateway.WaitUntilAsync(() => Task.FromResult(upstream.LogEntries.Any()), "the slow request reached the upstream");
+        await File.WriteAllTextAsync(gateway.ConfigPath, Yaml(upstream.Url(), RouteA + "\n" + RouteB));
+        await TestGateway.WaitUntilAsync(async () => await gateway.StatusOfAsync("/b") == HttpStatusCode.OK, "route b is served");
+
+        using var response = await inFlight;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("slow", await response.Content.ReadAsStringAsync());
+    }
 }

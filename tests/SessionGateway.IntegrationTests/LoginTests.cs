@@ -5,21 +5,15 @@ using SessionGateway.IntegrationTests.Infrastructure;
 namespace SessionGateway.IntegrationTests;
 
 /// <summary>Sessions created from an upstream's <c>X-Session-Create</c> on a <c>SessionLogin</c> route.</summary>
-public sealed class LoginTests : IAsyncLifetime
+public sealed class LoginTests : SessionHarnessTest
 {
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await SessionHarness.StartAsync();
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
-
     [Theory]
     [InlineData(TokenMode.Cookie)]
     [InlineData(TokenMode.Header)]
     public async Task Login_UpstreamSaysCreate_IssuesTokensAndFrontTokenAndHidesTheHeaders(TokenMode mode)
     {
-        var path = _harness.MapLogin("alice", """{"role":"admin","plan":"pro"}""");
-        var client = _harness.NewClient(mode);
+        var path = Harness.MapLogin("alice", """{"role":"admin","plan":"pro"}""");
+        var client = Harness.NewClient(mode);
 
         using var response = await client.LoginAsync(path);
 
@@ -29,7 +23,7 @@ public sealed class LoginTests : IAsyncLifetime
         Assert.Equal("admin", front.Up.GetProperty("role").GetString());
         Assert.Equal("pro", front.Up.GetProperty("plan").GetString());
         Assert.Equal(
-            (_harness.Clock.GetUtcNow() + SessionHarness.AccessTokenLifetime).ToUnixTimeSeconds() * 1000,
+            (Harness.Clock.GetUtcNow() + SessionHarness.AccessTokenLifetime).ToUnixTimeSeconds() * 1000,
             front.Ate);
         Assert.Null(Wire.Header(response, "X-Session-Create"));
         Assert.Null(Wire.Header(response, "X-Session-Claims"));
@@ -38,12 +32,12 @@ public sealed class LoginTests : IAsyncLifetime
     [Fact]
     public async Task Login_InCookieMode_CookiesExpireWithTheRefreshToken()
     {
-        var client = _harness.NewClient(TokenMode.Cookie);
+        var client = Harness.NewClient(TokenMode.Cookie);
 
-        using var response = await client.LoginAsync(_harness.MapLogin("alice"));
+        using var response = await client.LoginAsync(Harness.MapLogin("alice"));
 
         var cookies = Wire.SetCookies(response);
-        var expected = _harness.Clock.GetUtcNow() + SessionHarness.RefreshTokenLifetime;
+        var expected = Harness.Clock.GetUtcNow() + SessionHarness.RefreshTokenLifetime;
         var actual = cookies["sAccessToken"].Expires!.Value;
         Assert.InRange(actual, expected.AddSeconds(-2), expected.AddSeconds(1));
     }
@@ -51,8 +45,8 @@ public sealed class LoginTests : IAsyncLifetime
     [Fact]
     public async Task Login_WithReservedClaimNames_CannotOverwriteSessionClaims()
     {
-        var path = _harness.MapLogin("alice", """{"sub":"root","sessionHandle":"x","exp":99999999999,"role":"user"}""");
-        var client = _harness.NewClient(TokenMode.Header);
+        var path = Harness.MapLogin("alice", """{"sub":"root","sessionHandle":"x","exp":99999999999,"role":"user"}""");
+        var client = Harness.NewClient(TokenMode.Header);
 
         using var response = await client.LoginAsync(path);
 
@@ -66,8 +60,8 @@ public sealed class LoginTests : IAsyncLifetime
     [Fact]
     public async Task Login_ClaimsHeaderNotAJsonObject_Is502WithoutSession()
     {
-        var path = _harness.MapLogin("alice", "[1,2]");
-        var client = _harness.NewClient(TokenMode.Cookie);
+        var path = Harness.MapLogin("alice", "[1,2]");
+        var client = Harness.NewClient(TokenMode.Cookie);
 
         using var response = await client.LoginAsync(path);
 
@@ -81,8 +75,8 @@ public sealed class LoginTests : IAsyncLifetime
     [InlineData("/api/create")]
     public async Task CreateHeader_OnRouteWithoutSessionLogin_IsRemovedAndIgnored(string path)
     {
-        _harness.MapResponse(path, 200, "hi", ("X-Session-Create", "mallory"), ("X-Session-Claims", """{"role":"admin"}"""));
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        Harness.MapResponse(path, 200, "hi", ("X-Session-Create", "mallory"), ("X-Session-Claims", """{"role":"admin"}"""));
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
 
         using var response = await alice.GetAsync(path);
 
@@ -95,8 +89,8 @@ public sealed class LoginTests : IAsyncLifetime
     [Fact]
     public async Task Login_WithoutCreateHeader_IsPlainForward()
     {
-        _harness.MapResponse("/login/failed", 401, "bad password");
-        var client = _harness.NewClient(TokenMode.Cookie);
+        Harness.MapResponse("/login/failed", 401, "bad password");
+        var client = Harness.NewClient(TokenMode.Cookie);
 
         using var response = await client.LoginAsync("/login/failed");
 
@@ -108,17 +102,17 @@ public sealed class LoginTests : IAsyncLifetime
     [Fact]
     public async Task Jwks_ListsTheKeyThatSignedTheAccessToken()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
         var kid = HeaderKid(alice.AccessToken!);
 
-        using var response = await _harness.Http.GetAsync("/.well-known/jwks.json");
+        using var response = await Harness.Http.GetAsync("/.well-known/jwks.json");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var jwks = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var kids = jwks.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()).ToList();
         Assert.Contains(kid, kids);
         Assert.All(jwks.RootElement.GetProperty("keys").EnumerateArray(), k => Assert.False(k.TryGetProperty("d", out _), "private key material in JWKS"));
-        Wire.AssertNotForwarded(_harness, "/.well-known/jwks.json");
+        Wire.AssertNotForwarded(Harness, "/.well-known/jwks.json");
     }
 
     private static string HeaderKid(string jwt)

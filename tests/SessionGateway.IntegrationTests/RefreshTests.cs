@@ -6,26 +6,20 @@ using SessionGateway.IntegrationTests.Infrastructure;
 namespace SessionGateway.IntegrationTests;
 
 /// <summary><c>POST /api/refresh</c>: rotation, the grace window, theft, unauthorised answers and store outages.</summary>
-public sealed class RefreshTests : IAsyncLifetime
+public sealed class RefreshTests : SessionHarnessTest
 {
     private const string Unauthorised = """{"message":"unauthorised"}""";
     private const string TheftDetected = """{"message":"token theft detected"}""";
-
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await SessionHarness.StartAsync();
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
 
     [Theory]
     [InlineData(TokenMode.Cookie)]
     [InlineData(TokenMode.Header)]
     public async Task Refresh_WithCurrentToken_Is200WithNewTokensAndFrontToken(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice", """{"role":"editor"}""");
+        var alice = await Harness.LoginAsync(mode, "alice", """{"role":"editor"}""");
         var (oldAccess, oldRefresh) = (alice.AccessToken, alice.RefreshToken);
         var handle = alice.FrontToken!.Up.GetProperty("sessionHandle").GetString();
-        _harness.Clock.Advance(TimeSpan.FromSeconds(5));
+        Harness.Clock.Advance(TimeSpan.FromSeconds(5));
 
         using var response = await alice.RefreshAsync();
 
@@ -35,7 +29,7 @@ public sealed class RefreshTests : IAsyncLifetime
         Assert.NotEqual(oldRefresh, alice.RefreshToken);
         Assert.Equal(handle, front.Up.GetProperty("sessionHandle").GetString());
         Assert.Equal("editor", front.Up.GetProperty("role").GetString());
-        Wire.AssertNotForwarded(_harness, SessionHarness.RefreshPath);
+        Wire.AssertNotForwarded(Harness, SessionHarness.RefreshPath);
 
         using var retried = await alice.GetAsync("/api/x");
         Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
@@ -47,16 +41,16 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData("DELETE")]
     public async Task Refresh_WithOtherMethodThanPost_Is405AndNotForwarded(string method)
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
         using var request = new HttpRequestMessage(new HttpMethod(method), SessionHarness.RefreshPath);
         request.Headers.Add("Cookie", "sRefreshToken=" + alice.RefreshToken);
 
-        using var response = await _harness.Http.SendAsync(request);
+        using var response = await Harness.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Assert.Contains("POST", response.Content.Headers.Allow);
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, SessionHarness.RefreshPath);
+        Wire.AssertNotForwarded(Harness, SessionHarness.RefreshPath);
 
         // Nothing was rotated: the refresh token still works.
         using var refreshed = await alice.RefreshAsync();
@@ -70,13 +64,13 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData(TokenMode.Header, "garbage")]
     public async Task Refresh_WithoutUsableToken_IsExpiredStatusUnauthorisedAndClears(TokenMode mode, string? token)
     {
-        var client = _harness.NewClient(mode);
+        var client = Harness.NewClient(mode);
 
         using var response = await client.RefreshAsync(token);
 
         await Wire.AssertJsonAsync(response, 440, Unauthorised);
         Wire.AssertSessionCleared(response, mode);
-        Wire.AssertNotForwarded(_harness, SessionHarness.RefreshPath);
+        Wire.AssertNotForwarded(Harness, SessionHarness.RefreshPath);
     }
 
     [Theory]
@@ -84,8 +78,8 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task Refresh_AfterRefreshTokenLifetime_IsUnauthorisedAndClears(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
-        _harness.Clock.Advance(SessionHarness.RefreshTokenLifetime + TimeSpan.FromSeconds(1));
+        var alice = await Harness.LoginAsync(mode, "alice");
+        Harness.Clock.Advance(SessionHarness.RefreshTokenLifetime + TimeSpan.FromSeconds(1));
 
         using var response = await alice.RefreshAsync();
 
@@ -98,12 +92,12 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task Refresh_SameTokenTwiceWithinGrace_BothSucceedWithTheSameNextRefreshToken(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
+        var alice = await Harness.LoginAsync(mode, "alice");
         var first = alice.RefreshToken!;
 
         using var one = await alice.RefreshAsync(first);
         var next = alice.RefreshToken;
-        _harness.Clock.Advance(TimeSpan.FromSeconds(10));
+        Harness.Clock.Advance(TimeSpan.FromSeconds(10));
         using var two = await alice.RefreshAsync(first);
 
         Assert.Equal(HttpStatusCode.OK, one.StatusCode);
@@ -121,8 +115,8 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task Refresh_ConcurrentWithTheSameToken_AllSucceedWithOneNextToken(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
-        var tabs = Enumerable.Range(0, 6).Select(_ => new SessionClient(_harness.Http, mode) { RefreshToken = alice.RefreshToken }).ToList();
+        var alice = await Harness.LoginAsync(mode, "alice");
+        var tabs = Enumerable.Range(0, 6).Select(_ => new SessionClient(Harness.Http, mode) { RefreshToken = alice.RefreshToken }).ToList();
 
         var responses = await Task.WhenAll(tabs.Select(t => t.RefreshAsync()));
 
@@ -147,24 +141,24 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task Refresh_PreviousTokenAfterGrace_IsTheftRevokesSessionAndLogs(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
+        var alice = await Harness.LoginAsync(mode, "alice");
         var stolen = alice.RefreshToken!;
         var handle = alice.FrontToken!.Up.GetProperty("sessionHandle").GetString()!;
         using var rotated = await alice.RefreshAsync();
         Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
-        _harness.Clock.Advance(TimeSpan.FromSeconds(31));
-        var thief = new SessionClient(_harness.Http, mode);
+        Harness.Clock.Advance(TimeSpan.FromSeconds(31));
+        var thief = new SessionClient(Harness.Http, mode);
 
         using var response = await thief.RefreshAsync(stolen);
 
         await Wire.AssertJsonAsync(response, 440, TheftDetected);
         Wire.AssertSessionCleared(response, mode);
         await AssertRevokedAsync(alice);
-        var warning = Assert.Single(_harness.Gateway.Logs.Entries, e => e.EventId.Id == 2001);
+        var warning = Assert.Single(Harness.Gateway.Logs.Entries, e => e.EventId.Id == 2001);
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains("alice", warning.Message, StringComparison.Ordinal);
         Assert.Contains(handle, warning.Message, StringComparison.Ordinal);
-        Assert.DoesNotContain(_harness.Gateway.Logs.Entries, e =>
+        Assert.DoesNotContain(Harness.Gateway.Logs.Entries, e =>
             e.Message.Contains(stolen, StringComparison.Ordinal) || e.Message.Contains(alice.RefreshToken!, StringComparison.Ordinal));
     }
 
@@ -173,7 +167,7 @@ public sealed class RefreshTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task Refresh_TokenTwoGenerationsOld_IsTheftEvenWithinGrace(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
+        var alice = await Harness.LoginAsync(mode, "alice");
         var stolen = alice.RefreshToken!;
         using (var one = await alice.RefreshAsync())
         using (var two = await alice.RefreshAsync())
@@ -181,7 +175,7 @@ public sealed class RefreshTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, two.StatusCode);
         }
 
-        using var response = await new SessionClient(_harness.Http, mode).RefreshAsync(stolen);
+        using var response = await new SessionClient(Harness.Http, mode).RefreshAsync(stolen);
 
         await Wire.AssertJsonAsync(response, 440, TheftDetected);
         Wire.AssertSessionCleared(response, mode);
@@ -224,7 +218,7 @@ public sealed class RefreshTests : IAsyncLifetime
     public async Task Refresh_WhenStoreIsLocked_Is503KeepsTokensAndTheSameTokenWorksAfterwards()
     {
         // Both modes under one lock: each locked refresh currently waits ~30 s (see the BusyTimeout test below).
-        var clients = new[] { await _harness.LoginAsync(TokenMode.Cookie, "alice"), await _harness.LoginAsync(TokenMode.Header, "bob") };
+        var clients = new[] { await Harness.LoginAsync(TokenMode.Cookie, "alice"), await Harness.LoginAsync(TokenMode.Header, "bob") };
         var tokens = clients.Select(c => c.RefreshToken!).ToArray();
 
         using (var blocker = await LockStoreAsync())
@@ -255,7 +249,7 @@ public sealed class RefreshTests : IAsyncLifetime
     [Fact]
     public async Task Refresh_WhenStoreIsLocked_AnswersWithinTheBusyTimeout()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Header, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
 
         using var blocker = await LockStoreAsync();
         var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -275,7 +269,7 @@ public sealed class RefreshTests : IAsyncLifetime
         using var access = await client.GetAsync("/api/after-revoke");
         Assert.NotEqual(HttpStatusCode.OK, access.StatusCode);
         Assert.Contains((int)access.StatusCode, new[] { 401, 440 });
-        Wire.AssertNotForwarded(_harness, "/api/after-revoke");
+        Wire.AssertNotForwarded(Harness, "/api/after-revoke");
         using var refresh = await client.RefreshAsync();
         await Wire.AssertJsonAsync(refresh, 440, Unauthorised);
     }
@@ -283,7 +277,7 @@ public sealed class RefreshTests : IAsyncLifetime
     /// <summary>Holds SQLite's write lock on the gateway's database from another connection.</summary>
     private async Task<SqliteConnection> LockStoreAsync()
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _harness.Gateway.DatabasePath, Pooling = false }.ToString());
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Harness.Gateway.DatabasePath, Pooling = false }.ToString());
         await connection.OpenAsync();
         using var begin = connection.CreateCommand();
         begin.CommandText = "BEGIN EXCLUSIVE;";

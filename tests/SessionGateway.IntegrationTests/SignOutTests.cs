@@ -4,31 +4,25 @@ using SessionGateway.IntegrationTests.Infrastructure;
 namespace SessionGateway.IntegrationTests;
 
 /// <summary><c>POST /api/signout</c>: revokes the session and clears the client's tokens.</summary>
-public sealed class SignOutTests : IAsyncLifetime
+public sealed class SignOutTests : SessionHarnessTest
 {
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await SessionHarness.StartAsync();
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
-
     [Theory]
     [InlineData(TokenMode.Cookie)]
     [InlineData(TokenMode.Header)]
     public async Task SignOut_WithSession_RevokesItAndClearsTokens(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
-        var other = await _harness.LoginAsync(mode, "alice");
+        var alice = await Harness.LoginAsync(mode, "alice");
+        var other = await Harness.LoginAsync(mode, "alice");
 
         using var response = await alice.SignOutAsync();
 
         await Wire.AssertJsonAsync(response, 200, """{"status":"OK"}""");
         Wire.AssertSessionCleared(response, mode);
-        Wire.AssertNotForwarded(_harness, SessionHarness.SignOutPath);
+        Wire.AssertNotForwarded(Harness, SessionHarness.SignOutPath);
 
         using var access = await alice.GetAsync("/api/after");
         Assert.NotEqual(HttpStatusCode.OK, access.StatusCode);
-        Wire.AssertNotForwarded(_harness, "/api/after");
+        Wire.AssertNotForwarded(Harness, "/api/after");
         using var refresh = await alice.RefreshAsync();
         await Wire.AssertJsonAsync(refresh, 440, """{"message":"unauthorised"}""");
         Wire.AssertSessionCleared(refresh, mode);
@@ -41,7 +35,7 @@ public sealed class SignOutTests : IAsyncLifetime
     [Fact]
     public async Task SignOut_WithRevokedAccessTokenInCookieMode_IsTryRefresh()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
         using (var signedOut = await alice.SignOutAsync())
         {
             Assert.Equal(HttpStatusCode.OK, signedOut.StatusCode);
@@ -57,7 +51,7 @@ public sealed class SignOutTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task SignOut_WithoutSession_Is200AndClears(TokenMode mode)
     {
-        using var response = await _harness.NewClient(mode).SignOutAsync();
+        using var response = await Harness.NewClient(mode).SignOutAsync();
 
         await Wire.AssertJsonAsync(response, 200, """{"status":"OK"}""");
         Wire.AssertSessionCleared(response, mode);
@@ -68,8 +62,8 @@ public sealed class SignOutTests : IAsyncLifetime
     [InlineData(TokenMode.Header)]
     public async Task SignOut_WithExpiredAccessToken_IsTryRefreshAndKeepsTokens(TokenMode mode)
     {
-        var alice = await _harness.LoginAsync(mode, "alice");
-        _harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
+        var alice = await Harness.LoginAsync(mode, "alice");
+        Harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
 
         using var response = await alice.SignOutAsync();
 
@@ -80,13 +74,13 @@ public sealed class SignOutTests : IAsyncLifetime
     [Fact]
     public async Task SignOut_WithGet_Is405AndNotForwarded()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
 
         using var response = await alice.GetAsync(SessionHarness.SignOutPath);
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         Wire.AssertSessionUntouched(response);
-        Wire.AssertNotForwarded(_harness, SessionHarness.SignOutPath);
+        Wire.AssertNotForwarded(Harness, SessionHarness.SignOutPath);
         using var still = await alice.GetAsync("/api/x");
         Assert.Equal(HttpStatusCode.OK, still.StatusCode);
     }

@@ -5,14 +5,8 @@ using SessionGateway.IntegrationTests.Infrastructure;
 namespace SessionGateway.IntegrationTests;
 
 /// <summary>What is not about the session must not look like it: upstream statuses, outages, upgrades.</summary>
-public sealed class UpstreamPassThroughTests : IAsyncLifetime
+public sealed class UpstreamPassThroughTests : SessionHarnessTest
 {
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync() => _harness = await SessionHarness.StartAsync();
-
-    public async Task DisposeAsync() => await _harness.DisposeAsync();
-
     [Theory]
     [InlineData(TokenMode.Cookie, 401)]
     [InlineData(TokenMode.Header, 401)]
@@ -21,8 +15,8 @@ public sealed class UpstreamPassThroughTests : IAsyncLifetime
     [InlineData(TokenMode.Cookie, 403)]
     public async Task UpstreamStatus_OnProtectedRoute_PassesThroughUntouched(TokenMode mode, int status)
     {
-        _harness.MapResponse("/api/own-auth", status, """{"error":"the app's own"}""", ("WWW-Authenticate", "Basic realm=app"), ("Content-Type", "application/problem+json"));
-        var alice = await _harness.LoginAsync(mode, "alice");
+        Harness.MapResponse("/api/own-auth", status, """{"error":"the app's own"}""", ("WWW-Authenticate", "Basic realm=app"), ("Content-Type", "application/problem+json"));
+        var alice = await Harness.LoginAsync(mode, "alice");
 
         using var response = await alice.GetAsync("/api/own-auth");
 
@@ -61,43 +55,43 @@ public sealed class UpstreamPassThroughTests : IAsyncLifetime
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        var uri = new UriBuilder(_harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
+        var uri = new UriBuilder(Harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
 
         Assert.Equal(HttpStatusCode.Unauthorized, socket.HttpStatusCode);
-        Wire.AssertNotForwarded(_harness, "/api/live");
+        Wire.AssertNotForwarded(Harness, "/api/live");
     }
 
     [Fact]
     public async Task WebSocketUpgrade_OnProtectedRouteWithExpiredSession_IsRefusedWith440()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
-        _harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
+        Harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("Cookie", "sAccessToken=" + alice.AccessToken);
-        var uri = new UriBuilder(_harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
+        var uri = new UriBuilder(Harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
 
         Assert.Equal((HttpStatusCode)440, socket.HttpStatusCode);
-        Wire.AssertNotForwarded(_harness, "/api/live");
+        Wire.AssertNotForwarded(Harness, "/api/live");
     }
 
     [Fact]
     public async Task WebSocketUpgrade_OnProtectedRouteWithSession_IsForwardedWithIdentityAndNoToken()
     {
-        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("Cookie", "sAccessToken=" + alice.AccessToken);
-        var uri = new UriBuilder(_harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
+        var uri = new UriBuilder(Harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
 
         // The WireMock upstream does not speak WebSocket, so the handshake fails after forwarding.
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
 
-        var seen = Assert.Single(_harness.UpstreamRequests("/api/live"));
+        var seen = Assert.Single(Harness.UpstreamRequests("/api/live"));
         Assert.Equal("alice", seen.Header("X-User-Id"));
         Assert.Null(seen.Header("Cookie"));
     }
