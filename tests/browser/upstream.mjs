@@ -4,7 +4,7 @@
 //   GET  /            HTML page that loads /bundle.js (the supertokens-website SDK, see page.js)
 //   GET  /bundle.js   the esbuild output
 //   POST /login       {user} as JSON or form -> 200 + X-Session-Create: <user>, X-Session-Claims
-//   GET  /api/me      {userId, handle, sawTokens} from the identity headers the gateway injected
+//   GET  /api/me      {userId, handle, sawTokens, sdkTokenCookies} from what the gateway forwarded
 //   GET  /__stats     request counters (tests read them directly, not through the gateway)
 //
 // Run standalone: node upstream.mjs [port]   (port 0 or absent = any free port; prints "listening <port>")
@@ -25,6 +25,15 @@ export function sawTokens(headers) {
   const cookie = headers.cookie ?? '';
   const names = cookie.split(';').map((c) => c.trim().split('=')[0]);
   return names.includes('sAccessToken') || names.includes('sRefreshToken') || headers.authorization !== undefined;
+}
+
+/**
+ * Names of the cookies in which supertokens-website keeps the tokens itself in header mode
+ * (st-access-token, st-refresh-token: JS-readable cookies on the page's domain) that reached the upstream.
+ */
+export function sdkTokenCookies(headers) {
+  const cookie = headers.cookie ?? '';
+  return cookie.split(';').map((c) => c.trim().split('=')[0]).filter((n) => n === 'st-access-token' || n === 'st-refresh-token');
 }
 
 function readBody(req) {
@@ -102,6 +111,7 @@ export function startUpstream({ port = 0, host = '127.0.0.1', bundlePath = path.
           userId: req.headers['x-user-id'] ?? null,
           handle: req.headers['x-session-handle'] ?? null,
           sawTokens: sawTokens(req.headers),
+          sdkTokenCookies: sdkTokenCookies(req.headers),
         };
         stats.lastMe = me;
         return json(res, 200, me);
