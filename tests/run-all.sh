@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the repository. First brings what the tests need when it is missing, so it works on a
-# fresh machine that has only the .NET SDK. Used as is by .ci/run.
+# Runs every test of the repository: the .NET unit and integration suites, then the real-browser suite.
+# Brings what the tests need when it is missing (Debian's chromium, the npm packages; node and npm from
+# Debian when absent), so it works on a fresh machine that has only the .NET SDK. Used as is by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -11,6 +12,13 @@ mkdir -p "$results"
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "run-all: the .NET SDK (dotnet) is required" >&2
   exit 1
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "run-all: installing node and npm (Debian packages)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
 fi
 
 status=0
@@ -33,9 +41,21 @@ for trx in "$results"/*.trx; do
   e=$(sed -n 's/.* executed="\([0-9]*\)".*/\1/p' <<<"$counters"); e=${e:-0}
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + t - e))
 done
-if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+echo "dotnet: $passed passed, $failed failed, $skipped skipped"
+
+# The real-browser suite (headless Chromium, supertokens-website); it installs Chromium and npm packages itself.
+browser_log="$results/browser.log"
+bash tests/browser/run.sh 2>&1 | tee "$browser_log" || status=1
+b_pass=$(sed -n 's/^[^a-z]*pass \([0-9][0-9]*\)$/\1/p' "$browser_log" | tail -n 1); b_pass=${b_pass:-0}
+b_fail=$(sed -n 's/^[^a-z]*fail \([0-9][0-9]*\)$/\1/p' "$browser_log" | tail -n 1); b_fail=${b_fail:-0}
+b_skip=$(sed -n 's/^[^a-z]*skipped \([0-9][0-9]*\)$/\1/p' "$browser_log" | tail -n 1); b_skip=${b_skip:-0}
+echo "browser: $b_pass passed, $b_fail failed, $b_skip skipped"
+[ "$b_pass" -gt 0 ] || { echo "run-all: the browser suite ran no test" >&2; status=1; }
+
+passed=$((passed + b_pass)); failed=$((failed + b_fail)); skipped=$((skipped + b_skip))
+if [ "$passed" -eq 0 ]; then
   echo "run-all: no test ran" >&2
   status=1
 fi
-echo "dotnet: $passed passed, $failed failed, $skipped skipped"
+echo "all: $passed passed, $failed failed, $skipped skipped"
 exit $status

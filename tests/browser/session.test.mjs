@@ -349,12 +349,10 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     await context.close();
   });
 
-  // Known gap, reported: in header mode the SDK keeps both tokens in JS-readable cookies named st-access-token
-  // and st-refresh-token on the page's domain. Same-site, the browser sends them with every request, and the
-  // gateway (which strips only sAccessToken/sRefreshToken and its bearer) forwards them to the upstream.
+  // In header mode the SDK keeps both tokens in JS-readable cookies named st-access-token and st-refresh-token on
+  // the page's domain; same-site, the browser sends them with every request. The gateway must not forward them.
   test('header mode: the SDK\'s own token cookies (st-access-token, st-refresh-token) do not reach the upstream', {
     timeout: 60_000,
-    todo: 'gateway forwards the st-access-token/st-refresh-token cookies of header-mode browsers to the upstream',
   }, async () => {
     const { context, page } = await loggedIn('grace', '?mode=header');
     const names = (await t(page, 'documentCookie')).split(';').map((c) => c.trim().split('=')[0]);

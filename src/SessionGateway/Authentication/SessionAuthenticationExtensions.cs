@@ -16,6 +16,7 @@ internal static class SessionAuthenticationExtensions
             .AddScheme<SessionAuthenticationOptions, SessionAuthenticationHandler>(SessionAuthenticationDefaults.AuthenticationScheme, configureOptions: null);
         services.AddOptions<SessionAuthenticationOptions>(SessionAuthenticationDefaults.AuthenticationScheme).Configure(options =>
         {
+            Durations.RegisterConverter();
             var settings = sessionSection.Get<SessionSettings>() ?? new SessionSettings();
             options.ExpiredStatusCode = settings.ExpiredStatusCode;
             options.AntiCsrf = settings.ResolveAntiCsrf();

@@ -49,6 +49,8 @@ internal static class GatewayConfigValidator
     /// <summary>Binds the Session section; after schema problems a value may not convert, which is already reported.</summary>
     public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
     {
+        // Durations such as "15m" bind through the converter; make sure it is there whoever binds first.
+        Durations.RegisterConverter();
         try
         {
             return configuration.GetSection(SessionSettings.SectionName).Get<SessionSettings>() ?? new SessionSettings();

@@ -71,22 +71,39 @@ internal static class RequestTokens
             : null;
     }
 
-    /// <summary>True when the request carries one of the gateway's token cookies.</summary>
+    /// <summary>
+    /// Cookies that hold a session token: ours, and the ones the frontend SDKs keep in header mode (they store
+    /// <c>st-access-token</c>/<c>st-refresh-token</c> in script-readable cookies that the browser then sends along).
+    /// </summary>
+    private static readonly string[] TokenCookies =
+    [
+        ProtocolNames.AccessTokenCookie, ProtocolNames.RefreshTokenCookie,
+        ProtocolNames.AccessTokenHeader, ProtocolNames.RefreshTokenHeader,
+    ];
+
+    /// <summary>True when the request may carry a session-token cookie (a cheap substring test; the rewrite is exact).</summary>
     public static bool HasTokenCookie(IHeaderDictionary headers)
     {
         foreach (var header in headers[HeaderNames.Cookie])
         {
-            if (header is not null &&
-                (header.Contains(ProtocolNames.AccessTokenCookie, StringComparison.Ordinal) || header.Contains(ProtocolNames.RefreshTokenCookie, StringComparison.Ordinal)))
+            if (header is null)
             {
-                return true;
+                continue;
+            }
+
+            foreach (var name in TokenCookies)
+            {
+                if (header.Contains(name, StringComparison.Ordinal))
+                {
+                    return true;
+                }
             }
         }
 
         return false;
     }
 
-    /// <summary>The request's cookies without the gateway's tokens, as one <c>Cookie</c> header value (null when none remain).</summary>
+    /// <summary>The request's cookies without session-token cookies, as one <c>Cookie</c> header value (null when none remain).</summary>
     public static string? CookiesWithoutTokens(IHeaderDictionary headers)
     {
         var kept = new List<string>();
@@ -101,7 +118,7 @@ internal static class RequestTokens
             {
                 var eq = part.IndexOf('=', StringComparison.Ordinal);
                 var name = eq < 0 ? part : part[..eq].Trim();
-                if (name is not (ProtocolNames.AccessTokenCookie or ProtocolNames.RefreshTokenCookie))
+                if (!TokenCookies.Contains(name, StringComparer.Ordinal))
                 {
                     kept.Add(part);
                 }

@@ -76,6 +76,7 @@ public sealed class RequestTokensTests
         var headers = Headers(("Cookie", "a=1; sAccessToken=x; b=2"), ("Cookie", "sRefreshToken=y; c=3"));
 
         Assert.Equal("a=1; b=2; c=3", RequestTokens.CookiesWithoutTokens(headers));
+        Assert.Equal("sFrontToken=f", RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "st-access-token=a; sFrontToken=f; st-refresh-token=r"))));
         Assert.Null(RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "sAccessToken=x"))));
     }
 
