@@ -247,6 +247,34 @@ public sealed class RefreshTests : SessionHarnessTest
     }
 
     [Fact]
+    public async Task Refresh_HeaderModeWithAStaleCookieToo_UsesTheBearerTokenAndIsNoTheft()
+    {
+        // A client that moved from cookie to header mode may still send an old sRefreshToken cookie.
+        var old = await Harness.LoginAsync(TokenMode.Cookie, "alice");
+        var stale = old.RefreshToken!;
+        using (var rotated = await old.RefreshAsync())
+        {
+            Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        }
+
+        // Past the grace window (so presenting the stale token would be theft), within the access token's life.
+        Harness.Clock.Advance(TimeSpan.FromSeconds(45));
+        var alice = await Harness.LoginAsync(TokenMode.Header, "alice");
+        using var request = new HttpRequestMessage(HttpMethod.Post, SessionHarness.RefreshPath);
+        request.Headers.Add("rid", "session");
+        request.Headers.Add("st-auth-mode", "header");
+        request.Headers.Add("Cookie", "sRefreshToken=" + stale);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", alice.RefreshToken);
+
+        using var response = await Harness.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.Headers.Contains("st-refresh-token"));
+        using var oldSession = await old.GetAsync("/api/still-alive");
+        Assert.Equal(HttpStatusCode.OK, oldSession.StatusCode);
+    }
+
+    [Fact]
     public async Task Refresh_WhenStoreIsLocked_AnswersWithinTheBusyTimeout()
     {
         var alice = await Harness.LoginAsync(TokenMode.Header, "alice");

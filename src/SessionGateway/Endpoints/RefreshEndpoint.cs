@@ -27,9 +27,19 @@ internal sealed partial class RefreshEndpoint(
 
         var current = settings.CurrentValue;
         var headers = context.Request.Headers;
-        var (cookie, _) = RequestTokens.Cookie(headers, ProtocolNames.RefreshTokenCookie);
-        var bearer = cookie is null ? RequestTokens.Bearer(headers) : null;
-        var transfer = RequestTokens.RequestedTransfer(headers) ?? (bearer is not null ? TokenTransfer.Header : TokenTransfer.Cookie);
+        // The client's declared mode picks the token: a header-mode client may still carry a stale cookie from
+        // an earlier cookie-mode session, and presenting that one would look like theft.
+        var requested = RequestTokens.RequestedTransfer(headers);
+        var bearer = RequestTokens.Bearer(headers);
+        var (cookie, _) = requested == TokenTransfer.Header && bearer is not null
+            ? (null, 0)
+            : RequestTokens.Cookie(headers, ProtocolNames.RefreshTokenCookie);
+        if (cookie is not null)
+        {
+            bearer = null;
+        }
+
+        var transfer = requested ?? (bearer is not null ? TokenTransfer.Header : TokenTransfer.Cookie);
 
         if (cookie is not null && current.ResolveAntiCsrf() == AntiCsrfMode.CustomHeader && !headers.ContainsKey(ProtocolNames.RidHeader))
         {
