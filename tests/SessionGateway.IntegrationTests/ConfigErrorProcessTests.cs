@@ -30,6 +30,24 @@ public sealed class ConfigErrorProcessTests
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Logging:\n  LogLevel:\n    Default: Informational\n", "3:5: Logging:LogLevel:Default")]
+    [InlineData("Urls: htp:/127.0.0.1:x\n", "1:1: Urls")]
+    [InlineData("Session:\n  AccessTokenLifetime: 99999999999d\n", "2:3: Session:AccessTokenLifetime")]
+    [InlineData("Session:\n  Store:\n    ConnectionString: /nonexistent/dir/sessions.db\n", "3:5: Session:Store:ConnectionString")]
+    public async Task ValueThatWouldFailAtStart_IsAConfigProblemWithItsLine(string yaml, string where)
+    {
+        var directory = Directory.CreateTempSubdirectory("sg-bad-").FullName;
+        var path = Path.Combine(directory, "proxy.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+
+        var (exitCode, stderr) = await RunGatewayAsync("--config", path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"{path}:{where}", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task MissingConfigFile_ExitsNonZero_NamingThePath()
     {

@@ -72,6 +72,21 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task EditedProxyYaml_WithAnOutOfRangeSessionValue_IsRejectedAndTheGatewayKeepsServing()
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, "Session:\n  RefreshGracePeriod: 99999999999d\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("Session:RefreshGracePeriod", StringComparison.Ordinal))),
+            "the out-of-range value is reported");
+
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await gateway.StatusOfAsync("/b"));
+    }
+
+    [Fact]
     public async Task RequestInFlight_WhenProxyYamlChanges_CompletesNormally()
     {
         using var upstream = Upstream.Start();

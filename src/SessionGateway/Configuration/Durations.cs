@@ -31,7 +31,8 @@ internal static class Durations
         };
         if (unitLength > 0)
         {
-            if (double.TryParse(s.AsSpan(0, s.Length - unitLength), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount))
+            if (double.TryParse(s.AsSpan(0, s.Length - unitLength), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var amount) &&
+                amount * unit.Ticks < TimeSpan.MaxValue.Ticks)
             {
                 value = unit * amount;
                 return true;

@@ -22,11 +22,14 @@ internal static class GatewayConfigValidator
         var problems = new List<ConfigProblem>();
         CheckTopLevel(document, problems);
 
+        CheckHostSettings(configuration, problems);
+
         var before = problems.Count;
         ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
         if (TryBind(configuration, problems.Count > before) is { } settings)
         {
             CheckSession(settings, problems);
+            CheckStoreLocation(settings, Path.GetDirectoryName(document.Path) ?? ".", problems);
         }
 
         ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);
@@ -71,6 +74,49 @@ internal static class GatewayConfigValidator
             {
                 problems.Add(new ConfigProblem(top, $"unknown top-level key '{top}'{ConfigSchema.Suggest(top, TopLevelKeys)}; known: {string.Join(", ", TopLevelKeys)}"));
             }
+        }
+    }
+
+    /// <summary>The ASP.NET Core keys that would otherwise fail later, at start, with a stack trace.</summary>
+    private static void CheckHostSettings(IConfiguration configuration, List<ConfigProblem> problems)
+    {
+        if (configuration["Urls"] is { Length: > 0 } urls)
+        {
+            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                try
+                {
+                    BindingAddress.Parse(url);
+                }
+                catch (FormatException)
+                {
+                    problems.Add(new ConfigProblem("Urls", $"'{url}' is not a listen address (for example http://127.0.0.1:8080 or http://*:8080)"));
+                }
+            }
+        }
+
+        foreach (var level in configuration.GetSection("Logging").AsEnumerable())
+        {
+            if (level.Value is { } value && level.Key.Contains(":LogLevel:", StringComparison.OrdinalIgnoreCase) &&
+                !Enum.TryParse<LogLevel>(value, ignoreCase: true, out _))
+            {
+                problems.Add(new ConfigProblem(level.Key, $"'{value}' is not a log level; use one of: {string.Join(", ", Enum.GetNames<LogLevel>())}"));
+            }
+        }
+    }
+
+    private static void CheckStoreLocation(SessionSettings settings, string configDirectory, List<ConfigProblem> problems)
+    {
+        var store = settings.ResolveStore(configDirectory);
+        if (store.ConnectionString.Contains('=', StringComparison.Ordinal) || store.ConnectionString.StartsWith(':'))
+        {
+            return;
+        }
+
+        var directory = Path.GetDirectoryName(store.ConnectionString);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+        {
+            problems.Add(new ConfigProblem(SessionSettings.SectionName + ":Store:ConnectionString", $"the folder '{directory}' for the session database does not exist"));
         }
     }
 

@@ -131,8 +131,24 @@ internal sealed partial class ProxyYamlFile : IDisposable
     {
         lock (_gate)
         {
-            _settleTimer ??= _time.CreateTimer(_ => Reload(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _settleTimer ??= _time.CreateTimer(_ => ReloadOnTimer(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _settleTimer.Change(Settle, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void ReloadOnTimer()
+    {
+        // A timer callback that throws ends the process; whatever goes wrong, the running configuration stays.
+        try
+        {
+            Reload();
+        }
+        catch (Exception ex)
+        {
+            if (Logger is { } logger)
+            {
+                Log.ReloadFailed(logger, Path, ex);
+            }
         }
     }
 
@@ -150,5 +166,8 @@ internal sealed partial class ProxyYamlFile : IDisposable
 
         [LoggerMessage(1002, LogLevel.Error, "Configuration edit in {Path} rejected ({Count} problem(s)); the last good configuration stays in force: {Problem}")]
         public static partial void ReloadRejected(ILogger logger, string path, int count, string problem);
+
+        [LoggerMessage(1003, LogLevel.Error, "Configuration edit in {Path} could not be applied; the last good configuration stays in force")]
+        public static partial void ReloadFailed(ILogger logger, string path, Exception exception);
     }
 }

@@ -18,7 +18,17 @@ internal static class GatewayHost
     /// <summary>Runs the gateway until shutdown. Returns the process exit code: 2 for a configuration mistake.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null)
     {
-        var build = Build(args, configure);
+        GatewayBuild build;
+        try
+        {
+            build = Build(args, configure);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"SessionGateway: cannot start: {ex.GetBaseException().Message}");
+            return 1;
+        }
+
         if (build.App is null)
         {
             var file = build.ConfigFile?.Path ?? GatewayArguments.Parse(args).ConfigPath;
@@ -40,10 +50,11 @@ internal static class GatewayHost
                 {
                     await build.App.RunAsync();
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    // Most often the listen address is taken; the message says which. No stack trace for that.
-                    await error.WriteLineAsync($"SessionGateway: cannot start: {ex.Message}");
+                    // A port that is taken, a database that cannot be opened, an unusable Kestrel setting: the
+                    // message says what; a stack trace would only bury it.
+                    await error.WriteLineAsync($"SessionGateway: cannot start: {ex.GetBaseException().Message}");
                     return 1;
                 }
             }
@@ -77,12 +88,26 @@ internal static class GatewayHost
         AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settings, Path.GetDirectoryName(file.Path)!);
         configure?.Invoke(builder);
 
-        var app = builder.Build();
+        // First the checks that need no services: with a broken value, building the application could itself
+        // fail (a log level, a duration) and say less than these problems do.
+        var problems = GatewayConfigValidator.Validate(builder.Configuration, file.Current, yarpValidator: null);
+        WebApplication app;
+        IConfigValidator yarpValidator;
+        try
+        {
+            app = builder.Build();
 
-        // Validation runs on the built (not started) application: YARP's own validator knows things only its
-        // services have (authorization policies, load balancers, health checks...).
-        var yarpValidator = app.Services.GetRequiredService<IConfigValidator>();
-        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
+            // Then on the built (not started) application: YARP's own validator knows things only its services
+            // have (authorization policies, load balancers, health checks...).
+            yarpValidator = app.Services.GetRequiredService<IConfigValidator>();
+        }
+        catch (Exception ex) when (problems.Count > 0 && ex is InvalidOperationException or FormatException or ArgumentException)
+        {
+            file.Dispose();
+            return new GatewayBuild(null, file, problems);
+        }
+
+        problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
         if (problems.Count > 0)
         {
             file.Dispose();

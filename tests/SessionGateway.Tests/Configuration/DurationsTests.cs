@@ -27,6 +27,7 @@ public sealed class DurationsTests
     [InlineData("15x")]
     [InlineData("m")]
     [InlineData("-5m")]
+    [InlineData("99999999999d")]
     public void TryParse_Garbage_Fails(string text) => Assert.False(Durations.TryParse(text, out _));
 
     [Fact]
