@@ -70,6 +70,46 @@ public sealed class LoginTests : SessionHarnessTest
         Assert.Null(Wire.Header(response, "X-Session-Create"));
     }
 
+    [Fact]
+    public async Task Login_ClaimsTooLargeForACookie_Is502WithoutSession()
+    {
+        var path = Harness.MapLogin("alice", "{\"blob\":\"" + new string('x', 4000) + "\"}");
+        var client = Harness.NewClient(TokenMode.Header);
+
+        using var response = await client.LoginAsync(path);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Wire.AssertSessionUntouched(response);
+    }
+
+    [Theory]
+    [InlineData(401)]
+    [InlineData(500)]
+    public async Task Login_UpstreamErrorWithCreateHeader_CreatesNoSession(int status)
+    {
+        Harness.MapResponse("/login/broken", status, "nope", ("X-Session-Create", "mallory"));
+        var client = Harness.NewClient(TokenMode.Cookie);
+
+        using var response = await client.LoginAsync("/login/broken");
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Wire.AssertSessionUntouched(response);
+        Assert.Null(Wire.Header(response, "X-Session-Create"));
+    }
+
+    [Fact]
+    public async Task Login_UpstreamSaysCacheable_TokensAreSentNoStore()
+    {
+        Harness.MapResponse("/login/cacheable", 200, "welcome", ("X-Session-Create", "alice"), ("Cache-Control", "public, max-age=3600"));
+        var client = Harness.NewClient(TokenMode.Cookie);
+
+        using var response = await client.LoginAsync("/login/cacheable");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("no-store", Wire.Header(response, "Cache-Control"));
+        Assert.NotNull(client.AccessToken);
+    }
+
     [Theory]
     [InlineData("/public/create")]
     [InlineData("/api/create")]

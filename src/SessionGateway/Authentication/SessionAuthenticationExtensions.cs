@@ -20,6 +20,7 @@ internal static class SessionAuthenticationExtensions
             var settings = sessionSection.Get<SessionSettings>() ?? new SessionSettings();
             options.ExpiredStatusCode = settings.ExpiredStatusCode;
             options.AntiCsrf = settings.ResolveAntiCsrf();
+            options.AllowedOrigins = settings.Cors.AllowedOrigins;
         });
         services.AddSingleton<IOptionsChangeTokenSource<SessionAuthenticationOptions>>(
             new ConfigurationChangeTokenSource<SessionAuthenticationOptions>(SessionAuthenticationDefaults.AuthenticationScheme, sessionSection));

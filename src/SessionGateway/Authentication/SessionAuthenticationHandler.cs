@@ -83,7 +83,7 @@ internal sealed class SessionAuthenticationHandler(
             return result.Status == AccessTokenStatus.Expired ? Expired : Invalid;
         }
 
-        if (!PassesAntiCsrf(result.Token))
+        if (!PassesAntiCsrf(result.Token) || !PassesWebSocketOrigin())
         {
             return AntiCsrfFailed;
         }
@@ -98,6 +98,37 @@ internal sealed class SessionAuthenticationHandler(
     /// </summary>
     private bool IsOurs(string token, AccessTokenCheck check) =>
         check.Status != AccessTokenStatus.Invalid || engine.ClaimsToBeOurs(token);
+
+    /// <summary>
+    /// A WebSocket handshake is a GET, so anti-CSRF exempts it, yet browsers open WebSockets to any site with
+    /// its cookies and let the opening page read the stream. A cookie-authenticated handshake must therefore
+    /// come from the gateway's own host or an allowed origin (non-browser clients send no Origin).
+    /// </summary>
+    private bool PassesWebSocketOrigin()
+    {
+        var isUpgrade = HttpMethods.IsConnect(Request.Method) ||
+            Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
+        var origin = Request.Headers.Origin.ToString();
+        if (!isUpgrade || origin.Length == 0)
+        {
+            return true;
+        }
+
+        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && string.Equals(uri.Host, Request.Host.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        foreach (var allowed in Options.AllowedOrigins)
+        {
+            if (string.Equals(allowed, origin, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private bool PassesAntiCsrf(VerifiedAccessToken token)
     {

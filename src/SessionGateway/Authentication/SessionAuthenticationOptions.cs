@@ -11,4 +11,7 @@ internal sealed class SessionAuthenticationOptions : AuthenticationSchemeOptions
 
     /// <summary>The anti-CSRF check applied to cookie-mode requests that change state.</summary>
     public AntiCsrfMode AntiCsrf { get; set; } = AntiCsrfMode.None;
+
+    /// <summary>Origins besides the gateway's own host that may open cookie-authenticated WebSockets.</summary>
+    public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
 }

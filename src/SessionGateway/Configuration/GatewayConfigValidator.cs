@@ -29,7 +29,7 @@ internal static class GatewayConfigValidator
         if (TryBind(configuration, problems.Count > before) is { } settings)
         {
             CheckSession(settings, problems);
-            CheckStoreLocation(settings, Path.GetDirectoryName(document.Path) ?? ".", problems);
+            CheckStoreLocation(settings, Path.GetDirectoryName(Path.GetFullPath(document.Path))!, problems);
         }
 
         ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);

@@ -31,9 +31,20 @@ internal sealed partial class RefreshEndpoint(
         // an earlier cookie-mode session, and presenting that one would look like theft.
         var requested = RequestTokens.RequestedTransfer(headers);
         var bearer = RequestTokens.Bearer(headers);
-        var (cookie, _) = requested == TokenTransfer.Header && bearer is not null
+        var (cookie, cookieCount) = requested == TokenTransfer.Header && bearer is not null
             ? (null, 0)
             : RequestTokens.Cookie(headers, ProtocolNames.RefreshTokenCookie);
+        var shadowed = cookieCount > 1 || RequestTokens.Cookie(headers, ProtocolNames.AccessTokenCookie).Count > 1;
+        if (cookieCount > 1)
+        {
+            // Two refresh-token cookies (an old domain's and the current one): presenting the wrong one would
+            // look like theft and revoke the session. Neither is used; the client logs in again, cleanly.
+            Log.SeveralRefreshCookies(logger);
+            writer.ClearSession(context, TokenTransfer.Cookie);
+            writer.ClearShadowCookies(context);
+            await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.Unauthorised);
+            return;
+        }
         if (cookie is not null)
         {
             bearer = null;
@@ -55,6 +66,11 @@ internal sealed partial class RefreshEndpoint(
         {
             case RefreshOutcomeKind.Success:
                 writer.WriteSession(context, outcome.Session!, transfer);
+                if (shadowed)
+                {
+                    writer.ClearShadowCookies(context);
+                }
+
                 await JsonResponses.WriteAsync(context.Response, StatusCodes.Status200OK, JsonResponses.EmptyObject);
                 break;
             case RefreshOutcomeKind.Theft:
@@ -79,6 +95,9 @@ internal sealed partial class RefreshEndpoint(
     {
         [LoggerMessage(2001, LogLevel.Warning, "Token theft: a stale refresh token was presented for user {UserId}, session {SessionHandle} ({Kind}) from {RemoteAddress}; the session is revoked")]
         public static partial void TheftAnswered(ILogger logger, string userId, string sessionHandle, TheftKind kind, string? remoteAddress);
+
+        [LoggerMessage(2003, LogLevel.Warning, "Refresh with several sRefreshToken cookies refused without using either; check Session:Cookies:Domain changes or cookies set by sibling domains")]
+        public static partial void SeveralRefreshCookies(ILogger logger);
 
         [LoggerMessage(2002, LogLevel.Information, "Refresh with a cookie but without the 'rid' header refused (anti-CSRF)")]
         public static partial void RefreshWithoutRid(ILogger logger);

@@ -78,13 +78,15 @@ internal sealed class IdentityHeaderTransform : RequestTransform
 
     /// <summary>
     /// Header values must be visible ASCII; anything else (non-ASCII user ids, a newline in a claim) is sent
-    /// percent-encoded as UTF-8 rather than failing the request or splitting a header.
+    /// percent-encoded as UTF-8 rather than failing the request or splitting a header. A value with a <c>%</c>
+    /// is encoded too, so that decoding is unambiguous: <c>%61dmin</c> arrives as <c>%2561dmin</c>, never as
+    /// something an upstream could decode to <c>admin</c>.
     /// </summary>
-    private static string HeaderValue(string value)
+    internal static string HeaderValue(string value)
     {
         foreach (var c in value)
         {
-            if (c is < ' ' or > '~')
+            if (c is < ' ' or > '~' or '%')
             {
                 return Uri.EscapeDataString(value);
             }

@@ -22,6 +22,11 @@ internal sealed partial class SessionLoginTransform(
     IOptionsMonitor<SessionSettings> settings,
     ILogger<SessionLoginTransform> logger) : ResponseTransform
 {
+    // An access token travels in a cookie (browsers keep at most 4 KB per cookie) and in every request:
+    // claims and user ids are kept small enough that the token always fits.
+    internal const int MaxUserIdLength = 256;
+    internal const int MaxClaimsLength = 2048;
+
     private static readonly byte[] InvalidClaims = Encoding.UTF8.GetBytes("""{"message":"the upstream asked for a session with invalid claims"}""");
 
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
@@ -42,14 +47,22 @@ internal sealed partial class SessionLoginTransform(
             return;
         }
 
-        if (userIds.Count != 1 || string.IsNullOrWhiteSpace(userIds[0]))
+        if (response.StatusCode >= 400)
+        {
+            // An error page is no login, whatever headers it carries.
+            Log.CreateOnErrorIgnored(logger, current.Login.CreateHeader, response.StatusCode);
+            return;
+        }
+
+        if (userIds.Count != 1 || string.IsNullOrWhiteSpace(userIds[0]) || userIds[0]!.Length > MaxUserIdLength)
         {
             Log.BadCreateHeader(logger, current.Login.CreateHeader);
             await ReplaceAsync(context, StatusCodes.Status502BadGateway, InvalidClaims);
             return;
         }
 
-        var claims = ParseClaims(claimsHeader.Count == 0 ? null : claimsHeader.ToString());
+        var claimsText = claimsHeader.Count == 0 ? null : claimsHeader.ToString();
+        var claims = claimsText is { Length: > MaxClaimsLength } ? null : ParseClaims(claimsText);
         if (claims is null)
         {
             Log.BadClaimsHeader(logger, current.Login.ClaimsHeader);
@@ -105,19 +118,30 @@ internal sealed partial class SessionLoginTransform(
 
     private static async Task ReplaceAsync(ResponseTransformContext context, int status, byte[] body)
     {
-        // The upstream's answer is not what the client gets; its body is dropped with its headers.
+        // The upstream's answer is not what the client gets; its body is dropped with its headers. The CORS
+        // middleware's headers stay, or a browser on another origin could not read this answer at all.
         context.SuppressResponseBody = true;
         var response = context.HttpContext.Response;
-        response.Headers.Clear();
+        foreach (var name in response.Headers.Keys.ToArray())
+        {
+            if (!name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase) && !name.Equals("Retry-After", StringComparison.OrdinalIgnoreCase))
+            {
+                response.Headers.Remove(name);
+            }
+        }
+
         await JsonResponses.WriteAsync(response, status, body);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Warning, "The upstream sent an empty or repeated {Header} header; no session created")]
+        [LoggerMessage(3003, LogLevel.Warning, "The upstream sent {Header} with status {Status}; an error response creates no session")]
+        public static partial void CreateOnErrorIgnored(ILogger logger, string header, int status);
+
+        [LoggerMessage(3001, LogLevel.Warning, "The upstream sent an empty, repeated or over-long {Header} header; no session created")]
         public static partial void BadCreateHeader(ILogger logger, string header);
 
-        [LoggerMessage(3002, LogLevel.Warning, "The upstream sent a {Header} header that is not a JSON object; no session created")]
+        [LoggerMessage(3002, LogLevel.Warning, "The upstream sent a {Header} header that is not a JSON object of at most 2048 characters; no session created")]
         public static partial void BadClaimsHeader(ILogger logger, string header);
     }
 }

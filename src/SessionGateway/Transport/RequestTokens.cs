@@ -1,3 +1,4 @@
+using System.Text;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -6,9 +7,21 @@ namespace SessionGateway.Transport;
 /// <summary>
 /// Reads session tokens from a request without parsing every cookie into a dictionary: the hot path only needs
 /// to know whether one cookie is there, and how many times (two <c>sAccessToken</c> cookies are ambiguous).
+/// Cookie names are compared the way frameworks read them: trimmed and URL-decoded, so <c>s%41ccessToken</c>
+/// is <c>sAccessToken</c> too.
 /// </summary>
 internal static class RequestTokens
 {
+    /// <summary>
+    /// Cookies that hold a session token: ours, and the ones the frontend SDKs keep in header mode (they store
+    /// <c>st-access-token</c>/<c>st-refresh-token</c> in script-readable cookies that the browser then sends along).
+    /// </summary>
+    private static readonly string[] TokenCookies =
+    [
+        ProtocolNames.AccessTokenCookie, ProtocolNames.RefreshTokenCookie,
+        ProtocolNames.AccessTokenHeader, ProtocolNames.RefreshTokenHeader,
+    ];
+
     /// <summary>The value of cookie <paramref name="name"/> (URL-decoded) and how often it occurs.</summary>
     public static (string? Value, int Count) Cookie(IHeaderDictionary headers, string name)
     {
@@ -16,19 +29,10 @@ internal static class RequestTokens
         var count = 0;
         foreach (var header in headers.Cookie)
         {
-            if (header is null)
-            {
-                continue;
-            }
-
             var rest = header.AsSpan();
-            while (rest.Length > 0)
+            while (NextPair(ref rest, out var pairName, out var pairValue))
             {
-                var end = rest.IndexOf(';');
-                var pair = (end < 0 ? rest : rest[..end]).Trim();
-                rest = end < 0 ? default : rest[(end + 1)..];
-                var eq = pair.IndexOf('=');
-                if (eq <= 0 || !pair[..eq].Trim().SequenceEqual(name))
+                if (!NameIs(pairName, name))
                 {
                     continue;
                 }
@@ -36,13 +40,58 @@ internal static class RequestTokens
                 count++;
                 if (count == 1)
                 {
-                    var raw = pair[(eq + 1)..].Trim().Trim('"');
+                    var raw = pairValue.Trim('"');
                     value = raw.Contains('%') ? Uri.UnescapeDataString(raw.ToString()) : raw.ToString();
                 }
             }
         }
 
         return (value, count);
+    }
+
+    /// <summary>True when the request carries a session-token cookie (ours, or an SDK's header-mode copy).</summary>
+    public static bool HasTokenCookie(IHeaderDictionary headers)
+    {
+        foreach (var header in headers[HeaderNames.Cookie])
+        {
+            var rest = header.AsSpan();
+            while (NextPair(ref rest, out var name, out _))
+            {
+                if (IsTokenCookie(name))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The request's cookies without session-token cookies, as one <c>Cookie</c> header value (null when none remain).</summary>
+    public static string? CookiesWithoutTokens(IHeaderDictionary headers)
+    {
+        var kept = new StringBuilder();
+        foreach (var header in headers[HeaderNames.Cookie])
+        {
+            var rest = header.AsSpan();
+            while (true)
+            {
+                var before = rest;
+                if (!NextPair(ref rest, out var name, out _))
+                {
+                    break;
+                }
+
+                if (!IsTokenCookie(name))
+                {
+                    var consumed = before[..(before.Length - rest.Length)];
+                    var end = consumed.IndexOf(';');
+                    (kept.Length > 0 ? kept.Append("; ") : kept).Append((end < 0 ? consumed : consumed[..end]).Trim());
+                }
+            }
+        }
+
+        return kept.Length == 0 ? null : kept.ToString();
     }
 
     /// <summary>The token of an <c>Authorization: Bearer</c> header, if there is exactly one.</summary>
@@ -71,60 +120,44 @@ internal static class RequestTokens
             : null;
     }
 
-    /// <summary>
-    /// Cookies that hold a session token: ours, and the ones the frontend SDKs keep in header mode (they store
-    /// <c>st-access-token</c>/<c>st-refresh-token</c> in script-readable cookies that the browser then sends along).
-    /// </summary>
-    private static readonly string[] TokenCookies =
-    [
-        ProtocolNames.AccessTokenCookie, ProtocolNames.RefreshTokenCookie,
-        ProtocolNames.AccessTokenHeader, ProtocolNames.RefreshTokenHeader,
-    ];
-
-    /// <summary>True when the request may carry a session-token cookie (a cheap substring test; the rewrite is exact).</summary>
-    public static bool HasTokenCookie(IHeaderDictionary headers)
+    /// <summary>Takes the next <c>name=value</c> pair (both trimmed) off <paramref name="rest"/>; skips empty parts.</summary>
+    private static bool NextPair(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> name, out ReadOnlySpan<char> value)
     {
-        foreach (var header in headers[HeaderNames.Cookie])
+        while (rest.Length > 0)
         {
-            if (header is null)
+            var end = rest.IndexOf(';');
+            var pair = (end < 0 ? rest : rest[..end]).Trim();
+            rest = end < 0 ? default : rest[(end + 1)..];
+            if (pair.Length == 0)
             {
                 continue;
             }
 
-            foreach (var name in TokenCookies)
+            var eq = pair.IndexOf('=');
+            name = (eq < 0 ? pair : pair[..eq]).Trim();
+            value = eq < 0 ? default : pair[(eq + 1)..].Trim();
+            return true;
+        }
+
+        name = default;
+        value = default;
+        return false;
+    }
+
+    private static bool IsTokenCookie(ReadOnlySpan<char> name)
+    {
+        foreach (var token in TokenCookies)
+        {
+            if (NameIs(name, token))
             {
-                if (header.Contains(name, StringComparison.Ordinal))
-                {
-                    return true;
-                }
+                return true;
             }
         }
 
         return false;
     }
 
-    /// <summary>The request's cookies without session-token cookies, as one <c>Cookie</c> header value (null when none remain).</summary>
-    public static string? CookiesWithoutTokens(IHeaderDictionary headers)
-    {
-        var kept = new List<string>();
-        foreach (var header in headers[HeaderNames.Cookie])
-        {
-            if (header is null)
-            {
-                continue;
-            }
-
-            foreach (var part in header.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                var eq = part.IndexOf('=', StringComparison.Ordinal);
-                var name = eq < 0 ? part : part[..eq].Trim();
-                if (!TokenCookies.Contains(name, StringComparer.Ordinal))
-                {
-                    kept.Add(part);
-                }
-            }
-        }
-
-        return kept.Count == 0 ? null : string.Join("; ", kept);
-    }
+    private static bool NameIs(ReadOnlySpan<char> name, string expected) =>
+        name.SequenceEqual(expected) ||
+        (name.Contains('%') && Uri.UnescapeDataString(name.ToString()).AsSpan().Trim().SequenceEqual(expected));
 }

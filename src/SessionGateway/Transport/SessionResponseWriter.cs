@@ -11,7 +11,7 @@ namespace SessionGateway.Transport;
 /// Puts tokens on a response and takes them off again, in cookie or header mode, with the <c>front-token</c>
 /// header the frontend SDKs read. The one place that knows cookie attributes.
 /// </summary>
-internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> settings)
+internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> settings, IOptions<SessionSettings> startup)
 {
     private static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;
 
@@ -25,7 +25,7 @@ internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> set
             // The access-token cookie lives as long as the refresh token, so an expired JWT is still sent and
             // answered "try refresh token" instead of looking like no session at all.
             response.Cookies.Append(ProtocolNames.AccessTokenCookie, session.AccessToken, CookieOptions(context, current, "/", session.RefreshTokenExpires));
-            response.Cookies.Append(ProtocolNames.RefreshTokenCookie, session.RefreshToken, CookieOptions(context, current, current.RefreshPath, session.RefreshTokenExpires));
+            response.Cookies.Append(ProtocolNames.RefreshTokenCookie, session.RefreshToken, CookieOptions(context, current, RefreshPath, session.RefreshTokenExpires));
         }
         else
         {
@@ -39,6 +39,9 @@ internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> set
         }
 
         response.Headers[ProtocolNames.FrontTokenHeader] = FrontToken(session);
+
+        // Tokens must never land in a shared cache, whatever the upstream said about its login page.
+        response.Headers.CacheControl = "no-store";
         if (session.AntiCsrfToken is { } antiCsrf)
         {
             response.Headers[ProtocolNames.AntiCsrfHeader] = antiCsrf;
@@ -76,11 +79,28 @@ internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> set
         return Convert.ToBase64String(Encoding.UTF8.GetBytes(json.ToString()));
     }
 
-    private static void ClearCookies(HttpContext context, SessionSettings current)
+    /// <summary>
+    /// Also clears the host-only variants when a cookie domain is configured: a browser holding both (after
+    /// <c>Session:Cookies:Domain</c> changed) sends two cookies of a name, which no refresh could resolve.
+    /// </summary>
+    public void ClearShadowCookies(HttpContext context)
+    {
+        var current = settings.CurrentValue;
+        if (!string.IsNullOrEmpty(current.Cookies.Domain))
+        {
+            var hostOnly = current with { Cookies = current.Cookies with { Domain = null } };
+            ClearCookies(context, hostOnly);
+        }
+    }
+
+    private void ClearCookies(HttpContext context, SessionSettings current)
     {
         context.Response.Cookies.Append(ProtocolNames.AccessTokenCookie, "", CookieOptions(context, current, "/", Epoch));
-        context.Response.Cookies.Append(ProtocolNames.RefreshTokenCookie, "", CookieOptions(context, current, current.RefreshPath, Epoch));
+        context.Response.Cookies.Append(ProtocolNames.RefreshTokenCookie, "", CookieOptions(context, current, RefreshPath, Epoch));
     }
+
+    // The refresh endpoint is mapped once, at start; the cookie path must stay the path it is mapped at.
+    private string RefreshPath => startup.Value.RefreshPath;
 
     private static void Expose(HttpResponse response) =>
         response.Headers[Microsoft.Net.Http.Headers.HeaderNames.AccessControlExposeHeaders] = ProtocolNames.ExposedHeaders;

@@ -59,4 +59,12 @@ public sealed class IdentityHeaderFilterTests
         Assert.False(filter.IsOwned("X-Session-Other"));
         Assert.True(filter.IsOwned("X-Session-Handle"));
     }
+
+    [Theory]
+    [InlineData("alice", "alice")]
+    [InlineData("%61dmin", "%2561dmin")]
+    [InlineData("zoë", "zo%C3%AB")]
+    [InlineData("a\r\nX-Evil: 1", "a%0D%0AX-Evil%3A%201")]
+    public void HeaderValue_IsVisibleAsciiAndDecodesUnambiguously(string value, string sent) =>
+        Assert.Equal(sent, IdentityHeaderTransform.HeaderValue(value));
 }

@@ -26,6 +26,8 @@ public sealed class RequestTokensTests
     [InlineData("  sAccessToken = abc  ", "abc")]
     [InlineData("sAccessToken=\"abc\"", "abc")]
     [InlineData("sAccessToken=a%2Eb%2Ec", "a.b.c")]
+    [InlineData("s%41ccessToken=abc", "abc")]
+    [InlineData("sAccessToken%20=abc", "abc")]
     public void Cookie_OneCookie_IsFoundAndDecoded(string cookie, string expected)
     {
         var (value, count) = RequestTokens.Cookie(Headers(("Cookie", cookie)), ProtocolNames.AccessTokenCookie);
@@ -77,6 +79,9 @@ public sealed class RequestTokensTests
 
         Assert.Equal("a=1; b=2; c=3", RequestTokens.CookiesWithoutTokens(headers));
         Assert.Equal("sFrontToken=f", RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "st-access-token=a; sFrontToken=f; st-refresh-token=r"))));
+        Assert.Equal("x=%41; flag", RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "s%41ccessToken=a;x=%41 ;;sRefreshToken%20=r; flag"))));
+        Assert.True(RequestTokens.HasTokenCookie(Headers(("Cookie", "a=1; s%52efreshToken=r"))));
+        Assert.False(RequestTokens.HasTokenCookie(Headers(("Cookie", "a=sAccessToken; b=st-access-token"))));
         Assert.Null(RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "sAccessToken=x"))));
     }
 
