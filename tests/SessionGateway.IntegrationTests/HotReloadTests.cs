@@ -87,6 +87,20 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task EditedProxyYaml_ChangingAStartOnlySessionKey_WarnsThatARestartIsNeeded()
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, "Session:\n  RefreshPath: /auth/refresh\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
+        await TestGateway.WaitUntilAsync(async () => await gateway.StatusOfAsync("/b") == HttpStatusCode.OK, "route b is served");
+
+        Assert.Contains(gateway.Logs.Entries, e => e.EventId.Id == 1004 && e.Message.Contains("Session:RefreshPath", StringComparison.Ordinal));
+        using var stillHere = await gateway.Client.PostAsync("/api/refresh", null);
+        Assert.Equal(440, (int)stillHere.StatusCode);
+    }
+
+    [Fact]
     public async Task RequestInFlight_WhenProxyYamlChanges_CompletesNormally()
     {
         using var upstream = Upstream.Start();

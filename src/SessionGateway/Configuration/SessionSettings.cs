@@ -1,3 +1,4 @@
+using System.Text.Json;
 using SessionGateway.Keys;
 using SessionGateway.Sessions;
 using SessionGateway.Storage;
@@ -82,4 +83,35 @@ internal sealed record SessionSettings
         Store.ConnectionString.Contains('=', StringComparison.Ordinal) || Store.ConnectionString.StartsWith(':')
             ? Store
             : Store with { ConnectionString = Path.GetFullPath(Store.ConnectionString, configDirectory) };
+
+    /// <summary>
+    /// The keys read only at start that differ in <paramref name="next"/>: a reload accepts them but they take
+    /// effect after a restart (the endpoints are mapped, the engine and store built, the policies registered once).
+    /// </summary>
+    public IReadOnlyList<string> StartOnlyChanges(SessionSettings next)
+    {
+        var changed = new List<string>();
+        void Compare(string key, object a, object b)
+        {
+            if (JsonSerializer.Serialize(a) != JsonSerializer.Serialize(b))
+            {
+                changed.Add(SectionName + ":" + key);
+            }
+        }
+
+        Compare(nameof(RefreshPath), RefreshPath, next.RefreshPath);
+        Compare(nameof(SignOutPath), SignOutPath, next.SignOutPath);
+        Compare(nameof(JwksPath), JwksPath, next.JwksPath);
+        Compare(nameof(Store), Store, next.Store);
+        Compare(nameof(Policies), Policies, next.Policies);
+        Compare(nameof(Cors), Cors, next.Cors);
+        var engine = ToEngineOptions();
+        var nextEngine = next.ToEngineOptions();
+        foreach (var property in typeof(SessionEngineOptions).GetProperties())
+        {
+            Compare(property.Name, property.GetValue(engine)!, property.GetValue(nextEngine)!);
+        }
+
+        return changed;
+    }
 }

@@ -13,7 +13,7 @@ namespace SessionGateway.Hosting;
 /// The composition root: reads proxy.yaml, validates it, wires the request path
 /// (Kestrel, routing, YARP with the gateway's transforms) and runs it.
 /// </summary>
-internal static class GatewayHost
+internal static partial class GatewayHost
 {
     /// <summary>Runs the gateway until shutdown. Returns the process exit code: 2 for a configuration mistake.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null)
@@ -116,15 +116,26 @@ internal static class GatewayHost
         }
 
         // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
-        file.CandidateValidator = candidate => GatewayConfigValidator.Validate(
-            new ConfigurationBuilder()
+        var reloadLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
+        file.CandidateValidator = candidate =>
+        {
+            var merged = new ConfigurationBuilder()
                 .Add(new ProxyYamlCandidateSource(candidate))
                 .AddEnvironmentVariables()
                 .AddCommandLine(arguments.Rest)
-                .Build(),
-            candidate,
-            yarpValidator);
-        file.Logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
+                .Build();
+            var candidateProblems = GatewayConfigValidator.Validate(merged, candidate, yarpValidator);
+            if (candidateProblems.Count == 0 && GatewayConfigValidator.TryBind(merged) is { } next)
+            {
+                foreach (var key in settings.StartOnlyChanges(next))
+                {
+                    Log.RestartNeeded(reloadLogger, key, file.Path);
+                }
+            }
+
+            return candidateProblems;
+        };
+        file.Logger = reloadLogger;
         file.Watch();
 
         UseGatewayPipeline(app, settings);
@@ -183,5 +194,11 @@ internal static class GatewayHost
         app.UseAuthorization();
         app.MapSessionEndpoints(settings);
         app.MapReverseProxy();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1004, LogLevel.Warning, "{Key} changed in {Path}; it is read at start and takes effect after a restart")]
+        public static partial void RestartNeeded(ILogger logger, string key, string path);
     }
 }
