@@ -86,6 +86,22 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadGateway, await gateway.StatusOfAsync("/anything"));
     }
 
+    [Fact]
+    public async Task Request_WhenUpstreamIsTooSlow_Is504()
+    {
+        using var slow = WireMock.Server.WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
+        slow.Given(WireMock.RequestBuilders.Request.Create().UsingAnyMethod())
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(5)));
+        var yaml = Upstream.CatchAllYaml(slow.Url()).Replace(
+            "    app:\n",
+            "    app:\n      HttpRequest:\n        ActivityTimeout: 00:00:01\n",
+            StringComparison.Ordinal);
+        Assert.Contains("ActivityTimeout", yaml, StringComparison.Ordinal);
+        await using var gateway = await TestGateway.StartAsync(yaml);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await gateway.StatusOfAsync("/slow"));
+    }
+
     private async Task<string> SendRawAsync(string request)
     {
         using var client = new TcpClient();

@@ -314,6 +314,21 @@ public sealed class RefreshTests : SessionHarnessTest
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"503 took {watch.Elapsed.TotalSeconds:0.0} s with Session:Store:BusyTimeout 200ms");
     }
 
+    [Fact]
+    public async Task Login_WhenStoreIsLocked_Is503WithoutTokens()
+    {
+        var path = Harness.MapLogin("bob");
+        var client = Harness.NewClient(TokenMode.Cookie);
+
+        using var blocker = await LockStoreAsync();
+        using var response = await client.LoginAsync(path);
+        await ReleaseAsync(blocker);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Null(client.AccessToken);
+        Assert.Null(Wire.Header(response, "front-token"));
+    }
+
     /// <summary>The session is gone: its refresh token is unauthorised and its access token is refused.</summary>
     private async Task AssertRevokedAsync(SessionClient client)
     {
