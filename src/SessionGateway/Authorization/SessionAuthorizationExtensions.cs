@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Authorization;
-using SessionGateway.Authentication;
 using SessionGateway.Configuration;
 
 namespace SessionGateway.Authorization;
@@ -17,14 +16,17 @@ internal static class SessionAuthorizationExtensions
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, SessionAuthorizationResultHandler>();
         services.AddAuthorization(options =>
         {
-            var sessionRequired = new AuthorizationPolicyBuilder(SessionAuthenticationDefaults.AuthenticationScheme)
+            // No scheme named on the policies: the session scheme is the default one, so the authentication
+            // middleware has already set HttpContext.User, and naming it again would make the policy evaluator
+            // authenticate a second time and merge the principal into a new one on every request.
+            var sessionRequired = new AuthorizationPolicyBuilder()
                 .RequireAuthenticatedUser()
                 .Build();
             options.DefaultPolicy = sessionRequired;
             options.FallbackPolicy = sessionRequired;
             foreach (var (name, policy) in settings.Policies)
             {
-                var builder = new AuthorizationPolicyBuilder(SessionAuthenticationDefaults.AuthenticationScheme).RequireAuthenticatedUser();
+                var builder = new AuthorizationPolicyBuilder().RequireAuthenticatedUser();
                 foreach (var (claim, values) in policy.RequireClaims)
                 {
                     builder.AddRequirements(ClaimRequirement.Parse(claim, values));
