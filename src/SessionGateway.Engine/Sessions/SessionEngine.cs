@@ -158,6 +158,9 @@ internal sealed partial class SessionEngine
     /// <summary>Checks an access token locally (no store read). Never throws.</summary>
     public AccessTokenCheck VerifyAccessToken(string? accessToken) => _verifier.Verify(accessToken);
 
+    /// <summary>As <see cref="VerifyAccessToken(string?)"/>, without allocating when the token was verified before.</summary>
+    public AccessTokenCheck VerifyAccessToken(ReadOnlySpan<char> accessToken) => _verifier.Verify(accessToken);
+
     /// <summary>
     /// True when a token that failed verification still claims to be ours (our issuer, a session handle):
     /// tampered, signed by a retired key, or revoked. Such a token is answered "try refresh token", never passed

@@ -33,6 +33,23 @@ internal sealed class VerifiedTokenCache(int capacity)
         return false;
     }
 
+    /// <summary>The same lookup without a string: the hot path reads the token straight from the cookie header.</summary>
+    public bool TryGet(ReadOnlySpan<char> token, out VerifiedAccessToken verified)
+    {
+        if (_current.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out verified!))
+        {
+            return true;
+        }
+
+        if (_previous.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(token, out verified!))
+        {
+            Add(token.ToString(), verified);
+            return true;
+        }
+
+        return false;
+    }
+
     public void Add(string token, VerifiedAccessToken verified)
     {
         if (!_current.TryAdd(token, verified))

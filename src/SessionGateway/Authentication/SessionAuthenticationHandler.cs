@@ -66,7 +66,7 @@ internal sealed class SessionAuthenticationHandler(
             }
         }
 
-        var (cookie, count) = RequestTokens.Cookie(headers, ProtocolNames.AccessTokenCookie);
+        var count = RequestTokens.Cookie(headers, ProtocolNames.AccessTokenCookie, out var cookie);
         if (count == 0)
         {
             return AuthenticateResult.NoResult();
@@ -77,7 +77,9 @@ internal sealed class SessionAuthenticationHandler(
             return SeveralCookies;
         }
 
-        var result = engine.VerifyAccessToken(cookie);
+        var result = cookie.Contains('%')
+            ? engine.VerifyAccessToken(RequestTokens.Decode(cookie))
+            : engine.VerifyAccessToken(cookie);
         if (!result.IsValid)
         {
             return result.Status == AccessTokenStatus.Expired ? Expired : Invalid;

@@ -25,29 +25,42 @@ internal static class RequestTokens
     /// <summary>The value of cookie <paramref name="name"/> (URL-decoded) and how often it occurs.</summary>
     public static (string? Value, int Count) Cookie(IHeaderDictionary headers, string name)
     {
-        string? value = null;
+        var count = Cookie(headers, name, out var raw);
+        return (count == 0 ? null : Decode(raw), count);
+    }
+
+    /// <summary>
+    /// How often cookie <paramref name="name"/> occurs, and its first value as written (not yet URL-decoded; see
+    /// <see cref="Decode"/>). The span points into the request's header string: no allocation.
+    /// </summary>
+    public static int Cookie(IHeaderDictionary headers, string name, out ReadOnlySpan<char> raw)
+    {
+        raw = default;
         var count = 0;
         foreach (var header in headers.Cookie)
         {
+            if (header is null)
+            {
+                continue;
+            }
+
             var rest = header.AsSpan();
             while (NextPair(ref rest, out var pairName, out var pairValue))
             {
-                if (!NameIs(pairName, name))
+                if (NameIs(pairName, name) && ++count == 1 && header.AsSpan().Overlaps(pairValue, out var offset))
                 {
-                    continue;
-                }
-
-                count++;
-                if (count == 1)
-                {
-                    var raw = pairValue.Trim('"');
-                    value = raw.Contains('%') ? Uri.UnescapeDataString(raw.ToString()) : raw.ToString();
+                    // Re-slice the header string itself: a view of the string is valid beyond this loop.
+                    raw = header.AsSpan(offset, pairValue.Length).Trim('"');
                 }
             }
         }
 
-        return (value, count);
+        return count;
     }
+
+    /// <summary>A cookie value URL-decoded.</summary>
+    public static string Decode(ReadOnlySpan<char> raw) =>
+        raw.Contains('%') ? Uri.UnescapeDataString(raw.ToString()) : raw.ToString();
 
     /// <summary>True when the request carries a session-token cookie (ours, or an SDK's header-mode copy).</summary>
     public static bool HasTokenCookie(IHeaderDictionary headers)
@@ -70,7 +83,7 @@ internal static class RequestTokens
     /// <summary>The request's cookies without session-token cookies, as one <c>Cookie</c> header value (null when none remain).</summary>
     public static string? CookiesWithoutTokens(IHeaderDictionary headers)
     {
-        var kept = new StringBuilder();
+        StringBuilder? kept = null;
         foreach (var header in headers[HeaderNames.Cookie])
         {
             var rest = header.AsSpan();
@@ -86,12 +99,13 @@ internal static class RequestTokens
                 {
                     var consumed = before[..(before.Length - rest.Length)];
                     var end = consumed.IndexOf(';');
-                    (kept.Length > 0 ? kept.Append("; ") : kept).Append((end < 0 ? consumed : consumed[..end]).Trim());
+                    kept = kept is null ? new StringBuilder(header!.Length) : kept.Append("; ");
+                    kept.Append((end < 0 ? consumed : consumed[..end]).Trim());
                 }
             }
         }
 
-        return kept.Length == 0 ? null : kept.ToString();
+        return kept?.ToString();
     }
 
     /// <summary>The token of an <c>Authorization: Bearer</c> header, if there is exactly one.</summary>

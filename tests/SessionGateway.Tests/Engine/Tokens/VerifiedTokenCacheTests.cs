@@ -40,4 +40,17 @@ public sealed class VerifiedTokenCacheTests
 
         Assert.True(cache.TryGet("hot", out _));
     }
+
+    [Fact]
+    public void TryGet_BySpan_FindsTheSameEntriesAsByString()
+    {
+        var cache = new VerifiedTokenCache(10);
+        var token = Token("x");
+        cache.Add("abc.def.ghi", token);
+
+        Assert.True(cache.TryGet("Cookie: abc.def.ghi; other".AsSpan(8, 11), out var found));
+        Assert.Same(token, found);
+        Assert.False(cache.TryGet("abc.def.gh".AsSpan(), out _));
+        Assert.False(cache.TryGet("abc.def.ghj".AsSpan(), out _));
+    }
 }
