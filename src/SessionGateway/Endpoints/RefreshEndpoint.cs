@@ -20,8 +20,7 @@ internal sealed partial class RefreshEndpoint(
     {
         if (!HttpMethods.IsPost(context.Request.Method))
         {
-            context.Response.Headers.Allow = "POST";
-            await JsonResponses.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonResponses.MethodNotAllowed);
+            await JsonResponses.MethodNotAllowedAsync(context.Response);
             return;
         }
 
@@ -81,8 +80,7 @@ internal sealed partial class RefreshEndpoint(
                 await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.TokenTheftDetected);
                 break;
             case RefreshOutcomeKind.StoreUnavailable:
-                context.Response.Headers.RetryAfter = "1";
-                await JsonResponses.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+                await JsonResponses.StoreUnavailableAsync(context.Response);
                 break;
             default:
                 writer.ClearSession(context, transfer);

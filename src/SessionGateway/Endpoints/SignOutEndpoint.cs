@@ -16,8 +16,7 @@ internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWrite
     {
         if (!HttpMethods.IsPost(context.Request.Method))
         {
-            context.Response.Headers.Allow = "POST";
-            await JsonResponses.WriteAsync(context.Response, StatusCodes.Status405MethodNotAllowed, JsonResponses.MethodNotAllowed);
+            await JsonResponses.MethodNotAllowedAsync(context.Response);
             return;
         }
 
@@ -40,8 +39,7 @@ internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWrite
             }
             catch (DbException)
             {
-                context.Response.Headers.RetryAfter = "1";
-                await JsonResponses.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+                await JsonResponses.StoreUnavailableAsync(context.Response);
                 return;
             }
         }

@@ -23,4 +23,18 @@ internal static class JsonResponses
         response.ContentLength = body.Length;
         return response.Body.WriteAsync(body, 0, body.Length, response.HttpContext.RequestAborted);
     }
+
+    /// <summary>405 for the gateway's POST-only endpoints.</summary>
+    public static Task MethodNotAllowedAsync(HttpResponse response)
+    {
+        response.Headers.Allow = "POST";
+        return WriteAsync(response, StatusCodes.Status405MethodNotAllowed, MethodNotAllowed);
+    }
+
+    /// <summary>503 for a session store outage: retry soon, and nothing about the client's session changes.</summary>
+    public static Task StoreUnavailableAsync(HttpResponse response)
+    {
+        response.Headers.RetryAfter = "1";
+        return WriteAsync(response, StatusCodes.Status503ServiceUnavailable, StoreUnavailable);
+    }
 }
