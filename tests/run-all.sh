@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the repository: the .NET unit and integration suites, then the real-browser suite.
-# Brings what the tests need when it is missing (Debian's chromium, the npm packages; node and npm from
-# Debian when absent), so it works on a fresh machine that has only the .NET SDK. Used as is by .ci/run.
+# Brings what the tests need when it is missing (Debian's chromium, the npm packages; node, npm and the
+# PostgreSQL server from Debian when absent), so it works on a fresh machine that has only the .NET SDK.
+# Used as is by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -20,6 +21,22 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
 fi
+
+# One throwaway PostgreSQL server for the whole run (installed from Debian when missing), found by the .NET
+# tests through these two variables; stopped and deleted on exit, whatever the outcome.
+pg_dir=$(mktemp -d)
+trap 'bash "$root/tests/postgres.sh" remove "$pg_dir" >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+pg_port=$(bash tests/postgres.sh free-port)
+bash tests/postgres.sh start "$pg_dir" "$pg_port" || {
+  echo "run-all: could not start the test PostgreSQL server (see above)" >&2
+  exit 1
+}
+SESSIONGATEWAY_TEST_POSTGRES=$(bash tests/postgres.sh connstr "$pg_port")
+SESSIONGATEWAY_TEST_PGSCRIPT="$root/tests/postgres.sh"
+export SESSIONGATEWAY_TEST_POSTGRES SESSIONGATEWAY_TEST_PGSCRIPT
+echo "run-all: test PostgreSQL on 127.0.0.1:$pg_port (cluster in $pg_dir)"
 
 status=0
 dotnet build SessionGateway.sln -c Release -nologo -clp:ErrorsOnly || exit 1

@@ -14,7 +14,7 @@ if (args.Length != 1)
 }
 
 var options = new SessionEngineOptions();
-var store = new SqliteSessionStore(new SqliteStoreOptions { ConnectionString = args[0] });
+var store = new SqliteSessionStore(new SessionStoreOptions { ConnectionString = args[0] });
 using var keys = new SigningKeyRing(store, options, TimeProvider.System, NullLogger<SigningKeyRing>.Instance);
 var engine = new SessionEngine(store, keys, options, TimeProvider.System, NullLogger<SessionEngine>.Instance);
 await engine.InitializeAsync(CancellationToken.None);
@@ -26,7 +26,8 @@ for (var i = 0; ; i++)
 {
     if (i % 10 == 0)
     {
-        var created = await engine.CreateAsync("crash-user-" + (i % 3), null, false, CancellationToken.None);
+        var created = (await engine.CreateAsync("crash-user-" + (i % 3), null, false, CancellationToken.None)).Value
+            ?? throw new InvalidOperationException("session store unavailable");
         tokens[created.SessionHandle] = created.RefreshToken;
         handles.Add(created.SessionHandle);
         Report(created.SessionHandle, created.RefreshToken);

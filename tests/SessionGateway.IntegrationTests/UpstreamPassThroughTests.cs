@@ -41,7 +41,7 @@ public sealed class UpstreamPassThroughTests : SessionHarnessTest
 
         // The login route is down too, so mint the session the way login would: through the engine.
         var engine = (SessionGateway.Sessions.SessionEngine)harness.Gateway.Services.GetService(typeof(SessionGateway.Sessions.SessionEngine))!;
-        var session = await engine.CreateAsync("alice", null, withAntiCsrfToken: false, CancellationToken.None);
+        var session = (await engine.CreateAsync("alice", null, withAntiCsrfToken: false, CancellationToken.None)).Value!;
         client.AccessToken = session.AccessToken;
 
         using var response = await client.GetAsync("/api/x");

@@ -1,7 +1,7 @@
-using System.Data.Common;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SessionGateway.Sessions;
+using SessionGateway.Storage;
 
 namespace SessionGateway.Keys;
 
@@ -26,7 +26,7 @@ internal sealed partial class KeyRotationService(
                 {
                     await keyRing.RefreshAsync(stoppingToken);
                 }
-                catch (DbException exception)
+                catch (Exception exception) when (StoreFailures.IsOutage(exception))
                 {
                     Log.RefreshFailed(logger, exception);
                 }

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SessionGateway.Storage;
@@ -6,14 +5,14 @@ using SessionGateway.Storage;
 namespace SessionGateway.Sessions;
 
 /// <summary>
-/// Deletes expired sessions every <see cref="SqliteStoreOptions.SweepInterval"/>, in batches of
-/// <see cref="SqliteStoreOptions.SweepBatchSize"/>, each its own short write so refreshes interleave.
+/// Deletes expired sessions and revocations every <see cref="SessionStoreOptions.SweepInterval"/>, in batches of
+/// <see cref="SessionStoreOptions.SweepBatchSize"/>, each its own short write so refreshes interleave.
 /// Also forgets in-memory revocations whose access tokens have expired.
 /// </summary>
 internal sealed partial class ExpiredSessionSweeper(
     ISessionStore store,
     SessionEngine engine,
-    SqliteStoreOptions options,
+    SessionStoreOptions options,
     TimeProvider timeProvider,
     ILogger<ExpiredSessionSweeper> logger) : BackgroundService
 {
@@ -28,7 +27,7 @@ internal sealed partial class ExpiredSessionSweeper(
                 {
                     await SweepOnceAsync(stoppingToken);
                 }
-                catch (DbException exception)
+                catch (Exception exception) when (StoreFailures.IsOutage(exception))
                 {
                     Log.SweepFailed(logger, exception);
                 }
@@ -54,6 +53,11 @@ internal sealed partial class ExpiredSessionSweeper(
             await Task.Yield();
         }
         while (deleted == options.SweepBatchSize);
+
+        while (await store.DeleteExpiredRevocationsAsync(now, options.SweepBatchSize, cancellationToken) == options.SweepBatchSize)
+        {
+            await Task.Yield();
+        }
 
         engine.PruneRevocations();
         if (total > 0)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -20,6 +19,8 @@ internal sealed partial class SessionEngine
 {
     internal const string RefreshSecretName = "refresh-token-hmac";
     internal const string TheftAuditKind = "token-theft";
+    internal const string SignedOutAuditKind = "signed-out";
+    internal const string RevokedAuditKind = "revoked";
 
     // A loser of the conditional update re-reads once and then sees its token as "previous"; a few
     // rounds cover pathological interleavings without ever looping forever.
@@ -62,16 +63,21 @@ internal sealed partial class SessionEngine
     private RefreshTokenCodec RefreshTokens =>
         _refreshTokens ?? throw new InvalidOperationException("SessionEngine.InitializeAsync has not run.");
 
-    /// <summary>Migrates the store, loads the refresh-token secret and ensures a signing key exists.</summary>
+    /// <summary>
+    /// Migrates the store, loads the refresh-token secret, ensures a signing key exists and loads the revocations
+    /// still in force, so a restart never makes a revoked session's access tokens valid again.
+    /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await _store.InitializeAsync(cancellationToken);
         var secret = await _store.GetOrAddSecretAsync(RefreshSecretName, RandomNumberGenerator.GetBytes(32), cancellationToken);
         _refreshTokens = new RefreshTokenCodec(secret);
         await _keyRing.RefreshAsync(cancellationToken);
+        await ReloadRevocationsAsync(cancellationToken);
     }
 
-    public async Task<IssuedSession> CreateAsync(
+    /// <summary>Creates a session. A store outage is a result: nothing was created and the caller answers 503.</summary>
+    public async Task<StoreResult<IssuedSession>> CreateAsync(
         string userId,
         IReadOnlyDictionary<string, JsonElement>? customClaims,
         bool withAntiCsrfToken,
@@ -93,7 +99,16 @@ internal sealed partial class SessionEngine
             RotatedAt: null,
             ExpiresAt: now + _options.RefreshTokenLifetime,
             CreatedAt: now);
-        await _store.CreateAsync(record, cancellationToken);
+        try
+        {
+            await _store.CreateAsync(record, cancellationToken);
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "create", exception);
+            return StoreResult<IssuedSession>.Unavailable;
+        }
+
         Log.SessionCreated(_logger, userId, handle);
         return Issue(record, refreshToken, record.ExpiresAt, now);
     }
@@ -108,31 +123,34 @@ internal sealed partial class SessionEngine
         try
         {
             var presentedHash = TokenHashing.Hash2(refreshToken!);
+            // The next token derives from the presented one, so a retry or a racing refresh gets the same one.
+            var next = RefreshTokens.DeriveNext(refreshToken!, handle);
+            var nextHash = TokenHashing.Hash2(next);
             for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
             {
+                // The common case in one conditional statement: the presented token is current and the session live.
                 var now = _timeProvider.GetUtcNow();
+                var expiresAt = now + _options.RefreshTokenLifetime;
+                if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, cancellationToken) is { } rotated)
+                {
+                    return RefreshOutcome.Success(Issue(rotated, next, rotated.ExpiresAt, now));
+                }
+
                 var session = await _store.FindAsync(handle, cancellationToken);
                 if (session is null || session.ExpiresAt <= now)
                 {
                     return RefreshOutcome.Unauthorised;
                 }
 
-                var next = RefreshTokens.DeriveNext(refreshToken!, handle);
                 if (TokenHashing.FixedTimeEquals(presentedHash, session.CurrentHash))
                 {
-                    var expiresAt = now + _options.RefreshTokenLifetime;
-                    if (await _store.TryRotateAsync(handle, session.CurrentHash, TokenHashing.Hash2(next), now, expiresAt, cancellationToken))
-                    {
-                        return RefreshOutcome.Success(Issue(session, next, expiresAt, now));
-                    }
-
-                    continue; // Someone rotated between our read and write: re-read and judge again.
+                    continue; // Current again after our write missed (the clock moved past a boundary): try once more.
                 }
 
                 if (TokenHashing.FixedTimeEquals(presentedHash, session.PreviousHash))
                 {
                     if (session.RotatedAt is { } rotatedAt && now <= rotatedAt + _options.RefreshGracePeriod
-                        && TokenHashing.FixedTimeEquals(TokenHashing.Hash2(next), session.CurrentHash))
+                        && TokenHashing.FixedTimeEquals(nextHash, session.CurrentHash))
                     {
                         // A retry or a concurrent refresh: the same next token, so the lineage does not fork.
                         return RefreshOutcome.Success(Issue(session, next, session.ExpiresAt, now));
@@ -148,9 +166,9 @@ internal sealed partial class SessionEngine
             Log.RotationContended(_logger, handle);
             return RefreshOutcome.StoreUnavailable;
         }
-        catch (DbException exception)
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
         {
-            Log.StoreFailed(_logger, exception);
+            Log.StoreUnavailable(_logger, "refresh", exception);
             return RefreshOutcome.StoreUnavailable;
         }
     }
@@ -168,31 +186,68 @@ internal sealed partial class SessionEngine
     /// </summary>
     public bool ClaimsToBeOurs(string accessToken) => AccessTokenShape.ClaimsIssuer(accessToken, _options.Issuer);
 
-    public async Task<bool> RevokeAsync(string sessionHandle, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends a session: durably revoked, so its access tokens are refused here at once and on every replica as the
+    /// revocation reaches it. <paramref name="auditKind"/> is <see cref="SignedOutAuditKind"/> or
+    /// <see cref="RevokedAuditKind"/>. The value says whether the session existed.
+    /// </summary>
+    public async Task<StoreResult<bool>> RevokeAsync(string sessionHandle, string auditKind, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sessionHandle);
-        MarkRevoked(sessionHandle);
-        return await _store.RevokeAsync(sessionHandle, cancellationToken);
-    }
-
-    public async Task<int> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(userId);
-        var handles = await _store.RevokeAllForUserAsync(userId, cancellationToken);
-        foreach (var handle in handles)
+        var now = _timeProvider.GetUtcNow();
+        var until = RefuseUntil(now);
+        try
         {
-            MarkRevoked(handle);
+            var userId = await _store.RevokeAsync(sessionHandle, until, auditKind, now, cancellationToken);
+            _revoked.Add(sessionHandle, until);
+            return userId is not null;
         }
-
-        return handles.Count;
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "revoke", exception);
+            return StoreResult<bool>.Unavailable;
+        }
     }
 
-    /// <summary>The user's live sessions, oldest first.</summary>
-    public async Task<IReadOnlyList<SessionInfo>> ListSessionsAsync(string userId, CancellationToken cancellationToken)
+    /// <summary>Ends every session of a user (as <see cref="RevokeAsync"/>); the value is how many there were.</summary>
+    public async Task<StoreResult<int>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userId);
         var now = _timeProvider.GetUtcNow();
-        var sessions = await _store.ListForUserAsync(userId, cancellationToken);
+        var until = RefuseUntil(now);
+        try
+        {
+            var handles = await _store.RevokeAllForUserAsync(userId, until, RevokedAuditKind, now, cancellationToken);
+            foreach (var handle in handles)
+            {
+                _revoked.Add(handle, until);
+            }
+
+            return handles.Count;
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "revoke-all", exception);
+            return StoreResult<int>.Unavailable;
+        }
+    }
+
+    /// <summary>The user's live sessions, oldest first.</summary>
+    public async Task<StoreResult<IReadOnlyList<SessionInfo>>> ListSessionsAsync(string userId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        var now = _timeProvider.GetUtcNow();
+        IReadOnlyList<SessionRecord> sessions;
+        try
+        {
+            sessions = await _store.ListForUserAsync(userId, cancellationToken);
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "list", exception);
+            return StoreResult<IReadOnlyList<SessionInfo>>.Unavailable;
+        }
+
         var result = new List<SessionInfo>(sessions.Count);
         foreach (var session in sessions)
         {
@@ -205,22 +260,40 @@ internal sealed partial class SessionEngine
         return result;
     }
 
+    /// <summary>
+    /// Loads every revocation still in force from the store (at start, and after the revocation feed reconnected);
+    /// returns how many. Store failures propagate: the caller decides whether to retry or stop.
+    /// </summary>
+    public async Task<int> ReloadRevocationsAsync(CancellationToken cancellationToken)
+    {
+        var revocations = await _store.ListRevocationsAsync(_timeProvider.GetUtcNow(), cancellationToken);
+        foreach (var revocation in revocations)
+        {
+            _revoked.Add(revocation.SessionHandle, revocation.RefuseUntil);
+        }
+
+        return revocations.Count;
+    }
+
+    /// <summary>Applies a revocation another replica committed (from the revocation feed).</summary>
+    public void ApplyRevocation(Revocation revocation) => _revoked.Add(revocation.SessionHandle, revocation.RefuseUntil);
+
     /// <summary>Forgets revocations whose access tokens have all expired.</summary>
     public int PruneRevocations() => _revoked.Prune(_timeProvider.GetUtcNow());
 
     private async Task<RefreshOutcome> HandleTheftAsync(SessionRecord session, TheftKind kind, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        MarkRevoked(session.Handle);
-        await _store.RevokeWithAuditAsync(
-            session.Handle,
-            new SessionAuditEvent(TheftAuditKind + ":" + kind, session.UserId, session.Handle, now),
-            cancellationToken);
+        // Refused here at once, before the write: if the store fails now, this replica still fails closed.
+        var until = RefuseUntil(now);
+        _revoked.Add(session.Handle, until);
+        await _store.RevokeAsync(session.Handle, until, TheftAuditKind + ":" + kind, now, cancellationToken);
         Log.TheftDetected(_logger, session.UserId, session.Handle, kind);
         return RefreshOutcome.TheftDetected(new TheftReport(session.UserId, session.Handle, kind));
     }
 
-    private void MarkRevoked(string handle) =>
-        _revoked.Add(handle, _timeProvider.GetUtcNow() + _options.AccessTokenLifetime + SessionEngineOptions.ClockSkew + SessionEngineOptions.ClockSkew);
+    /// <summary>The last moment an access token issued up to <paramref name="now"/> can still pass verification.</summary>
+    private DateTimeOffset RefuseUntil(DateTimeOffset now) =>
+        now + _options.AccessTokenLifetime + SessionEngineOptions.ClockSkew + SessionEngineOptions.ClockSkew;
 
     private IssuedSession Issue(SessionRecord session, string refreshToken, DateTimeOffset refreshExpires, DateTimeOffset now)
     {
@@ -280,8 +353,8 @@ internal sealed partial class SessionEngine
             Message = "Refresh token theft detected ({Kind}) for user {UserId}, session {SessionHandle}; the session has been revoked")]
         public static partial void TheftDetected(ILogger logger, string userId, string sessionHandle, TheftKind kind);
 
-        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Session store failed during refresh; answering 'store unavailable'")]
-        public static partial void StoreFailed(ILogger logger, Exception exception);
+        [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Session store unavailable during {Operation}; answering 'store unavailable', the client keeps its tokens")]
+        public static partial void StoreUnavailable(ILogger logger, string operation, Exception exception);
 
         [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Custom claim '{ClaimName}' uses a reserved name and was dropped")]
         public static partial void ReservedClaimDropped(ILogger logger, string claimName);

@@ -1,9 +1,11 @@
 namespace SessionGateway.Storage;
 
 /// <summary>
-/// Durable state shared by every replica: sessions, signing keys, server secrets and the audit trail.
-/// A store is deliberately dumb: it knows hashes and timestamps, never what a token means. Every
-/// backend (SQLite now, PostgreSQL later) must pass the same contract test suite.
+/// Durable state shared by every replica: sessions, revocations, signing keys, server secrets and the audit
+/// trail. A store is deliberately dumb: it knows hashes and timestamps, never what a token means. Every
+/// backend (SQLite, PostgreSQL) passes the same contract test suite. An unreachable or failing database
+/// surfaces as a <see cref="System.Data.Common.DbException"/> or <see cref="TimeoutException"/>, which the
+/// engine turns into a "store unavailable" result; no other layer sees it.
 /// </summary>
 internal interface ISessionStore
 {
@@ -17,32 +19,42 @@ internal interface ISessionStore
     Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Rotates in one conditional write: succeeds only while <paramref name="expectedCurrentHash"/> is still the
-    /// current hash and the session has not expired at <paramref name="now"/>. The old current hash becomes the
-    /// previous one. Returns <see langword="false"/> when another writer got there first (the caller re-reads).
+    /// Rotates in one conditional statement: only while <paramref name="presentedHash"/> is the current hash and the
+    /// session is unexpired at <paramref name="now"/>, the current hash becomes the previous one,
+    /// <paramref name="nextHash"/> the current one, the rotation time <paramref name="now"/> and the expiry
+    /// <paramref name="newExpiresAt"/>. Returns the rotated session, or <see langword="null"/> when the condition did
+    /// not hold (the caller reads the session and judges).
     /// </summary>
-    Task<bool> TryRotateAsync(
+    Task<SessionRecord?> TryRotateAsync(
         string handle,
-        string expectedCurrentHash,
-        string newCurrentHash,
+        string presentedHash,
+        string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         CancellationToken cancellationToken);
 
-    /// <summary>Deletes one session. Returns <see langword="false"/> when it did not exist.</summary>
-    Task<bool> RevokeAsync(string handle, CancellationToken cancellationToken);
+    /// <summary>
+    /// In one transaction: deletes the session, records a revocation of it until <paramref name="refuseUntil"/>
+    /// (also when the session row is already gone, so every replica refuses its access tokens), and, when the
+    /// session existed, appends an audit event of <paramref name="auditKind"/> for its user. Returns the user id of
+    /// the deleted session, or <see langword="null"/> when there was none.
+    /// </summary>
+    Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the session and appends the audit event in one transaction.</summary>
-    Task<bool> RevokeWithAuditAsync(string handle, SessionAuditEvent auditEvent, CancellationToken cancellationToken);
+    /// <summary>As <see cref="RevokeAsync"/> for every session of a user; returns their handles.</summary>
+    Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Deletes every session of a user and returns their handles.</summary>
-    Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken);
+    /// <summary>Revocations still in force at <paramref name="now"/> (loaded at start and after a lost feed connection).</summary>
+    Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Lists a user's sessions (including expired ones the sweeper has not removed yet).</summary>
     Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken);
 
     /// <summary>Deletes at most <paramref name="batchSize"/> sessions that expired at or before <paramref name="now"/>.</summary>
     Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>Deletes at most <paramref name="batchSize"/> revocations no longer in force at <paramref name="now"/>.</summary>
+    Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken);
 
     /// <summary>Returns the audit events recorded for a user, oldest first.</summary>
     Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken);

@@ -51,7 +51,17 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS ix_session_events_user_id ON session_events (user_id);
         """;
 
-    private static readonly string[] Migrations = [V1];
+    // Revocations are durable, so a restart never makes a signed-out access token valid again.
+    private const string V2 = """
+        CREATE TABLE IF NOT EXISTS revocations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            handle TEXT NOT NULL,
+            refuse_until INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_revocations_refuse_until ON revocations (refuse_until);
+        """;
+
+    private static readonly string[] Migrations = [V1, V2];
 
     public static int LatestVersion => Migrations.Length;
 

@@ -10,9 +10,9 @@ namespace SessionGateway.Storage;
 /// connection per operation, every write a single statement or one short IMMEDIATE transaction.
 /// Times are stored as unix milliseconds.
 /// </summary>
-internal sealed class SqliteSessionStore(SqliteStoreOptions options) : ISessionStore
+internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISessionStore
 {
-    private readonly string _connectionString = BuildConnectionString(options.ConnectionString, options.BusyTimeout);
+    private readonly string _connectionString = BuildConnectionString(options.EffectiveConnectionString, options.BusyTimeout);
     private readonly string _openPragmas = string.Create(
         CultureInfo.InvariantCulture,
         $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
@@ -100,77 +100,127 @@ internal sealed class SqliteSessionStore(SqliteStoreOptions options) : ISessionS
 
     private const string RotateSession = """
         UPDATE sessions
-        SET previous_hash = current_hash, current_hash = @NewHash, rotated_at = @Now, expires_at = @ExpiresAt
-        WHERE handle = @Handle AND current_hash = @ExpectedHash AND expires_at > @Now;
-        """;
+        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now, expires_at = @ExpiresAt
+        WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
+        RETURNING
+        """ + " " + SessionColumns + ";";
 
-    public async Task<bool> TryRotateAsync(
+    public async Task<SessionRecord?> TryRotateAsync(
         string handle,
-        string expectedCurrentHash,
-        string newCurrentHash,
+        string presentedHash,
+        string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
+        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
             RotateSession,
             new
             {
                 Handle = handle,
-                ExpectedHash = expectedCurrentHash,
-                NewHash = newCurrentHash,
+                PresentedHash = presentedHash,
+                NextHash = nextHash,
                 Now = now.ToUnixTimeMilliseconds(),
                 ExpiresAt = newExpiresAt.ToUnixTimeMilliseconds(),
             },
             cancellationToken: cancellationToken));
-        return changed == 1;
+        return row?.ToRecord();
     }
 
-    private const string DeleteSession = "DELETE FROM sessions WHERE handle = @Handle;";
-
-    public async Task<bool> RevokeAsync(string handle, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var changed = await connection.ExecuteAsync(
-            new CommandDefinition(DeleteSession, new { Handle = handle }, cancellationToken: cancellationToken));
-        return changed > 0;
-    }
-
+    private const string DeleteSession = "DELETE FROM sessions WHERE handle = @Handle RETURNING user_id;";
+    private const string DeleteForUser = "DELETE FROM sessions WHERE user_id = @UserId RETURNING handle;";
+    private const string InsertRevocation = "INSERT INTO revocations (handle, refuse_until) VALUES (@Handle, @RefuseUntil);";
     private const string InsertEvent = """
         INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
-        VALUES (@Kind, @UserId, @SessionHandle, @OccurredAt);
+        VALUES (@Kind, @UserId, @Handle, @OccurredAt);
         """;
 
-    public async Task<bool> RevokeWithAuditAsync(string handle, SessionAuditEvent auditEvent, CancellationToken cancellationToken)
+    public async Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var userId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             DeleteSession, new { Handle = handle }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            InsertEvent,
-            new
-            {
-                auditEvent.Kind,
-                auditEvent.UserId,
-                auditEvent.SessionHandle,
-                OccurredAt = auditEvent.OccurredAt.ToUnixTimeMilliseconds(),
-            },
-            transaction,
-            cancellationToken: cancellationToken));
+        await RecordRevocationAsync(connection, transaction, handle, userId, refuseUntil, auditKind, now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return changed > 0;
+        return userId;
     }
 
-    private const string DeleteForUser = "DELETE FROM sessions WHERE user_id = @UserId RETURNING handle;";
-
-    public async Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        var handles = await connection.QueryAsync<string>(
-            new CommandDefinition(DeleteForUser, new { UserId = userId }, cancellationToken: cancellationToken));
-        return handles.AsList();
+        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+        var handles = (await connection.QueryAsync<string>(new CommandDefinition(
+            DeleteForUser, new { UserId = userId }, transaction, cancellationToken: cancellationToken))).AsList();
+        foreach (var handle in handles)
+        {
+            await RecordRevocationAsync(connection, transaction, handle, userId, refuseUntil, auditKind, now, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return handles;
+    }
+
+    private static async Task RecordRevocationAsync(
+        SqliteConnection connection,
+        SqliteTransaction transaction,
+        string handle,
+        string? userId,
+        DateTimeOffset refuseUntil,
+        string auditKind,
+        DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            InsertRevocation,
+            new { Handle = handle, RefuseUntil = refuseUntil.ToUnixTimeMilliseconds() },
+            transaction,
+            cancellationToken: cancellationToken));
+        if (userId is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                InsertEvent,
+                new { Kind = auditKind, UserId = userId, Handle = handle, OccurredAt = now.ToUnixTimeMilliseconds() },
+                transaction,
+                cancellationToken: cancellationToken));
+        }
+    }
+
+    // Microsoft.Data.Sqlite begins IMMEDIATE transactions: the write lock is taken up front, never upgraded midway.
+    private static async Task<SqliteTransaction> BeginWriteAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
+        (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+
+    private const string SelectRevocations = """
+        SELECT handle AS SessionHandle, refuse_until AS RefuseUntil FROM revocations WHERE refuse_until > @Now ORDER BY id;
+        """;
+
+    public async Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string SessionHandle, long RefuseUntil)>(
+            new CommandDefinition(SelectRevocations, new { Now = now.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
+        var result = new List<Revocation>();
+        foreach (var (sessionHandle, refuseUntil) in rows)
+        {
+            result.Add(new Revocation(sessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(refuseUntil)));
+        }
+
+        return result;
+    }
+
+    private const string DeleteExpiredRevocations = """
+        DELETE FROM revocations
+        WHERE id IN (SELECT id FROM revocations WHERE refuse_until <= @Now LIMIT @BatchSize);
+        """;
+
+    public async Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            DeleteExpiredRevocations,
+            new { Now = now.ToUnixTimeMilliseconds(), BatchSize = batchSize },
+            cancellationToken: cancellationToken));
     }
 
     private const string SelectForUser = "SELECT " + SessionColumns + " FROM sessions WHERE user_id = @UserId ORDER BY created_at, handle;";

@@ -1,3 +1,4 @@
+using SessionGateway.Storage;
 using Yarp.ReverseProxy.Configuration;
 
 namespace SessionGateway.Configuration;
@@ -108,7 +109,7 @@ internal static class GatewayConfigValidator
     private static void CheckStoreLocation(SessionSettings settings, string configDirectory, List<ConfigProblem> problems)
     {
         var store = settings.ResolveStore(configDirectory);
-        if (store.ConnectionString.Contains('=', StringComparison.Ordinal) || store.ConnectionString.StartsWith(':'))
+        if (store.Provider != StoreProvider.Sqlite || store.ConnectionString.Contains('=', StringComparison.Ordinal) || store.ConnectionString.StartsWith(':'))
         {
             return;
         }

@@ -40,7 +40,7 @@ internal sealed record SessionSettings
     /// <summary><c>auto</c> (custom-header when SameSite is none, else none), <c>none</c>, <c>custom-header</c> or <c>token</c>.</summary>
     public string AntiCsrf { get; init; } = "auto";
 
-    public SqliteStoreOptions Store { get; init; } = new();
+    public SessionStoreOptions Store { get; init; } = new();
 
     public CookieSettings Cookies { get; init; } = new();
 
@@ -76,13 +76,16 @@ internal sealed record SessionSettings
     };
 
     /// <summary>
-    /// The store with a relative database path resolved against the directory of proxy.yaml, so the
+    /// The store with a relative SQLite database path resolved against the directory of proxy.yaml, so the
     /// database sits next to its configuration whatever the working directory is.
     /// </summary>
-    public SqliteStoreOptions ResolveStore(string configDirectory) =>
-        Store.ConnectionString.Contains('=', StringComparison.Ordinal) || Store.ConnectionString.StartsWith(':')
+    public SessionStoreOptions ResolveStore(string configDirectory)
+    {
+        var file = Store.EffectiveConnectionString;
+        return Store.Provider != StoreProvider.Sqlite || file.Contains('=', StringComparison.Ordinal) || file.StartsWith(':')
             ? Store
-            : Store with { ConnectionString = Path.GetFullPath(Store.ConnectionString, configDirectory) };
+            : Store with { ConnectionString = Path.GetFullPath(file, configDirectory) };
+    }
 
     /// <summary>
     /// The keys read only at start that differ in <paramref name="next"/>: a reload accepts them but they take

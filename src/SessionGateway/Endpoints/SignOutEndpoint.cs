@@ -1,4 +1,3 @@
-using System.Data.Common;
 using Microsoft.AspNetCore.Authentication;
 using SessionGateway.Authentication;
 using SessionGateway.Sessions;
@@ -31,17 +30,11 @@ internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWrite
         var transfer = feature?.BearerIsOurs == true || RequestTokens.RequestedTransfer(context.Request.Headers) == TokenTransfer.Header
             ? TokenTransfer.Header
             : TokenTransfer.Cookie;
-        if (feature?.Token is { } token)
+        if (feature?.Token is { } token &&
+            (await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, context.RequestAborted)).IsUnavailable)
         {
-            try
-            {
-                await engine.RevokeAsync(token.SessionHandle, context.RequestAborted);
-            }
-            catch (DbException)
-            {
-                await JsonResponses.StoreUnavailableAsync(context.Response);
-                return;
-            }
+            await JsonResponses.StoreUnavailableAsync(context.Response);
+            return;
         }
 
         writer.ClearSession(context, transfer);

@@ -4,6 +4,7 @@ using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
+using SessionGateway.Sessions;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
 
@@ -49,6 +50,12 @@ internal static partial class GatewayHost
                 try
                 {
                     await build.App.RunAsync();
+                }
+                catch (SessionStoreStartException ex)
+                {
+                    // An unreachable or unusable store is a configuration problem like any other: one line, code 2.
+                    await error.WriteLineAsync($"SessionGateway: {ex.Message}");
+                    return 2;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -152,7 +159,7 @@ internal static partial class GatewayHost
         var storeOptions = settings.ResolveStore(configDirectory);
         if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0)
         {
-            services.AddSessionEngine(engineOptions, storeOptions);
+            services.AddSessionEngine(engineOptions).UseStore(storeOptions);
         }
 
         services.AddMetrics();

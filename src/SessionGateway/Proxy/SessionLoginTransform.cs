@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
@@ -70,12 +69,8 @@ internal sealed partial class SessionLoginTransform(
             return;
         }
 
-        IssuedSession session;
-        try
-        {
-            session = await engine.CreateAsync(userIds[0]!, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
-        }
-        catch (DbException)
+        var created = await engine.CreateAsync(userIds[0]!, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
+        if (created.Value is not { } session)
         {
             response.Headers.RetryAfter = "1";
             await ReplaceAsync(context, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);

@@ -6,32 +6,31 @@ using SessionGateway.Storage;
 
 namespace SessionGateway.Tests.Engine;
 
-/// <summary>An initialised engine on a temp SQLite file with a fake clock.</summary>
+/// <summary>An initialised engine (one replica) on a store of either backend with a fake clock.</summary>
 internal sealed class EngineHarness : IDisposable
 {
     public static readonly DateTimeOffset Start = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private readonly TempDatabase? _ownedDatabase;
+    private readonly TestDatabase? _ownedDatabase;
+    private readonly ISessionStore _innerStore;
 
-    private EngineHarness(TempDatabase database, bool ownsDatabase, SessionEngineOptions options, FakeTimeProvider time, ISessionStore? storeOverride)
+    private EngineHarness(TestDatabase database, bool ownsDatabase, SessionEngineOptions options, FakeTimeProvider time, Func<ISessionStore, ISessionStore>? decorateStore)
     {
         _ownedDatabase = ownsDatabase ? database : null;
         Database = database;
         Options = options;
         Time = time;
-        SqliteStore = new SqliteSessionStore(database.StoreOptions());
-        Store = storeOverride ?? SqliteStore;
+        _innerStore = database.CreateStore();
+        Store = decorateStore?.Invoke(_innerStore) ?? _innerStore;
         Keys = new SigningKeyRing(Store, options, time, NullLogger<SigningKeyRing>.Instance);
         Engine = new SessionEngine(Store, Keys, options, time, NullLogger<SessionEngine>.Instance);
     }
 
-    public TempDatabase Database { get; }
+    public TestDatabase Database { get; }
 
     public SessionEngineOptions Options { get; }
 
     public FakeTimeProvider Time { get; }
-
-    public SqliteSessionStore SqliteStore { get; }
 
     public ISessionStore Store { get; }
 
@@ -39,16 +38,20 @@ internal sealed class EngineHarness : IDisposable
 
     public SessionEngine Engine { get; }
 
+    /// <summary>
+    /// Starts a replica on a new database of <paramref name="backend"/>, or on <paramref name="sharedDatabase"/> as a
+    /// further replica. A PostgreSQL harness skips the test when no server is available.
+    /// </summary>
     public static async Task<EngineHarness> StartAsync(
         SessionEngineOptions? options = null,
-        TempDatabase? sharedDatabase = null,
+        TestDatabase? sharedDatabase = null,
         FakeTimeProvider? time = null,
-        Func<ISessionStore, ISessionStore>? decorateStore = null)
+        Func<ISessionStore, ISessionStore>? decorateStore = null,
+        TestBackend backend = TestBackend.Sqlite)
     {
-        var database = sharedDatabase ?? new TempDatabase();
+        var database = sharedDatabase ?? await TestDatabase.CreateAsync(backend);
         var clock = time ?? new FakeTimeProvider(Start);
-        var inner = new SqliteSessionStore(database.StoreOptions());
-        var harness = new EngineHarness(database, sharedDatabase is null, options ?? new SessionEngineOptions(), clock, decorateStore?.Invoke(inner));
+        var harness = new EngineHarness(database, sharedDatabase is null, options ?? new SessionEngineOptions(), clock, decorateStore);
         await harness.Engine.InitializeAsync(CancellationToken.None);
         return harness;
     }
@@ -56,6 +59,7 @@ internal sealed class EngineHarness : IDisposable
     public void Dispose()
     {
         Keys.Dispose();
+        (_innerStore as IDisposable)?.Dispose();
         _ownedDatabase?.Dispose();
     }
 }

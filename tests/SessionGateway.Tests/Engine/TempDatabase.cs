@@ -17,7 +17,7 @@ internal sealed class TempDatabase : IDisposable
 
     public string FilePath { get; }
 
-    public SqliteStoreOptions StoreOptions(int sweepBatchSize = 500) =>
+    public SessionStoreOptions StoreOptions(int sweepBatchSize = 500) =>
         new() { ConnectionString = FilePath, SweepBatchSize = sweepBatchSize };
 
     public void Dispose()

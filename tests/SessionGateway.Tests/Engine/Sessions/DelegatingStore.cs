@@ -5,17 +5,19 @@ namespace SessionGateway.Tests.Engine.Sessions;
 /// <summary>Passes every call through; tests override the verbs they observe.</summary>
 internal class DelegatingStore(ISessionStore inner) : ISessionStore
 {
-    public virtual Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => inner.FindAsync(handle, cancellationToken);
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-    public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => inner.CreateAsync(session, cancellationToken);
-    public Task<bool> TryRotateAsync(string handle, string expectedCurrentHash, string newCurrentHash, DateTimeOffset now, DateTimeOffset newExpiresAt, CancellationToken cancellationToken) =>
-        inner.TryRotateAsync(handle, expectedCurrentHash, newCurrentHash, now, newExpiresAt, cancellationToken);
-    public Task<bool> RevokeAsync(string handle, CancellationToken cancellationToken) => inner.RevokeAsync(handle, cancellationToken);
-    public Task<bool> RevokeWithAuditAsync(string handle, SessionAuditEvent auditEvent, CancellationToken cancellationToken) =>
-        inner.RevokeWithAuditAsync(handle, auditEvent, cancellationToken);
-    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken) => inner.RevokeAllForUserAsync(userId, cancellationToken);
-    public Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken) => inner.ListForUserAsync(userId, cancellationToken);
+    public virtual Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => inner.CreateAsync(session, cancellationToken);
+    public virtual Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => inner.FindAsync(handle, cancellationToken);
+    public virtual Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, CancellationToken cancellationToken) =>
+        inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, cancellationToken);
+    public virtual Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
+        inner.RevokeAsync(handle, refuseUntil, auditKind, now, cancellationToken);
+    public virtual Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
+        inner.RevokeAllForUserAsync(userId, refuseUntil, auditKind, now, cancellationToken);
+    public Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.ListRevocationsAsync(now, cancellationToken);
+    public virtual Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken) => inner.ListForUserAsync(userId, cancellationToken);
     public virtual Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => inner.DeleteExpiredAsync(now, batchSize, cancellationToken);
+    public Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => inner.DeleteExpiredRevocationsAsync(now, batchSize, cancellationToken);
     public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => inner.ListAuditEventsAsync(userId, cancellationToken);
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => inner.GetSigningKeysAsync(cancellationToken);
     public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken) => inner.TryAddSigningKeyAsync(key, cancellationToken);

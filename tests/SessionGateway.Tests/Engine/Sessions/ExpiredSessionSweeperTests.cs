@@ -15,14 +15,14 @@ public sealed class ExpiredSessionSweeperTests
         using var harness = await EngineHarness.StartAsync(decorateStore: inner => recorder = new RecordingStore(inner));
         for (var i = 0; i < 20; i++)
         {
-            await harness.Engine.CreateAsync("old-user", null, false, Ct);
+            await harness.Engine.CreateLiveAsync("old-user", null, false, Ct);
         }
 
         harness.Time.Advance(TimeSpan.FromDays(29));
-        var live = await harness.Engine.CreateAsync("live-user", null, false, Ct);
+        var live = await harness.Engine.CreateLiveAsync("live-user", null, false, Ct);
         harness.Time.Advance(TimeSpan.FromDays(2));
         var sweeper = new ExpiredSessionSweeper(
-            harness.Store, harness.Engine, harness.Database.StoreOptions(sweepBatchSize: 8), harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+            harness.Store, harness.Engine, harness.Database.StoreOptions with { SweepBatchSize = 8 }, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
 
         var deleted = await sweeper.SweepOnceAsync(Ct);
 
@@ -37,10 +37,10 @@ public sealed class ExpiredSessionSweeperTests
     public async Task SweepOnce_RevocationsOlderThanAnyAccessToken_AreForgotten()
     {
         using var harness = await EngineHarness.StartAsync();
-        var issued = await harness.Engine.CreateAsync("user-1", null, false, Ct);
-        await harness.Engine.RevokeAsync(issued.SessionHandle, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        await harness.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct);
         var sweeper = new ExpiredSessionSweeper(
-            harness.Store, harness.Engine, harness.Database.StoreOptions(), harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+            harness.Store, harness.Engine, harness.Database.StoreOptions, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
 
         await sweeper.SweepOnceAsync(Ct);
         Assert.Equal(1, harness.Engine.RevokedSessions.Count);
@@ -48,6 +48,7 @@ public sealed class ExpiredSessionSweeperTests
         harness.Time.Advance(harness.Options.AccessTokenLifetime + TimeSpan.FromSeconds(5));
         await sweeper.SweepOnceAsync(Ct);
         Assert.Equal(0, harness.Engine.RevokedSessions.Count);
+        Assert.Equal(0, await harness.Store.DeleteExpiredRevocationsAsync(harness.Time.GetUtcNow(), 100, Ct)); // the durable row went too
     }
 
     private sealed class RecordingStore(ISessionStore inner) : DelegatingStore(inner)

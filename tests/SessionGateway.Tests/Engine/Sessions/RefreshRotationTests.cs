@@ -2,8 +2,11 @@ using SessionGateway.Sessions;
 
 namespace SessionGateway.Tests.Engine.Sessions;
 
-public sealed class RefreshRotationTests
+/// <summary>Runs against every backend: one subclass per <see cref="TestBackend"/>.</summary>
+public abstract class RefreshRotationTests
 {
+    private protected abstract TestBackend Backend { get; }
+
     private static readonly CancellationToken Ct = CancellationToken.None;
 
     public enum Scenario
@@ -15,7 +18,7 @@ public sealed class RefreshRotationTests
         RevokedSession,
     }
 
-    [Theory]
+    [SkippableTheory]
     // Engine types are internal, so the table names them as text.
     [InlineData(Scenario.ReuseFirstAfterGrace, "Theft", "PreviousAfterGrace", false)]
     [InlineData(Scenario.RefreshTwiceThenReuseFirst, "Theft", "OlderGeneration", false)]
@@ -26,9 +29,9 @@ public sealed class RefreshRotationTests
     {
         var expected = Enum.Parse<RefreshOutcomeKind>(expectedKind);
         TheftKind? theftKind = expectedTheft is null ? null : Enum.Parse<TheftKind>(expectedTheft);
-        using var harness = await EngineHarness.StartAsync();
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
         var engine = harness.Engine;
-        var created = await engine.CreateAsync("user-1", null, false, Ct);
+        var created = await engine.CreateLiveAsync("user-1", null, false, Ct);
         var first = created.RefreshToken;
         string? newest = first;
         string? expectedNext = null;
@@ -52,7 +55,7 @@ public sealed class RefreshRotationTests
                 harness.Time.Advance(harness.Options.RefreshTokenLifetime + TimeSpan.FromSeconds(1));
                 break;
             case Scenario.RevokedSession:
-                await engine.RevokeAsync(created.SessionHandle, Ct);
+                await engine.RevokeAsync(created.SessionHandle, SessionEngine.RevokedAuditKind, Ct);
                 break;
         }
 
@@ -78,11 +81,11 @@ public sealed class RefreshRotationTests
         Assert.Equal(sessionAlive, row is not null && row.ExpiresAt > harness.Time.GetUtcNow());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Refresh_TheftDetected_KillsSessionsAccessTokensOnThisReplica()
     {
-        using var harness = await EngineHarness.StartAsync();
-        var created = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         var rotated = (await harness.Engine.RefreshAsync(created.RefreshToken, Ct)).Session!;
         Assert.True(harness.Engine.VerifyAccessToken(rotated.AccessToken).IsValid);
         harness.Time.Advance(TimeSpan.FromMinutes(1));
@@ -93,11 +96,11 @@ public sealed class RefreshRotationTests
         Assert.False(harness.Engine.VerifyAccessToken(rotated.AccessToken).IsValid);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Refresh_FiftyConcurrentWithOneToken_AllSucceedWithSameNextToken()
     {
-        using var harness = await EngineHarness.StartAsync();
-        var created = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
 
         var tasks = new Task<RefreshOutcome>[50];
         for (var i = 0; i < tasks.Length; i++)
@@ -116,11 +119,11 @@ public sealed class RefreshRotationTests
         Assert.NotEqual(next, after.Session!.RefreshToken);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Refresh_CurrentToken_SlidesExpiryAndChangesToken()
     {
-        using var harness = await EngineHarness.StartAsync();
-        var created = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         harness.Time.Advance(TimeSpan.FromDays(20));
 
         var outcome = await harness.Engine.RefreshAsync(created.RefreshToken, Ct);
@@ -132,23 +135,23 @@ public sealed class RefreshRotationTests
         Assert.True((await harness.Engine.RefreshAsync(outcome.Session.RefreshToken, Ct)).IsSuccess);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("garbage")]
     [InlineData("v1.a.b.c")]
     public async Task Refresh_MalformedToken_IsUnauthorised(string? token)
     {
-        using var harness = await EngineHarness.StartAsync();
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
 
         Assert.Equal(RefreshOutcomeKind.Unauthorised, (await harness.Engine.RefreshAsync(token, Ct)).Kind);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Refresh_ForgedTokenNamingKnownHandle_IsUnauthorisedAndSessionSurvives()
     {
-        using var harness = await EngineHarness.StartAsync();
-        var created = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         var parts = created.RefreshToken.Split('.');
         var forged = string.Join('.', parts[0], parts[1], parts[2], new string('A', parts[3].Length));
 
@@ -159,13 +162,13 @@ public sealed class RefreshRotationTests
         Assert.Empty(await harness.Store.ListAuditEventsAsync("user-1", Ct));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Refresh_StoreThrows_IsStoreUnavailableNotUnauthorised()
     {
-        using var healthy = await EngineHarness.StartAsync();
-        var created = await healthy.Engine.CreateAsync("user-1", null, false, Ct);
+        using var healthy = await EngineHarness.StartAsync(backend: Backend);
+        var created = await healthy.Engine.CreateLiveAsync("user-1", null, false, Ct);
         using var failing = await EngineHarness.StartAsync(
-            sharedDatabase: healthy.Database, time: healthy.Time, decorateStore: inner => new FailingFindStore(inner));
+            sharedDatabase: healthy.Database, time: healthy.Time, decorateStore: inner => new OutageStore(inner));
 
         var outcome = await failing.Engine.RefreshAsync(created.RefreshToken, Ct);
 

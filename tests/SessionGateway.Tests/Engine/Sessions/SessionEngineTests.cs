@@ -19,7 +19,7 @@ public sealed class SessionEngineTests
     {
         using var harness = await EngineHarness.StartAsync();
 
-        var issued = await harness.Engine.CreateAsync("user-1", Claims("""{"role":"admin","tier":3}"""), true, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", Claims("""{"role":"admin","tier":3}"""), true, Ct);
 
         var check = harness.Engine.VerifyAccessToken(issued.AccessToken);
         Assert.True(check.IsValid);
@@ -46,7 +46,7 @@ public sealed class SessionEngineTests
     {
         using var harness = await EngineHarness.StartAsync();
 
-        var issued = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
 
         Assert.Null(issued.AntiCsrfToken);
         using var payload = JsonDocument.Parse(issued.AccessTokenPayloadJson);
@@ -66,7 +66,7 @@ public sealed class SessionEngineTests
     {
         using var harness = await EngineHarness.StartAsync();
 
-        var issued = await harness.Engine.CreateAsync("user-1", Claims($$"""{"{{name}}":"evil","role":"x"}"""), false, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", Claims($$"""{"{{name}}":"evil","role":"x"}"""), false, Ct);
 
         using var payload = JsonDocument.Parse(issued.AccessTokenPayloadJson);
         var values = payload.RootElement.EnumerateObject().Where(p => p.Name == name).ToList();
@@ -83,10 +83,10 @@ public sealed class SessionEngineTests
     public async Task Revoke_LiveSession_RejectsItsAccessTokenAndRefreshToken()
     {
         using var harness = await EngineHarness.StartAsync();
-        var issued = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         Assert.True(harness.Engine.VerifyAccessToken(issued.AccessToken).IsValid);
 
-        Assert.True(await harness.Engine.RevokeAsync(issued.SessionHandle, Ct));
+        Assert.True((await harness.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct)).Value);
 
         Assert.Equal(AccessTokenStatus.Invalid, harness.Engine.VerifyAccessToken(issued.AccessToken).Status);
         Assert.Equal(RefreshOutcomeKind.Unauthorised, (await harness.Engine.RefreshAsync(issued.RefreshToken, Ct)).Kind);
@@ -96,35 +96,35 @@ public sealed class SessionEngineTests
     public async Task RevokeAllForUser_ManySessions_RevokesOnlyThatUser()
     {
         using var harness = await EngineHarness.StartAsync();
-        var a1 = await harness.Engine.CreateAsync("alice", null, false, Ct);
-        await harness.Engine.CreateAsync("alice", null, false, Ct);
-        var b = await harness.Engine.CreateAsync("bob", null, false, Ct);
+        var a1 = await harness.Engine.CreateLiveAsync("alice", null, false, Ct);
+        await harness.Engine.CreateLiveAsync("alice", null, false, Ct);
+        var b = await harness.Engine.CreateLiveAsync("bob", null, false, Ct);
 
-        Assert.Equal(2, await harness.Engine.RevokeAllForUserAsync("alice", Ct));
+        Assert.Equal(2, (await harness.Engine.RevokeAllForUserAsync("alice", Ct)).Value);
 
-        Assert.Empty(await harness.Engine.ListSessionsAsync("alice", Ct));
+        Assert.Empty((await harness.Engine.ListSessionsAsync("alice", Ct)).Value!);
         Assert.False(harness.Engine.VerifyAccessToken(a1.AccessToken).IsValid);
         Assert.True(harness.Engine.VerifyAccessToken(b.AccessToken).IsValid);
-        Assert.Equal(b.SessionHandle, Assert.Single(await harness.Engine.ListSessionsAsync("bob", Ct)).SessionHandle);
+        Assert.Equal(b.SessionHandle, Assert.Single((await harness.Engine.ListSessionsAsync("bob", Ct)).Value!).SessionHandle);
     }
 
     [Fact]
     public async Task ListSessions_ExpiredSession_IsNotListed()
     {
         using var harness = await EngineHarness.StartAsync();
-        await harness.Engine.CreateAsync("alice", null, false, Ct);
+        await harness.Engine.CreateLiveAsync("alice", null, false, Ct);
         harness.Time.Advance(TimeSpan.FromDays(29));
-        var late = await harness.Engine.CreateAsync("alice", null, false, Ct);
+        var late = await harness.Engine.CreateLiveAsync("alice", null, false, Ct);
         harness.Time.Advance(TimeSpan.FromDays(2));
 
-        Assert.Equal(late.SessionHandle, Assert.Single(await harness.Engine.ListSessionsAsync("alice", Ct)).SessionHandle);
+        Assert.Equal(late.SessionHandle, Assert.Single((await harness.Engine.ListSessionsAsync("alice", Ct)).Value!).SessionHandle);
     }
 
     [Fact]
     public async Task IssuedSession_ToString_NeverContainsTokens()
     {
         using var harness = await EngineHarness.StartAsync();
-        var issued = await harness.Engine.CreateAsync("user-1", null, true, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, true, Ct);
 
         var text = issued.ToString();
 
@@ -139,7 +139,7 @@ public sealed class SessionEngineTests
     {
         using var first = await EngineHarness.StartAsync();
         using var second = await EngineHarness.StartAsync(sharedDatabase: first.Database, time: first.Time);
-        var issued = await first.Engine.CreateAsync("user-1", null, false, Ct);
+        var issued = await first.Engine.CreateLiveAsync("user-1", null, false, Ct);
 
         Assert.True(second.Engine.VerifyAccessToken(issued.AccessToken).IsValid);
         var viaSecond = await second.Engine.RefreshAsync(issued.RefreshToken, Ct);

@@ -126,7 +126,7 @@ public sealed class AccessTokenVerifierTests
     public async Task Verify_ForgedOrMalformedToken_IsInvalid(Forgery forgery)
     {
         using var harness = await EngineHarness.StartAsync();
-        var issued = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         Assert.True(harness.Engine.VerifyAccessToken(issued.AccessToken).IsValid);
         var token = Forge(forgery, harness, issued);
 
@@ -148,7 +148,7 @@ public sealed class AccessTokenVerifierTests
     public async Task Verify_ExpiredToken_IsExpiredEvenWhenCached()
     {
         using var harness = await EngineHarness.StartAsync();
-        var issued = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         Assert.True(harness.Engine.VerifyAccessToken(issued.AccessToken).IsValid); // now cached
         Assert.True(harness.Engine.Cache.Count > 0);
 
@@ -163,7 +163,7 @@ public sealed class AccessTokenVerifierTests
     public async Task Verify_RsaAlgorithm_RoundTripsAndPublishesRsaJwk()
     {
         using var harness = await EngineHarness.StartAsync(new SessionEngineOptions { Algorithm = SigningAlgorithm.RS256 });
-        var issued = await harness.Engine.CreateAsync("user-1", null, false, Ct);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
 
         Assert.True(harness.Engine.VerifyAccessToken(issued.AccessToken).IsValid);
         using var jwks = JsonDocument.Parse(harness.Engine.JwksJson);

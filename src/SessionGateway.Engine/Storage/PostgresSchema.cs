@@ -1,0 +1,96 @@
+using Dapper;
+using Npgsql;
+
+namespace SessionGateway.Storage;
+
+/// <summary>
+/// Versioned schema migrations for PostgreSQL, tracked in <c>schema_version</c>. All pending steps run in one
+/// transaction under a transaction-scoped advisory lock, so replicas starting together migrate once and the
+/// others wait, then find nothing to do. Append new steps; never edit a shipped one.
+/// </summary>
+internal static class PostgresSchema
+{
+    // Any fixed 64-bit number; other applications on the same database are unlikely to pick it.
+    private const long MigrationLock = 0x5365_7373_4757_0001;
+
+    private const string V1 = """
+        CREATE TABLE sessions (
+            handle text NOT NULL PRIMARY KEY,
+            user_id text NOT NULL,
+            custom_claims text NOT NULL,
+            anti_csrf_token text NULL,
+            current_hash text NOT NULL,
+            previous_hash text NULL,
+            rotated_at timestamptz NULL,
+            expires_at timestamptz NOT NULL,
+            created_at timestamptz NOT NULL
+        );
+        CREATE INDEX ix_sessions_expires_at ON sessions (expires_at);
+        CREATE INDEX ix_sessions_user_id ON sessions (user_id);
+
+        CREATE TABLE signing_keys (
+            kid text NOT NULL PRIMARY KEY,
+            algorithm text NOT NULL,
+            private_key bytea NOT NULL,
+            created_at timestamptz NOT NULL,
+            signs_from timestamptz NOT NULL,
+            signs_until timestamptz NOT NULL,
+            verify_until timestamptz NOT NULL,
+            CONSTRAINT ux_signing_keys_slot UNIQUE (algorithm, signs_from)
+        );
+
+        CREATE TABLE secrets (
+            name text NOT NULL PRIMARY KEY,
+            value bytea NOT NULL
+        );
+
+        CREATE TABLE session_events (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            kind text NOT NULL,
+            user_id text NOT NULL,
+            session_handle text NOT NULL,
+            occurred_at timestamptz NOT NULL
+        );
+        CREATE INDEX ix_session_events_user_id ON session_events (user_id);
+
+        CREATE TABLE revocations (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            handle text NOT NULL,
+            refuse_until timestamptz NOT NULL
+        );
+        CREATE INDEX ix_revocations_refuse_until ON revocations (refuse_until);
+        """;
+
+    private static readonly string[] Migrations = [V1];
+
+    public static int LatestVersion => Migrations.Length;
+
+    public static async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_xact_lock(@Lock);", new { Lock = MigrationLock }, transaction, cancellationToken: cancellationToken));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);", transaction: transaction, cancellationToken: cancellationToken));
+        var current = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version;", transaction: transaction, cancellationToken: cancellationToken));
+        if (current >= Migrations.Length)
+        {
+            // A newer gateway may have migrated further; its additions are additive, so this one keeps working.
+            await transaction.CommitAsync(cancellationToken);
+            return;
+        }
+
+        for (var version = current + 1; version <= Migrations.Length; version++)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(Migrations[version - 1], transaction: transaction, cancellationToken: cancellationToken));
+        }
+
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@Version);",
+            new { Version = Migrations.Length },
+            transaction,
+            cancellationToken: cancellationToken));
+        await transaction.CommitAsync(cancellationToken);
+    }
+}

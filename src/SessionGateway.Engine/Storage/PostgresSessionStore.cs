@@ -1,0 +1,383 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Npgsql;
+using SessionGateway.Keys;
+
+namespace SessionGateway.Storage;
+
+/// <summary>
+/// PostgreSQL backend for any number of replicas. Every write is one statement (data-modifying CTEs where a
+/// write touches several tables), so it is atomic without an explicit transaction and costs one round trip.
+/// Revocations are announced with <c>NOTIFY</c> in the same statement: it is delivered when, and only when,
+/// the revocation commits.
+/// </summary>
+internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, IDisposable
+{
+    /// <summary>The <c>LISTEN/NOTIFY</c> channel; payload <c>"{refuse-until unix ms} {session handle}"</c>.</summary>
+    internal const string RevocationChannel = "sessiongateway_revocations";
+
+    private readonly NpgsqlDataSource _dataSource;
+
+    public PostgresSessionStore(SessionStoreOptions options)
+    {
+        _dataSource = NpgsqlDataSource.Create(BuildConnectionString(options.ConnectionString, options.BusyTimeout));
+    }
+
+    /// <summary>The pooled connections; the revocation feed listens on one of them.</summary>
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>
+    /// The configured connection string with the gateway's defaults for what it leaves unset: connect and command
+    /// timeouts from <see cref="SessionStoreOptions.BusyTimeout"/>, so an outage is a quick 503 rather than a hung
+    /// request, and an application name that shows in <c>pg_stat_activity</c>.
+    /// </summary>
+    internal static string BuildConnectionString(string configured, TimeSpan busyTimeout)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = configured };
+        var builder = new NpgsqlConnectionStringBuilder(configured);
+        var seconds = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
+        if (!given.ContainsKey("Timeout"))
+        {
+            builder.Timeout = seconds;
+        }
+
+        if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
+        {
+            builder.CommandTimeout = seconds;
+        }
+
+        if (!given.ContainsKey("Application Name") && !given.ContainsKey("ApplicationName"))
+        {
+            builder.ApplicationName = "SessionGateway";
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>Where the store points, for messages: host, port and database, never credentials.</summary>
+    internal static string Describe(string connectionString)
+    {
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.Create(CultureInfo.InvariantCulture, $"PostgreSQL at {builder.Host}:{builder.Port}, database '{builder.Database ?? builder.Username}'");
+        }
+        catch (ArgumentException)
+        {
+            return "PostgreSQL";
+        }
+    }
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await PostgresSchema.MigrateAsync(connection, cancellationToken);
+    }
+
+    private const string InsertSession = """
+        INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
+        VALUES (@Handle, @UserId, @CustomClaimsJson, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
+        """;
+
+    public async Task CreateAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(InsertSession, session, cancellationToken: cancellationToken));
+    }
+
+    private const string SessionColumns = """
+        handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
+        current_hash AS CurrentHash, previous_hash AS PreviousHash, rotated_at AS RotatedAt,
+        expires_at AS ExpiresAt, created_at AS CreatedAt
+        """;
+
+    private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = @Handle;";
+
+    public async Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(
+            new CommandDefinition(SelectSession, new { Handle = handle }, cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    // Two refreshes racing on one token: the second waits for the first's row lock, then re-checks the WHERE
+    // against the committed row (READ COMMITTED), no longer matches and returns nothing. No fork is possible.
+    private const string RotateSession = """
+        UPDATE sessions
+        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now, expires_at = @ExpiresAt
+        WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
+        RETURNING
+        """ + " " + SessionColumns + ";";
+
+    public async Task<SessionRecord?> TryRotateAsync(
+        string handle,
+        string presentedHash,
+        string nextHash,
+        DateTimeOffset now,
+        DateTimeOffset newExpiresAt,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
+            RotateSession,
+            new { Handle = handle, PresentedHash = presentedHash, NextHash = nextHash, Now = now, ExpiresAt = newExpiresAt },
+            cancellationToken: cancellationToken));
+        return row?.ToRecord();
+    }
+
+    // Data-modifying CTEs all run, read or not, in the statement's one implicit transaction.
+    private const string RevokeSession = $"""
+        WITH deleted AS (
+            DELETE FROM sessions WHERE handle = @Handle RETURNING user_id
+        ), revoked AS (
+            INSERT INTO revocations (handle, refuse_until) VALUES (@Handle, @RefuseUntil)
+        ), audited AS (
+            INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
+            SELECT @Kind, user_id, @Handle, @Now FROM deleted
+        )
+        SELECT (SELECT user_id FROM deleted), pg_notify('{RevocationChannel}', @Payload);
+        """;
+
+    public async Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            RevokeSession,
+            new { Handle = handle, RefuseUntil = refuseUntil, Kind = auditKind, Now = now, Payload = NotificationPayload(refuseUntil, handle) },
+            cancellationToken: cancellationToken));
+    }
+
+    private const string RevokeForUser = $"""
+        WITH deleted AS (
+            DELETE FROM sessions WHERE user_id = @UserId RETURNING handle
+        ), revoked AS (
+            INSERT INTO revocations (handle, refuse_until) SELECT handle, @RefuseUntil FROM deleted
+        ), audited AS (
+            INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
+            SELECT @Kind, @UserId, handle, @Now FROM deleted
+        )
+        SELECT handle, pg_notify('{RevocationChannel}', @RefuseUntilMs::text || ' ' || handle) FROM deleted;
+        """;
+
+    public async Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var handles = await connection.QueryAsync<string>(new CommandDefinition(
+            RevokeForUser,
+            new { UserId = userId, RefuseUntil = refuseUntil, RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(), Kind = auditKind, Now = now },
+            cancellationToken: cancellationToken));
+        return handles.AsList();
+    }
+
+    internal static string NotificationPayload(DateTimeOffset refuseUntil, string handle) =>
+        refuseUntil.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) + " " + handle;
+
+    /// <summary>Reads a <see cref="RevocationChannel"/> payload; false for anything else (never throws).</summary>
+    internal static bool TryParseNotification(string payload, out Revocation revocation)
+    {
+        revocation = null!;
+        var space = payload.IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0 || space == payload.Length - 1 ||
+            !long.TryParse(payload.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var until) ||
+            until > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        {
+            return false;
+        }
+
+        revocation = new Revocation(payload[(space + 1)..], DateTimeOffset.FromUnixTimeMilliseconds(until));
+        return true;
+    }
+
+    private const string SelectRevocations = """
+        SELECT handle AS SessionHandle, refuse_until AS RefuseUntil FROM revocations WHERE refuse_until > @Now ORDER BY id;
+        """;
+
+    public async Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string SessionHandle, DateTime RefuseUntil)>(
+            new CommandDefinition(SelectRevocations, new { Now = now }, cancellationToken: cancellationToken));
+        var result = new List<Revocation>();
+        foreach (var (sessionHandle, refuseUntil) in rows)
+        {
+            result.Add(new Revocation(sessionHandle, Utc(refuseUntil)));
+        }
+
+        return result;
+    }
+
+    private const string SelectForUser = "SELECT " + SessionColumns + " FROM sessions WHERE user_id = @UserId ORDER BY created_at, handle;";
+
+    public async Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<SessionRow>(
+            new CommandDefinition(SelectForUser, new { UserId = userId }, cancellationToken: cancellationToken));
+        var result = new List<SessionRecord>();
+        foreach (var row in rows)
+        {
+            result.Add(row.ToRecord());
+        }
+
+        return result;
+    }
+
+    // SKIP LOCKED: replicas sweeping at the same moment take different rows instead of queueing on each other.
+    private const string DeleteExpired = """
+        DELETE FROM sessions
+        WHERE handle IN (SELECT handle FROM sessions WHERE expires_at <= @Now LIMIT @BatchSize FOR UPDATE SKIP LOCKED);
+        """;
+
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            DeleteExpired, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
+    }
+
+    private const string DeleteExpiredRevocations = """
+        DELETE FROM revocations
+        WHERE id IN (SELECT id FROM revocations WHERE refuse_until <= @Now LIMIT @BatchSize FOR UPDATE SKIP LOCKED);
+        """;
+
+    public async Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
+    }
+
+    private const string SelectEvents = """
+        SELECT kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt
+        FROM session_events WHERE user_id = @UserId ORDER BY id;
+        """;
+
+    public async Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<(string Kind, string UserId, string SessionHandle, DateTime OccurredAt)>(
+            new CommandDefinition(SelectEvents, new { UserId = userId }, cancellationToken: cancellationToken));
+        var result = new List<SessionAuditEvent>();
+        foreach (var (kind, user, handle, occurredAt) in rows)
+        {
+            result.Add(new SessionAuditEvent(kind, user, handle, Utc(occurredAt)));
+        }
+
+        return result;
+    }
+
+    private const string SelectKeys = """
+        SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,
+               signs_from AS SignsFrom, signs_until AS SignsUntil, verify_until AS VerifyUntil
+        FROM signing_keys ORDER BY signs_from, kid;
+        """;
+
+    public async Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(SelectKeys, cancellationToken: cancellationToken));
+        var result = new List<StoredSigningKey>();
+        foreach (var row in rows)
+        {
+            if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+            {
+                // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
+                continue;
+            }
+
+            result.Add(new StoredSigningKey(
+                row.KeyId, algorithm, row.PrivateKey, Utc(row.CreatedAt), Utc(row.SignsFrom), Utc(row.SignsUntil), Utc(row.VerifyUntil)));
+        }
+
+        return result;
+    }
+
+    private const string InsertKey = """
+        INSERT INTO signing_keys (kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until)
+        VALUES (@KeyId, @Algorithm, @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil)
+        ON CONFLICT DO NOTHING;
+        """;
+
+    public async Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        var changed = await connection.ExecuteAsync(new CommandDefinition(
+            InsertKey,
+            new
+            {
+                key.KeyId,
+                Algorithm = key.Algorithm.ToString(),
+                PrivateKey = key.PrivateKeyPkcs8,
+                key.CreatedAt,
+                key.SignsFrom,
+                key.SignsUntil,
+                key.VerifyUntil,
+            },
+            cancellationToken: cancellationToken));
+        return changed == 1;
+    }
+
+    private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
+
+    public async Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(DeleteRetiredKeys, new { Now = now }, cancellationToken: cancellationToken));
+    }
+
+    private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING;";
+    private const string SelectSecret = "SELECT value FROM secrets WHERE name = @Name;";
+
+    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        // Two statements: the SELECT takes a fresh snapshot, so it sees a value another replica committed while
+        // this INSERT waited on it.
+        await connection.ExecuteAsync(new CommandDefinition(InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
+        return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    public void Dispose() => _dataSource.Dispose();
+
+    // timestamptz arrives as a UTC DateTime.
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
+
+    private sealed class SessionRow
+    {
+        public string Handle { get; init; } = "";
+        public string UserId { get; init; } = "";
+        public string CustomClaims { get; init; } = "{}";
+        public string? AntiCsrfToken { get; init; }
+        public string CurrentHash { get; init; } = "";
+        public string? PreviousHash { get; init; }
+        public DateTime? RotatedAt { get; init; }
+        public DateTime ExpiresAt { get; init; }
+        public DateTime CreatedAt { get; init; }
+
+        public SessionRecord ToRecord() => new(
+            Handle,
+            UserId,
+            CustomClaims,
+            AntiCsrfToken,
+            CurrentHash,
+            PreviousHash,
+            RotatedAt is { } rotated ? Utc(rotated) : null,
+            Utc(ExpiresAt),
+            Utc(CreatedAt));
+    }
+
+    private sealed class KeyRow
+    {
+        public string KeyId { get; init; } = "";
+        public string Algorithm { get; init; } = "";
+        public byte[] PrivateKey { get; init; } = [];
+        public DateTime CreatedAt { get; init; }
+        public DateTime SignsFrom { get; init; }
+        public DateTime SignsUntil { get; init; }
+        public DateTime VerifyUntil { get; init; }
+    }
+}

@@ -1,0 +1,90 @@
+using Npgsql;
+
+namespace SessionGateway.Storage;
+
+/// <summary>Options of the session store and of the expired-session sweeper (section <c>Session:Store</c>).</summary>
+internal sealed record SessionStoreOptions
+{
+    /// <summary>The SQLite database used when no connection string is configured.</summary>
+    public const string DefaultSqliteFile = "sessions.db";
+
+    public StoreProvider Provider { get; init; } = StoreProvider.Sqlite;
+
+    /// <summary>
+    /// SQLite: a file path or a full <c>Data Source=...</c> string (empty means <see cref="DefaultSqliteFile"/>).
+    /// PostgreSQL: an Npgsql connection string (required).
+    /// </summary>
+    public string ConnectionString { get; init; } = "";
+
+    /// <summary>How often the sweeper deletes expired sessions and revocations.</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Rows deleted per statement, so a sweep never holds locks for long.</summary>
+    public int SweepBatchSize { get; init; } = 500;
+
+    /// <summary>
+    /// How long one store operation may wait before it counts as an outage: SQLite's write lock; PostgreSQL's
+    /// connect and command timeouts unless the connection string sets <c>Timeout</c> / <c>Command Timeout</c>.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The connection string in force: the SQLite default file when none is configured.</summary>
+    public string EffectiveConnectionString =>
+        Provider == StoreProvider.Sqlite && string.IsNullOrWhiteSpace(ConnectionString) ? DefaultSqliteFile : ConnectionString;
+
+    /// <summary>Collects every problem; each message starts with the key it is about.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Enum.IsDefined(Provider))
+        {
+            errors.Add("Session:Store:Provider must be sqlite or postgres.");
+        }
+
+        if (Provider == StoreProvider.Postgres)
+        {
+            if (PostgresProblem(ConnectionString) is { } problem)
+            {
+                errors.Add("Session:Store:ConnectionString " + problem);
+            }
+        }
+
+        if (SweepInterval <= TimeSpan.Zero)
+        {
+            errors.Add("Session:Store:SweepInterval must be positive.");
+        }
+
+        if (SweepBatchSize <= 0)
+        {
+            errors.Add("Session:Store:SweepBatchSize must be positive.");
+        }
+
+        if (BusyTimeout < TimeSpan.Zero)
+        {
+            errors.Add("Session:Store:BusyTimeout must not be negative.");
+        }
+
+        return errors;
+    }
+
+    private static string? PostgresProblem(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return "is required when Session:Store:Provider is postgres (for example Host=db;Database=sessions;Username=gateway;Password=...; or the environment variable Session__Store__ConnectionString).";
+        }
+
+        try
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return string.IsNullOrWhiteSpace(builder.Host)
+                ? "names no Host: a PostgreSQL connection string looks like Host=db;Database=sessions;Username=gateway;Password=..."
+                : null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
+        {
+            // The parser names the offending keyword, never a value, so the message is safe to print.
+            return "is not a valid PostgreSQL connection string: " + ex.Message;
+        }
+    }
+}

@@ -1,0 +1,107 @@
+using Dapper;
+using Npgsql;
+using SessionGateway.Storage;
+using SessionGateway.Testing;
+
+namespace SessionGateway.Tests.Engine.Storage;
+
+/// <summary>The store contract on a real PostgreSQL server (a fresh schema per test), plus what only PostgreSQL has.</summary>
+public sealed class PostgresSessionStoreTests : SessionStoreContractTests, IDisposable
+{
+    private string? _connectionString;
+
+    private protected override async Task<ISessionStore> CreateStoreAsync()
+    {
+        _connectionString ??= await PostgresTestServer.CreateSchemaAsync();
+        return new PostgresSessionStore(Options(_connectionString));
+    }
+
+    private static SessionStoreOptions Options(string connectionString) =>
+        new() { Provider = StoreProvider.Postgres, ConnectionString = connectionString };
+
+    public void Dispose()
+    {
+        (Store as IDisposable)?.Dispose();
+        if (_connectionString is not null)
+        {
+            PostgresTestServer.DropSchema(_connectionString);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Initialize_ReplicasStartingTogetherOnAnEmptyDatabase_MigrateOnce()
+    {
+        var connectionString = await PostgresTestServer.CreateSchemaAsync();
+        try
+        {
+            var stores = Enumerable.Range(0, 6).Select(_ => new PostgresSessionStore(Options(connectionString))).ToList();
+
+            await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(CancellationToken.None))));
+
+            await using var connection = new NpgsqlConnection(connectionString);
+            Assert.Equal(PostgresSchema.LatestVersion, await connection.ExecuteScalarAsync<int>("SELECT version FROM schema_version"));
+            Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM schema_version"));
+            foreach (var store in stores)
+            {
+                await store.DisposeAsync();
+            }
+        }
+        finally
+        {
+            PostgresTestServer.DropSchema(connectionString);
+        }
+    }
+
+    [SkippableFact]
+    public async Task RevocationFeed_ReportsRevocationsCommittedByAnotherStore()
+    {
+        var other = new PostgresSessionStore(Options(_connectionString!));
+        await using var _ = other;
+        var feed = new PostgresRevocationFeed((PostgresSessionStore)Store, TimeProvider.System);
+        var received = new TaskCompletionSource<Revocation>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var run = feed.RunAsync(
+            _ => { listening.TrySetResult(); return Task.CompletedTask; },
+            r => received.TrySetResult(r),
+            e => received.TrySetException(e),
+            stop.Token);
+        await listening.Task.WaitAsync(stop.Token);
+        var until = new DateTimeOffset(2030, 1, 1, 0, 16, 0, TimeSpan.Zero);
+
+        await other.RevokeAsync("handle-1", until, "signed-out", until.AddMinutes(-16), CancellationToken.None);
+
+        Assert.Equal(new Revocation("handle-1", until), await received.Task.WaitAsync(stop.Token));
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1712")]
+    [InlineData("x handle")]
+    [InlineData("1712 ")]
+    [InlineData("99999999999999999999 h")]
+    public void TryParseNotification_Garbage_IsIgnored(string payload)
+    {
+        Assert.False(PostgresSessionStore.TryParseNotification(payload, out _));
+    }
+
+    [Fact]
+    public void BuildConnectionString_AddsTimeoutsOnlyWhereNotGiven()
+    {
+        var defaults = new NpgsqlConnectionStringBuilder(PostgresSessionStore.BuildConnectionString("Host=db", TimeSpan.FromMilliseconds(200)));
+        var given = new NpgsqlConnectionStringBuilder(PostgresSessionStore.BuildConnectionString("Host=db;Timeout=9;Command Timeout=7", TimeSpan.FromSeconds(5)));
+
+        Assert.Equal((1, 1), (defaults.Timeout, defaults.CommandTimeout));
+        Assert.Equal((9, 7), (given.Timeout, given.CommandTimeout));
+    }
+
+    [Fact]
+    public void Describe_NeverPrintsThePassword()
+    {
+        var text = PostgresSessionStore.Describe("Host=db.internal;Port=6432;Database=sessions;Username=gw;Password=hunter2");
+
+        Assert.Equal("PostgreSQL at db.internal:6432, database 'sessions'", text);
+    }
+}
