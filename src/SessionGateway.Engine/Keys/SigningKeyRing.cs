@@ -10,8 +10,8 @@ namespace SessionGateway.Keys;
 
 /// <summary>
 /// The signing keys every replica shares through the store. Schedule: each key signs for one rotation
-/// period; the next key is stored (and so published in the JWKS) as soon as the current one starts
-/// signing, i.e. a full period before it signs; a key stays verifiable until signs-until + access-token
+/// period (the first slot is aligned to the period, see <see cref="FirstKey"/>); the next key is stored (and so
+/// published in the JWKS) as soon as the current one starts signing, i.e. a full period before it signs; a key stays verifiable until signs-until + access-token
 /// lifetime + clock skew. Replicas pick the signer by the clock, so they switch together without
 /// coordination, and reload the set periodically to learn about keys other replicas added.
 /// </summary>
@@ -39,8 +39,16 @@ internal sealed partial class SigningKeyRing(
         {
             var now = timeProvider.GetUtcNow();
             var stored = await store.GetSigningKeysAsync(cancellationToken);
-            if (await EnsureScheduleAsync(stored, now, cancellationToken))
+            if (FindCurrent(stored, now) is null)
             {
+                await AddAsync(FirstKey(now), cancellationToken);
+                stored = await store.GetSigningKeysAsync(cancellationToken);
+            }
+
+            // The successor follows the key the store holds, which may be another replica's rather than ours.
+            if (FindCurrent(stored, now) is { } current && !HasSuccessor(stored, current))
+            {
+                await AddAsync(NewKey(now, current.SignsUntil, current.SignsUntil + options.SigningKeyRotation), cancellationToken);
                 stored = await store.GetSigningKeysAsync(cancellationToken);
             }
 
@@ -87,7 +95,7 @@ internal sealed partial class SigningKeyRing(
         return false;
     }
 
-    private async Task<bool> EnsureScheduleAsync(IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now, CancellationToken cancellationToken)
+    private StoredSigningKey? FindCurrent(IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now)
     {
         StoredSigningKey? current = null;
         foreach (var key in stored)
@@ -99,54 +107,59 @@ internal sealed partial class SigningKeyRing(
             }
         }
 
-        var added = false;
-        if (current is null)
-        {
-            current = NewKey(now, now);
-            added |= await AddAsync(current, cancellationToken);
-        }
+        return current;
+    }
 
-        var hasNext = false;
+    private bool HasSuccessor(IReadOnlyList<StoredSigningKey> stored, StoredSigningKey current)
+    {
         foreach (var key in stored)
         {
             if (key.Algorithm == options.Algorithm && key.SignsFrom == current.SignsUntil)
             {
-                hasNext = true;
+                return true;
             }
         }
 
-        if (!hasNext)
-        {
-            added |= await AddAsync(NewKey(now, current.SignsUntil), cancellationToken);
-        }
-
-        return added;
+        return false;
     }
 
-    private async Task<bool> AddAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    /// <summary>
+    /// The key for a store with no current key. Replicas starting together on an empty store must end up with one
+    /// key, not one each: the slot is derived from the clock, aligned to the rotation period, so they all insert
+    /// the same (algorithm, signs-from) and the store keeps the first. A slot about to end is stretched by one
+    /// period, so the first successor is still published well before it signs.
+    /// </summary>
+    private StoredSigningKey FirstKey(DateTimeOffset now)
     {
-        var added = await store.TryAddSigningKeyAsync(key, cancellationToken);
-        if (added)
+        var period = options.SigningKeyRotation;
+        var from = DateTimeOffset.FromUnixTimeMilliseconds(
+            now.ToUnixTimeMilliseconds() / (long)period.TotalMilliseconds * (long)period.TotalMilliseconds);
+        var until = from + period;
+        if (until - now < period / 2)
+        {
+            until += period;
+        }
+
+        return NewKey(now, from, until);
+    }
+
+    private async Task AddAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    {
+        // Not added means another replica filled the same slot first; the reload that follows picks its key up.
+        if (await store.TryAddSigningKeyAsync(key, cancellationToken))
         {
             Log.KeyAdded(logger, key.KeyId, key.Algorithm, key.SignsFrom, key.SignsUntil);
         }
-
-        // Not added means another replica filled the same slot first; the reload picks its key up.
-        return true;
     }
 
-    private StoredSigningKey NewKey(DateTimeOffset now, DateTimeOffset signsFrom)
-    {
-        var signsUntil = signsFrom + options.SigningKeyRotation;
-        return new StoredSigningKey(
-            Base64UrlRandom(16),
-            options.Algorithm,
-            SigningKey.GeneratePrivateKeyPkcs8(options.Algorithm),
-            now,
-            signsFrom,
-            signsUntil,
-            signsUntil + options.AccessTokenLifetime + SessionEngineOptions.ClockSkew);
-    }
+    private StoredSigningKey NewKey(DateTimeOffset now, DateTimeOffset signsFrom, DateTimeOffset signsUntil) => new(
+        Base64UrlRandom(16),
+        options.Algorithm,
+        SigningKey.GeneratePrivateKeyPkcs8(options.Algorithm),
+        now,
+        signsFrom,
+        signsUntil,
+        signsUntil + options.AccessTokenLifetime + SessionEngineOptions.ClockSkew);
 
     private void Publish(IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now)
     {

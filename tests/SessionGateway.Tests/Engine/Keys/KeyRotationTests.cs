@@ -27,14 +27,14 @@ public abstract class KeyRotationTests
     public async Task Rotation_PreviousKeysTokens_VerifyUntilTheyExpire_AndNextKeyIsPublishedBeforeItSigns()
     {
         using var harness = await EngineHarness.StartAsync(backend: Backend);
-        var rotation = harness.Options.SigningKeyRotation;
-        var firstKid = harness.Keys.GetSigner(harness.Time.GetUtcNow())!.KeyId;
+        var first = harness.Keys.GetSigner(harness.Time.GetUtcNow())!;
+        var firstKid = first.KeyId;
         var published = JwksKeyIds(harness.Engine.JwksJson);
         Assert.Equal(2, published.Count);
         var nextKid = Assert.Single(published, kid => kid != firstKid);
 
         // Just before the switch: still the first key, the next one already published.
-        harness.Time.Advance(rotation - TimeSpan.FromMinutes(5));
+        harness.Time.SetUtcNow(first.SignsUntil - TimeSpan.FromMinutes(5));
         await harness.Keys.RefreshAsync(Ct);
         var oldToken = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         Assert.Equal(firstKid, KeyIdOf(oldToken.AccessToken));
@@ -62,6 +62,44 @@ public abstract class KeyRotationTests
         var later = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         Assert.Equal(nextKid, KeyIdOf(later.AccessToken));
         Assert.True(harness.Engine.VerifyAccessToken(later.AccessToken).IsValid);
+    }
+
+    [SkippableTheory]
+    [InlineData(0.0)]
+    [InlineData(0.49)]
+    [InlineData(0.51)]
+    [InlineData(0.999)]
+    public async Task Refresh_ReplicasStartingTogetherOnAnEmptyStore_EndWithOneCurrentKey(double intoPeriod)
+    {
+        // Wherever in a rotation period they start, replicas a moment apart agree on the current key.
+        var options = new SessionEngineOptions();
+        var periodStart = DateTimeOffset.FromUnixTimeMilliseconds(
+            EngineHarness.Start.ToUnixTimeMilliseconds() / (long)options.SigningKeyRotation.TotalMilliseconds * (long)options.SigningKeyRotation.TotalMilliseconds);
+        var start = periodStart + options.SigningKeyRotation * intoPeriod;
+        using var database = await TestDatabase.CreateAsync(Backend);
+        var replicas = new EngineHarness[4];
+
+        // Each replica's clock a few milliseconds apart, as real machines are.
+        await Task.WhenAll(Enumerable.Range(0, replicas.Length).Select(i => Task.Run(async () =>
+            replicas[i] = await EngineHarness.StartAsync(options, database, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(start + TimeSpan.FromMilliseconds(7 * i))))));
+
+        try
+        {
+            var now = replicas[^1].Time.GetUtcNow();
+            var stored = await replicas[0].Store.GetSigningKeysAsync(Ct);
+            Assert.Single(stored, k => k.SignsFrom <= now && now < k.SignsUntil);
+            Assert.Single(replicas.Select(r => r.Keys.GetSigner(r.Time.GetUtcNow())!.KeyId).Distinct());
+            Assert.Single(replicas.Select(r => r.Engine.JwksJson).Distinct());
+            var signer = replicas[0].Keys.GetSigner(now)!;
+            Assert.True(signer.SignsUntil - now >= options.SigningKeyRotation / 2, "the first successor is published at least half a period before it signs");
+        }
+        finally
+        {
+            foreach (var replica in replicas)
+            {
+                replica?.Dispose();
+            }
+        }
     }
 
     [SkippableFact]
