@@ -90,6 +90,9 @@ internal static partial class GatewayHost
         builder.Configuration.AddCommandLine(arguments.Rest);
 
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        // A start failure is printed by RunAsync as one line naming the cause; the host's own log of it is a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         var sessionSection = builder.Configuration.GetSection(SessionSettings.SectionName);
         var settings = GatewayConfigValidator.TryBind(builder.Configuration, mayFail: true) ?? new SessionSettings();
         AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settings, Path.GetDirectoryName(file.Path)!);
