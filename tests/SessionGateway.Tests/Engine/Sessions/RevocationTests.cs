@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using SessionGateway.Sessions;
+using SessionGateway.Storage;
+using SessionGateway.Tokens;
+
+namespace SessionGateway.Tests.Engine.Sessions;
+
+/// <summary>Revocations are durable and reach every replica; runs against every backend.</summary>
+public abstract class RevocationTests
+{
+    private static readonly CancellationToken Ct = CancellationToken.None;
+
+    private protected abstract TestBackend Backend { get; }
+
+    [SkippableFact]
+    public async Task SignOut_ThenRestart_TheRestartedReplicaStillRefusesTheAccessToken()
+    {
+        using var before = await EngineHarness.StartAsync(backend: Backend);
+        var issued = await before.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        Assert.True((await before.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct)).Value);
+
+        using var restarted = await EngineHarness.StartAsync(sharedDatabase: before.Database, time: before.Time);
+
+        Assert.Equal(AccessTokenStatus.Invalid, restarted.Engine.VerifyAccessToken(issued.AccessToken).Status);
+    }
+
+    [SkippableFact]
+    public async Task Theft_ThenRestart_TheRestartedReplicaStillRefusesTheAccessToken()
+    {
+        using var before = await EngineHarness.StartAsync(backend: Backend);
+        var issued = await before.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        var rotated = (await before.Engine.RefreshAsync(issued.RefreshToken, Ct)).Session!;
+        before.Time.Advance(before.Options.RefreshGracePeriod + TimeSpan.FromSeconds(1));
+        Assert.True((await before.Engine.RefreshAsync(issued.RefreshToken, Ct)).IsTheft);
+
+        using var restarted = await EngineHarness.StartAsync(sharedDatabase: before.Database, time: before.Time);
+
+        Assert.Equal(AccessTokenStatus.Invalid, restarted.Engine.VerifyAccessToken(rotated.AccessToken).Status);
+    }
+
+    [SkippableFact]
+    public async Task Revoke_WhenTheStoreIsDown_IsAResultAndTheTokenStaysValid()
+    {
+        using var healthy = await EngineHarness.StartAsync(backend: Backend);
+        var issued = await healthy.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        using var failing = await EngineHarness.StartAsync(sharedDatabase: healthy.Database, time: healthy.Time, decorateStore: inner => new OutageStore(inner));
+
+        Assert.True((await failing.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct)).IsUnavailable);
+        Assert.True((await failing.Engine.RevokeAllForUserAsync("user-1", Ct)).IsUnavailable);
+        Assert.True((await failing.Engine.CreateAsync("user-2", null, false, Ct)).IsUnavailable);
+        Assert.True((await failing.Engine.ListSessionsAsync("user-1", Ct)).IsUnavailable);
+
+        // Nothing was lost: the session is untouched and the user still signed in everywhere.
+        Assert.True(failing.Engine.VerifyAccessToken(issued.AccessToken).IsValid);
+        Assert.True((await healthy.Engine.RefreshAsync(issued.RefreshToken, Ct)).IsSuccess);
+    }
+
+    [SkippableFact]
+    public async Task Revoke_OnOneReplica_IsRefusedOnAnotherWithinASecond()
+    {
+        using var a = await EngineHarness.StartAsync(backend: Backend);
+        using var b = await EngineHarness.StartAsync(sharedDatabase: a.Database, time: a.Time);
+        Skip.If(a.Database.Backend == TestBackend.Sqlite, "SQLite serves one process: there is no other replica to tell");
+        using var sync = new RevocationSync(b.Engine, new PostgresRevocationFeed((PostgresSessionStore)b.Store, TimeProvider.System), NullLogger<RevocationSync>.Instance);
+        await sync.StartAsync(Ct);
+        await WaitAsync(() => sync.IsCurrent, TimeSpan.FromSeconds(10));
+        var issued = await a.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        Assert.True(b.Engine.VerifyAccessToken(issued.AccessToken).IsValid);
+
+        var clock = Stopwatch.StartNew();
+        await a.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct);
+        await WaitAsync(() => !b.Engine.VerifyAccessToken(issued.AccessToken).IsValid, TimeSpan.FromSeconds(1));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"refused after {clock.Elapsed.TotalMilliseconds} ms");
+        await sync.StopAsync(Ct);
+    }
+
+    // The feed delivers on the real clock (a database round trip), so this polls; bounded.
+    private static async Task WaitAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < timeout, "condition not met within " + timeout);
+            await Task.Delay(10);
+        }
+    }
+}
