@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Npgsql;
 
 namespace SessionGateway.Storage;
@@ -41,12 +42,10 @@ internal sealed record SessionStoreOptions
             errors.Add("Session:Store:Provider must be sqlite or postgres.");
         }
 
-        if (Provider == StoreProvider.Postgres)
+        var problem = Provider == StoreProvider.Postgres ? PostgresProblem(ConnectionString) : SqliteProblem(EffectiveConnectionString);
+        if (problem is not null)
         {
-            if (PostgresProblem(ConnectionString) is { } problem)
-            {
-                errors.Add("Session:Store:ConnectionString " + problem);
-            }
+            errors.Add("Session:Store:ConnectionString " + problem);
         }
 
         if (SweepInterval <= TimeSpan.Zero)
@@ -65,6 +64,24 @@ internal sealed record SessionStoreOptions
         }
 
         return errors;
+    }
+
+    private static string? SqliteProblem(string connectionString)
+    {
+        if (!connectionString.Contains('=', StringComparison.Ordinal))
+        {
+            return null; // A file path.
+        }
+
+        try
+        {
+            _ = new SqliteConnectionStringBuilder(connectionString);
+            return null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidOperationException)
+        {
+            return "is not a valid SQLite connection string (a file path, or Data Source=...): " + ex.Message;
+        }
     }
 
     private static string? PostgresProblem(string connectionString)

@@ -128,4 +128,43 @@ public sealed class GatewayConfigValidatorTests
 
         Assert.Contains(problems, p => p.Key.StartsWith("ReverseProxy", StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData("Provider: postgres", "Session:Store:ConnectionString", "is required when Session:Store:Provider is postgres")]
+    [InlineData("Provider: postgres\n    ConnectionString: \"Hots=db\"", "Session:Store:ConnectionString", "is not a valid PostgreSQL connection string")]
+    [InlineData("Provider: postgres\n    ConnectionString: \"Database=sessions\"", "Session:Store:ConnectionString", "names no Host")]
+    [InlineData("Provider: mysql", "Session:Store:Provider", "is not one of: Sqlite, Postgres")]
+    [InlineData("ConnectionString: \"Host=db;Database=sessions\"", "Session:Store:ConnectionString", "is not a valid SQLite connection string")]
+    public void Validate_StoreProviderMistakes_NameTheKey(string store, string key, string message)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Store:\n    " + store + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("postgres")]
+    [InlineData("Postgres")]
+    public void Validate_PostgresWithAConnectionString_HasNoProblems(string provider)
+    {
+        var (document, configuration) = ConfigTestData.Load(
+            $"Session:\n  Store:\n    Provider: {provider}\n    ConnectionString: \"Host=127.0.0.1;Database=sessions;Username=gw;Password=pw\"\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+    }
+
+    [Fact]
+    public void Validate_PostgresConnectionStringFromTheEnvironment_IsEnough()
+    {
+        // A Kubernetes Secret supplies Session__Store__ConnectionString; the file only names the provider.
+        var (document, configuration) = ConfigTestData.Load(
+            "Session:\n  Store:\n    Provider: postgres\n",
+            new Dictionary<string, string?> { ["Session:Store:ConnectionString"] = "Host=db;Database=sessions;Username=gw;Password=pw" });
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        Assert.Equal("Host=db;Database=sessions;Username=gw;Password=pw", GatewayConfigValidator.TryBind(configuration)!.Store.ConnectionString);
+    }
 }
