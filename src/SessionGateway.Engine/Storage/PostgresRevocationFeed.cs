@@ -3,7 +3,7 @@ using Npgsql;
 namespace SessionGateway.Storage;
 
 /// <summary>
-/// <c>LISTEN</c> on <see cref="PostgresSessionStore.RevocationChannel"/> over one connection of the store's pool.
+/// <c>LISTEN</c> on <see cref="PostgresSessionStore.RevocationChannel"/> over a connection of its own (not pooled).
 /// After a lost connection it reconnects with a short backoff (250 ms doubling up to 2 s), listens again, and
 /// only then lets the caller re-read the revocations it may have missed, so none falls in between.
 /// </summary>
@@ -26,7 +26,8 @@ internal sealed class PostgresRevocationFeed(PostgresSessionStore store, TimePro
         {
             try
             {
-                await using var connection = await store.DataSource.OpenConnectionAsync(cancellationToken);
+                await using var connection = store.CreateListenerConnection();
+                await connection.OpenAsync(cancellationToken);
                 connection.Notification += (_, e) =>
                 {
                     if (PostgresSessionStore.TryParseNotification(e.Payload, out var revocation))

@@ -18,19 +18,25 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     internal const string RevocationChannel = "sessiongateway_revocations";
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _listenerConnectionString;
 
     public PostgresSessionStore(SessionStoreOptions options)
     {
-        _dataSource = NpgsqlDataSource.Create(BuildConnectionString(options.ConnectionString, options.BusyTimeout));
+        var connectionString = BuildConnectionString(options.ConnectionString, options.BusyTimeout);
+        _dataSource = NpgsqlDataSource.Create(connectionString);
+        // The listener holds its connection for the process's life and must not hand a LISTENing connection
+        // back to the pool: it gets one of its own.
+        _listenerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
     }
 
-    /// <summary>The pooled connections; the revocation feed listens on one of them.</summary>
-    internal NpgsqlDataSource DataSource => _dataSource;
+    /// <summary>A new, unpooled connection for the revocation feed's <c>LISTEN</c>.</summary>
+    internal NpgsqlConnection CreateListenerConnection() => new(_listenerConnectionString);
 
     /// <summary>
     /// The configured connection string with the gateway's defaults for what it leaves unset: connect and command
     /// timeouts from <see cref="SessionStoreOptions.BusyTimeout"/>, so an outage is a quick 503 rather than a hung
-    /// request, and an application name that shows in <c>pg_stat_activity</c>.
+    /// request; automatic preparation of the few statements the store runs, kept across pool returns (the store
+    /// never changes session state, so there is nothing to reset); an application name for <c>pg_stat_activity</c>.
     /// </summary>
     internal static string BuildConnectionString(string configured, TimeSpan busyTimeout)
     {
@@ -45,6 +51,16 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))
         {
             builder.CommandTimeout = seconds;
+        }
+
+        if (!given.ContainsKey("Max Auto Prepare") && !given.ContainsKey("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+
+        if (!given.ContainsKey("No Reset On Close") && !given.ContainsKey("NoResetOnClose"))
+        {
+            builder.NoResetOnClose = true;
         }
 
         if (!given.ContainsKey("Application Name") && !given.ContainsKey("ApplicationName"))

@@ -21,7 +21,8 @@ internal static class AccessTokenShape
 
         var first = token.IndexOf('.', StringComparison.Ordinal);
         var second = first < 0 ? -1 : token.IndexOf('.', first + 1);
-        if (first <= 0 || second <= first + 1)
+        // A compact JWS has exactly three segments; a refresh token (four) or a JWE (five) is not one of ours.
+        if (first <= 0 || second <= first + 1 || token.IndexOf('.', second + 1) >= 0)
         {
             return false;
         }
@@ -35,7 +36,15 @@ internal static class AccessTokenShape
                 return false;
             }
 
-            var reader = new Utf8JsonReader(buffer.AsSpan(0, written));
+            // Anything but a JSON object is not ours; checked first because the JSON reader throws on garbage, and
+            // an exception per request with a foreign bearer token would be a cost any client could impose.
+            var json = buffer.AsSpan(0, written).TrimStart(" \t\r\n"u8);
+            if (json.IsEmpty || json[0] != (byte)'{')
+            {
+                return false;
+            }
+
+            var reader = new Utf8JsonReader(json);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return false;

@@ -31,4 +31,44 @@ public sealed class AccessTokenShapeTests
     [Fact]
     public void ClaimsIssuer_HugeToken_IsFalse() =>
         Assert.False(AccessTokenShape.ClaimsIssuer(Jwt(new string('x', 64 * 1024)), "session-gateway"));
+
+    [Fact]
+    public void ClaimsIssuer_FourSegments_IsFalseEvenWhenThePayloadLooksOurs() =>
+        Assert.False(AccessTokenShape.ClaimsIssuer(Jwt("""{"sessionHandle":"h","iss":"session-gateway"}""") + ".extra", "session-gateway"));
+
+    [Fact]
+    public void ClaimsIssuer_RefreshTokensAndRandomPayloads_AreRefusedWithoutAnException()
+    {
+        // A header-mode refresh sends the refresh token as a bearer token; a client may send any bearer. Neither may
+        // cost an exception per request.
+        var thrown = 0;
+        var thread = Environment.CurrentManagedThreadId;
+        void Count(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+        {
+            if (Environment.CurrentManagedThreadId == thread)
+            {
+                thrown++;
+            }
+        }
+
+        AppDomain.CurrentDomain.FirstChanceException += Count;
+        try
+        {
+            var random = new Random(7);
+            for (var i = 0; i < 200; i++)
+            {
+                var bytes = new byte[16 + i];
+                random.NextBytes(bytes);
+                var segment = Base64Url.EncodeToString(bytes);
+                Assert.False(AccessTokenShape.ClaimsIssuer("v1." + segment + "." + segment + "." + segment, "session-gateway"));
+                Assert.False(AccessTokenShape.ClaimsIssuer("eyJhbGciOiJFUzI1NiJ9." + segment + ".c2ln", "session-gateway"));
+            }
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= Count;
+        }
+
+        Assert.Equal(0, thrown);
+    }
 }
