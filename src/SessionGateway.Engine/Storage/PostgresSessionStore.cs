@@ -96,11 +96,13 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         VALUES (@Handle, @UserId, @CustomClaimsJson, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
         """;
 
-    public async Task CreateAsync(SessionRecord session, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(InsertSession, session, cancellationToken: cancellationToken));
-    }
+    public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            await connection.ExecuteAsync(new CommandDefinition(InsertSession, session, cancellationToken: cancellationToken));
+            return true;
+        },
+        cancellationToken);
 
     private const string SessionColumns = """
         handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
@@ -110,13 +112,14 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
 
     private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = @Handle;";
 
-    public async Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(
-            new CommandDefinition(SelectSession, new { Handle = handle }, cancellationToken: cancellationToken));
-        return row?.ToRecord();
-    }
+    public Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(
+                new CommandDefinition(SelectSession, new { Handle = handle }, cancellationToken: cancellationToken));
+            return row?.ToRecord();
+        },
+        cancellationToken);
 
     // Two refreshes racing on one token: the second waits for the first's row lock, then re-checks the WHERE
     // against the committed row (READ COMMITTED), no longer matches and returns nothing. No fork is possible.
@@ -127,21 +130,22 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         RETURNING
         """ + " " + SessionColumns + ";";
 
-    public async Task<SessionRecord?> TryRotateAsync(
+    public Task<SessionRecord?> TryRotateAsync(
         string handle,
         string presentedHash,
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
-        CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
-            RotateSession,
-            new { Handle = handle, PresentedHash = presentedHash, NextHash = nextHash, Now = now, ExpiresAt = newExpiresAt },
-            cancellationToken: cancellationToken));
-        return row?.ToRecord();
-    }
+        CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
+                RotateSession,
+                new { Handle = handle, PresentedHash = presentedHash, NextHash = nextHash, Now = now, ExpiresAt = newExpiresAt },
+                cancellationToken: cancellationToken));
+            return row?.ToRecord();
+        },
+        cancellationToken);
 
     // Data-modifying CTEs all run, read or not, in the statement's one implicit transaction.
     private const string RevokeSession = $"""
@@ -156,14 +160,15 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         SELECT (SELECT user_id FROM deleted), pg_notify('{RevocationChannel}', @Payload);
         """;
 
-    public async Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            RevokeSession,
-            new { Handle = handle, RefuseUntil = refuseUntil, Kind = auditKind, Now = now, Payload = NotificationPayload(refuseUntil, handle) },
-            cancellationToken: cancellationToken));
-    }
+    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                RevokeSession,
+                new { Handle = handle, RefuseUntil = refuseUntil, Kind = auditKind, Now = now, Payload = NotificationPayload(refuseUntil, handle) },
+                cancellationToken: cancellationToken));
+        },
+        cancellationToken);
 
     private const string RevokeForUser = $"""
         WITH deleted AS (
@@ -177,15 +182,16 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         SELECT handle, pg_notify('{RevocationChannel}', @RefuseUntilMs::text || ' ' || handle) FROM deleted;
         """;
 
-    public async Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var handles = await connection.QueryAsync<string>(new CommandDefinition(
-            RevokeForUser,
-            new { UserId = userId, RefuseUntil = refuseUntil, RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(), Kind = auditKind, Now = now },
-            cancellationToken: cancellationToken));
-        return handles.AsList();
-    }
+    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<string>>(
+        async connection =>
+        {
+            var handles = await connection.QueryAsync<string>(new CommandDefinition(
+                RevokeForUser,
+                new { UserId = userId, RefuseUntil = refuseUntil, RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(), Kind = auditKind, Now = now },
+                cancellationToken: cancellationToken));
+            return handles.AsList();
+        },
+        cancellationToken);
 
     internal static string NotificationPayload(DateTimeOffset refuseUntil, string handle) =>
         refuseUntil.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) + " " + handle;
@@ -210,35 +216,37 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         SELECT handle AS SessionHandle, refuse_until AS RefuseUntil FROM revocations WHERE refuse_until > @Now ORDER BY id;
         """;
 
-    public async Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string SessionHandle, DateTime RefuseUntil)>(
-            new CommandDefinition(SelectRevocations, new { Now = now }, cancellationToken: cancellationToken));
-        var result = new List<Revocation>();
-        foreach (var (sessionHandle, refuseUntil) in rows)
+    public Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<Revocation>>(
+        async connection =>
         {
-            result.Add(new Revocation(sessionHandle, Utc(refuseUntil)));
-        }
+            var rows = await connection.QueryAsync<(string SessionHandle, DateTime RefuseUntil)>(
+                new CommandDefinition(SelectRevocations, new { Now = now }, cancellationToken: cancellationToken));
+            var result = new List<Revocation>();
+            foreach (var (sessionHandle, refuseUntil) in rows)
+            {
+                result.Add(new Revocation(sessionHandle, Utc(refuseUntil)));
+            }
 
-        return result;
-    }
+            return result;
+        },
+        cancellationToken);
 
     private const string SelectForUser = "SELECT " + SessionColumns + " FROM sessions WHERE user_id = @UserId ORDER BY created_at, handle;";
 
-    public async Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<SessionRow>(
-            new CommandDefinition(SelectForUser, new { UserId = userId }, cancellationToken: cancellationToken));
-        var result = new List<SessionRecord>();
-        foreach (var row in rows)
+    public Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<SessionRecord>>(
+        async connection =>
         {
-            result.Add(row.ToRecord());
-        }
+            var rows = await connection.QueryAsync<SessionRow>(
+                new CommandDefinition(SelectForUser, new { UserId = userId }, cancellationToken: cancellationToken));
+            var result = new List<SessionRecord>();
+            foreach (var row in rows)
+            {
+                result.Add(row.ToRecord());
+            }
 
-        return result;
-    }
+            return result;
+        },
+        cancellationToken);
 
     // SKIP LOCKED: replicas sweeping at the same moment take different rows instead of queueing on each other.
     private const string DeleteExpired = """
@@ -246,43 +254,46 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         WHERE handle IN (SELECT handle FROM sessions WHERE expires_at <= @Now LIMIT @BatchSize FOR UPDATE SKIP LOCKED);
         """;
 
-    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            DeleteExpired, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
-    }
+    public Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                DeleteExpired, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
+        },
+        cancellationToken);
 
     private const string DeleteExpiredRevocations = """
         DELETE FROM revocations
         WHERE id IN (SELECT id FROM revocations WHERE refuse_until <= @Now LIMIT @BatchSize FOR UPDATE SKIP LOCKED);
         """;
 
-    public async Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
-    }
+    public Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
+        },
+        cancellationToken);
 
     private const string SelectEvents = """
         SELECT kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt
         FROM session_events WHERE user_id = @UserId ORDER BY id;
         """;
 
-    public async Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string Kind, string UserId, string SessionHandle, DateTime OccurredAt)>(
-            new CommandDefinition(SelectEvents, new { UserId = userId }, cancellationToken: cancellationToken));
-        var result = new List<SessionAuditEvent>();
-        foreach (var (kind, user, handle, occurredAt) in rows)
+    public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<SessionAuditEvent>>(
+        async connection =>
         {
-            result.Add(new SessionAuditEvent(kind, user, handle, Utc(occurredAt)));
-        }
+            var rows = await connection.QueryAsync<(string Kind, string UserId, string SessionHandle, DateTime OccurredAt)>(
+                new CommandDefinition(SelectEvents, new { UserId = userId }, cancellationToken: cancellationToken));
+            var result = new List<SessionAuditEvent>();
+            foreach (var (kind, user, handle, occurredAt) in rows)
+            {
+                result.Add(new SessionAuditEvent(kind, user, handle, Utc(occurredAt)));
+            }
 
-        return result;
-    }
+            return result;
+        },
+        cancellationToken);
 
     private const string SelectKeys = """
         SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,
@@ -290,25 +301,26 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         FROM signing_keys ORDER BY signs_from, kid;
         """;
 
-    public async Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(SelectKeys, cancellationToken: cancellationToken));
-        var result = new List<StoredSigningKey>();
-        foreach (var row in rows)
+    public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => UseAsync<IReadOnlyList<StoredSigningKey>>(
+        async connection =>
         {
-            if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+            var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(SelectKeys, cancellationToken: cancellationToken));
+            var result = new List<StoredSigningKey>();
+            foreach (var row in rows)
             {
-                // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
-                continue;
+                if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+                {
+                    // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
+                    continue;
+                }
+
+                result.Add(new StoredSigningKey(
+                    row.KeyId, algorithm, row.PrivateKey, Utc(row.CreatedAt), Utc(row.SignsFrom), Utc(row.SignsUntil), Utc(row.VerifyUntil)));
             }
 
-            result.Add(new StoredSigningKey(
-                row.KeyId, algorithm, row.PrivateKey, Utc(row.CreatedAt), Utc(row.SignsFrom), Utc(row.SignsUntil), Utc(row.VerifyUntil)));
-        }
-
-        return result;
-    }
+            return result;
+        },
+        cancellationToken);
 
     private const string InsertKey = """
         INSERT INTO signing_keys (kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until)
@@ -316,43 +328,65 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         ON CONFLICT DO NOTHING;
         """;
 
-    public async Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
-            InsertKey,
-            new
-            {
-                key.KeyId,
-                Algorithm = key.Algorithm.ToString(),
-                PrivateKey = key.PrivateKeyPkcs8,
-                key.CreatedAt,
-                key.SignsFrom,
-                key.SignsUntil,
-                key.VerifyUntil,
-            },
-            cancellationToken: cancellationToken));
-        return changed == 1;
-    }
+    public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            var changed = await connection.ExecuteAsync(new CommandDefinition(
+                InsertKey,
+                new
+                {
+                    key.KeyId,
+                    Algorithm = key.Algorithm.ToString(),
+                    PrivateKey = key.PrivateKeyPkcs8,
+                    key.CreatedAt,
+                    key.SignsFrom,
+                    key.SignsUntil,
+                    key.VerifyUntil,
+                },
+                cancellationToken: cancellationToken));
+            return changed == 1;
+        },
+        cancellationToken);
 
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
 
-    public async Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(DeleteRetiredKeys, new { Now = now }, cancellationToken: cancellationToken));
-    }
+    public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(DeleteRetiredKeys, new { Now = now }, cancellationToken: cancellationToken));
+        },
+        cancellationToken);
 
     private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING;";
     private const string SelectSecret = "SELECT value FROM secrets WHERE name = @Name;";
 
-    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
+    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            // Two statements: the SELECT takes a fresh snapshot, so it sees a value another replica committed while
+            // this INSERT waited on it.
+            await connection.ExecuteAsync(new CommandDefinition(InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
+            return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+        },
+        cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on a pooled connection. When the connection turns out dead (the server restarted
+    /// or failed over), every idle connection in the pool is as dead as this one: the pool is emptied at once, so
+    /// the requests after the server is back each get a fresh connection rather than one 503 each.
+    /// </summary>
+    private async Task<T> UseAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        // Two statements: the SELECT takes a fresh snapshot, so it sees a value another replica committed while
-        // this INSERT waited on it.
-        await connection.ExecuteAsync(new CommandDefinition(InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
-        return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+        try
+        {
+            return await work(connection);
+        }
+        catch (NpgsqlException) when (connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.State != System.Data.ConnectionState.Open)
+        {
+            _dataSource.Clear();
+            throw;
+        }
     }
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
