@@ -7,11 +7,11 @@ internal static class Poll
 {
     /// <summary>
     /// Evaluates <paramref name="condition"/> every <paramref name="interval"/> until it holds or
-    /// <paramref name="timeout"/> has passed; returns <paramref name="clock"/>'s reading when it first held, or null.
+    /// <paramref name="clock"/> reads <paramref name="giveUpAt"/>; returns the clock's reading when it first held, or
+    /// null. The clock is the event the test measures from (a sign-out, a server start), so the bound is too.
     /// </summary>
-    public static async Task<TimeSpan?> UntilAsync(Stopwatch clock, TimeSpan timeout, TimeSpan interval, Func<Task<bool>> condition)
+    public static async Task<TimeSpan?> UntilAsync(Stopwatch clock, TimeSpan giveUpAt, TimeSpan interval, Func<Task<bool>> condition)
     {
-        var deadline = clock.Elapsed + timeout;
         while (true)
         {
             if (await condition())
@@ -19,7 +19,7 @@ internal static class Poll
                 return clock.Elapsed;
             }
 
-            if (clock.Elapsed >= deadline)
+            if (clock.Elapsed >= giveUpAt)
             {
                 return null;
             }

@@ -9,7 +9,8 @@ internal static class RevocationProbe
     /// <summary>How soon every replica must refuse a revoked session's access tokens.</summary>
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(1);
 
-    // Polls well past the limit, so a slow propagation is measured and reported rather than only failed.
+    // Polls well past the limit (measured from the revoking answer), so a slow propagation is measured and reported
+    // rather than only failed.
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
