@@ -1,15 +1,16 @@
+using System.Diagnostics;
 using System.Net;
 using SessionGateway.IntegrationTests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace SessionGateway.IntegrationTests.ScaleOut;
 
-/// <summary>A signed-out access token stays refused after a gateway crashes and starts again.</summary>
+/// <summary>A signed-out access token stays refused after a gateway crashes (or is stopped) and starts again.</summary>
 [Collection(ScaleOutCollection.Name)]
 public sealed class DurableRevocationTests(ITestOutputHelper output)
 {
     [SkippableFact]
-    public async Task SignOutOnA_ThenBKilledAndStartedAgain_RestartedBRefusesTheToken()
+    public async Task SignOutOnA_ThenBKilledAndAStoppedAndBothStartedAgain_RestartedReplicasRefuseTheToken()
     {
         await using var schema = await TestSchema.CreateAsync();
         await using var replicas = await GatewayReplicas.StartAsync(2, new ReplicaOptions { ConnectionString = schema.ConnectionString }, output);
@@ -49,6 +50,21 @@ public sealed class DurableRevocationTests(ITestOutputHelper output)
         using (var response = await onB.RefreshAsync(client.RefreshToken))
         {
             Assert.Equal(440, (int)response.StatusCode);
+        }
+
+        // The same after an orderly restart (SIGTERM, as a rolling update does) of the replica that signed out.
+        var stopping = Stopwatch.StartNew();
+        Assert.Equal(0, await a.StopAsync());
+        output.WriteLine($"A stopped gracefully in {stopping.ElapsedMilliseconds} ms");
+        await a.RestartAsync();
+        using (var response = await new SessionClient(a.Client, TokenMode.Header).SendAsync(HttpMethod.Get, GatewayReplicas.ApiPath, accessToken))
+        {
+            await Wire.AssertJsonAsync(response, 440, """{"message":"try refresh token"}""");
+        }
+
+        using (var response = await new SessionClient(a.Client, TokenMode.Header).SendAsync(HttpMethod.Get, GatewayReplicas.ApiPath, bystander.AccessToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
     }
 
