@@ -29,6 +29,7 @@ public sealed class StoreStartupTests
         };
 
         var (exitCode, stdout, stderr) = await GatewayProcess.RunToExitAsync(configPath, environment, ExitWithin);
+        Directory.Delete(directory, recursive: true);
 
         Assert.True(exitCode == 2, $"exit code {exitCode}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -36,7 +37,6 @@ public sealed class StoreStartupTests
         Assert.StartsWith("SessionGateway: Session:Store:ConnectionString: cannot open the session store (", line, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr + stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(Password, stderr + stdout, StringComparison.Ordinal);
-        Directory.Delete(directory, recursive: true);
     }
 
     [Fact]
@@ -53,11 +53,11 @@ public sealed class StoreStartupTests
             """);
 
         var (exitCode, stdout, stderr) = await GatewayProcess.RunToExitAsync(configPath, environment: null, ExitWithin);
+        Directory.Delete(directory, recursive: true);
 
         Assert.True(exitCode == 2, $"exit code {exitCode}\nstdout:\n{stdout}\nstderr:\n{stderr}");
         Assert.Contains($"{configPath}:4:5: Session:Store:ConnectionString", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr + stdout, StringComparison.Ordinal);
         Assert.DoesNotContain(Password, stderr + stdout, StringComparison.Ordinal);
-        Directory.Delete(directory, recursive: true);
     }
 }
