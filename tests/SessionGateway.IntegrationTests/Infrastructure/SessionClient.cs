@@ -22,6 +22,12 @@ internal sealed class SessionClient(HttpClient http, TokenMode mode)
 {
     public TokenMode Mode { get; } = mode;
 
+    /// <summary>
+    /// Where the next request goes. Settable so one session can move between gateway replicas, as a client
+    /// behind a load balancer does.
+    /// </summary>
+    public HttpClient Http { get; set; } = http;
+
     public string? AccessToken { get; set; }
 
     public string? RefreshToken { get; set; }
@@ -64,7 +70,7 @@ internal sealed class SessionClient(HttpClient http, TokenMode mode)
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? accessToken = null)
     {
         using var request = NewRequest(method, path, accessToken);
-        return await http.SendAsync(request);
+        return await Http.SendAsync(request);
     }
 
     public Task<HttpResponseMessage> GetAsync(string path) => SendAsync(HttpMethod.Get, path);
@@ -110,7 +116,7 @@ internal sealed class SessionClient(HttpClient http, TokenMode mode)
     {
         using (request)
         {
-            var response = await http.SendAsync(request);
+            var response = await Http.SendAsync(request);
             if (response.StatusCode == HttpStatusCode.OK && Wire.Header(response, "front-token") is { } front && front != "remove")
             {
                 FrontToken = Infrastructure.FrontToken.Decode(front);
