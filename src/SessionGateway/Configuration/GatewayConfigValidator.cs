@@ -45,10 +45,17 @@ internal static class GatewayConfigValidator
         }
 
         return problems
-            .Select(p => p.WithLocation(document.Locate(p.Key)))
+            .Select(p => Overridden(p.Key, configuration, document)
+                ? p with { Message = p.Message + " (the value comes from an environment variable or the command line, not from the file)" }
+                : p.WithLocation(document.Locate(p.Key)))
             .OrderBy(p => p.Location?.Line ?? int.MaxValue)
             .ToList();
     }
+
+    /// <summary>True when the value in force for <paramref name="key"/> is not the one written in the file.</summary>
+    private static bool Overridden(string key, IConfiguration configuration, YamlDocument document) =>
+        configuration[key] is { } value &&
+        (!document.Data.TryGetValue(key, out var written) || !string.Equals(written, value, StringComparison.Ordinal));
 
     /// <summary>Binds the Session section; after schema problems a value may not convert, which is already reported.</summary>
     public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
@@ -128,8 +135,12 @@ internal static class GatewayConfigValidator
         // The engine's own rules, reported against the key each message names.
         foreach (var message in settings.ToEngineOptions().Validate().Concat(settings.Store.Validate()))
         {
-            var key = message.Split(' ', 2)[0].TrimEnd('.');
-            problems.Add(new ConfigProblem(key.StartsWith(session, StringComparison.Ordinal) ? key : session, message));
+            // The engine's messages start with the key they are about; the problem names the key once, in front.
+            var parts = message.Split(' ', 2);
+            var key = parts[0].TrimEnd('.');
+            problems.Add(key.StartsWith(session, StringComparison.Ordinal) && parts.Length == 2
+                ? new ConfigProblem(key, parts[1])
+                : new ConfigProblem(session, message));
         }
 
         if (settings.ExpiredStatusCode is < 400 or > 499 or 403 or 404 or 405)
