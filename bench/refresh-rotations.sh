@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Refresh rotations per second, on SQLite and on PostgreSQL, with wrk: 4 clients, each chaining its own
-# refresh token (header mode), in front of the demo app (which only serves the login). Everything on loopback.
-#   bash bench/refresh-rotations.sh [seconds per run, default 8] [rounds, default 3]
+# Refresh rotations per second, on SQLite and on PostgreSQL, with wrk: N clients (default 4), each chaining its
+# own refresh token (header mode), in front of the demo app (which only serves the login). Everything on loopback.
+#   bash bench/refresh-rotations.sh [seconds per run, default 8] [rounds, default 3] [clients, default 4]
 # Prints one line per run and the medians. Installs wrk (and PostgreSQL, through tests/postgres.sh) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds=${1:-8}
 rounds=${2:-3}
+clients=${3:-4}
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 if ! command -v wrk >/dev/null 2>&1; then
   $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
@@ -41,15 +42,16 @@ run_store() { # provider connection-string
     curl -fs -o /dev/null http://127.0.0.1:8080/.well-known/jwks.json && break
     sleep 0.1
   done
-  wrk -t4 -c4 -d2s -s bench/refresh.lua http://127.0.0.1:8080 >/dev/null # warm-up
+  # Warm-up as long as a run: tiered JIT, PGO and the statements PostgreSQL prepares settle first.
+  wrk -t"$clients" -c"$clients" -d"${seconds}s" -s bench/refresh.lua http://127.0.0.1:8080 >/dev/null
   local results=()
   for round in $(seq 1 "$rounds"); do
     local out rps bad
-    out=$(wrk -t4 -c4 -d"${seconds}s" --latency -s bench/refresh.lua http://127.0.0.1:8080)
+    out=$(wrk -t"$clients" -c"$clients" -d"${seconds}s" --latency -s bench/refresh.lua http://127.0.0.1:8080)
     rps=$(awk '/^Requests\/sec/ {print int($2)}' <<<"$out")
     bad=$(awk '/Non-2xx or 3xx responses/ {print $5}' <<<"$out"); bad=${bad:-0}
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-    echo "$provider round $round: $rps rotations/s, p99 $p99, non-2xx/3xx answers: $bad"
+    echo "$provider, $clients clients, round $round: $rps rotations/s, p99 $p99, non-2xx/3xx answers: $bad"
     results+=("$rps")
   done
   kill "$demo_pid"; wait "$demo_pid" 2>/dev/null || true; demo_pid=""
