@@ -21,8 +21,11 @@ internal sealed record SessionHarnessOptions
     /// <summary>An origin for <c>Session:Cors:AllowedOrigins</c> (CORS off when null).</summary>
     public string? CorsOrigin { get; init; }
 
-    /// <summary>Overrides the cluster address (for "upstream down").</summary>
+    /// <summary>Overrides the cluster address (for "upstream down", or a <see cref="RawUpstream"/>).</summary>
     public string? UpstreamAddress { get; init; }
+
+    /// <summary>More lines for the <c>Session</c> section, each indented by two spaces (<c>"  Paths:\n    MergeSlashes: false"</c>).</summary>
+    public string? ExtraSessionYaml { get; init; }
 }
 
 /// <summary>
@@ -116,6 +119,17 @@ internal sealed class SessionHarness : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// A session created through the engine, as a login would (for tests whose upstream is not the WireMock one).
+    /// </summary>
+    public async Task<SessionGateway.Sessions.IssuedSession> CreateSessionAsync(string userId, string? claimsJson = null)
+    {
+        var engine = Gateway.Services.GetRequiredService<SessionGateway.Sessions.SessionEngine>();
+        var claims = claimsJson is null ? null : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, System.Text.Json.JsonElement>>(claimsJson);
+        var created = await engine.CreateAsync(userId, claims, withAntiCsrfToken: false, CancellationToken.None);
+        return created.Value ?? throw new InvalidOperationException("the store was unavailable");
+    }
+
     /// <summary>Requests the upstream received on <paramref name="path"/>.</summary>
     public IReadOnlyList<WireMock.IRequestMessage> UpstreamRequests(string path) =>
         [.. Upstream.LogEntries.Select(e => e.RequestMessage).Where(r => r.Path == path)];
@@ -134,6 +148,8 @@ internal sealed class SessionHarness : IAsyncDisposable
               - {options.CorsOrigin}
         """;
 
+    private static string Extra(SessionHarnessOptions options) => options.ExtraSessionYaml is null ? "" : "\n" + options.ExtraSessionYaml;
+
     private static string Yaml(SessionHarnessOptions options, string upstreamUrl) => $$"""
         Session:
           AccessTokenLifetime: 1m
@@ -142,7 +158,7 @@ internal sealed class SessionHarness : IAsyncDisposable
           ExpiredStatusCode: {{options.ExpiredStatusCode}}
           AntiCsrf: {{options.AntiCsrf}}
           Store:
-            BusyTimeout: 200ms{{Cors(options)}}
+            BusyTimeout: 200ms{{Cors(options)}}{{Extra(options)}}
           Headers:
             Claims:
               role: X-User-Role
