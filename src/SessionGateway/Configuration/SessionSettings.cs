@@ -48,6 +48,9 @@ internal sealed record SessionSettings
 
     public LoginSettings Login { get; init; } = new();
 
+    /// <summary>Which request paths are refused, and how the others are normalised before routing.</summary>
+    public PathSettings Paths { get; init; } = new();
+
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
     public IdentityHeaderSettings Headers { get; init; } = new();
 

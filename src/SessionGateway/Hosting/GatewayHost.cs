@@ -4,6 +4,7 @@ using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
+using SessionGateway.Requests;
 using SessionGateway.Sessions;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
@@ -193,6 +194,10 @@ internal static partial class GatewayHost
     /// <summary>The request path, top to bottom.</summary>
     private static void UseGatewayPipeline(WebApplication app, SessionSettings settings)
     {
+        // First of all: methods the forwarder cannot carry, and paths that upstreams would read differently than
+        // the router, are refused here; every later step sees the normalised path the upstream will receive.
+        app.UseMiddleware<RequestGuardMiddleware>();
+
         if (settings.Cors.AllowedOrigins.Count > 0)
         {
             // Before routing, so preflights are answered for every path, including the refresh endpoint.

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Net.Http.Headers;
+using SessionGateway.Requests;
 
 namespace SessionGateway.Transport;
 
@@ -13,6 +14,17 @@ internal static class JsonResponses
     public static readonly byte[] StatusOk = Encoding.UTF8.GetBytes("""{"status":"OK"}""");
     public static readonly byte[] StoreUnavailable = Encoding.UTF8.GetBytes("""{"message":"session store unavailable, try again"}""");
     public static readonly byte[] MethodNotAllowed = Encoding.UTF8.GetBytes("""{"message":"method not allowed"}""");
+    private static readonly byte[] Backslash = Encoding.UTF8.GetBytes("""{"message":"request path refused: backslash"}""");
+    private static readonly byte[] EscapedSlash = Encoding.UTF8.GetBytes("""{"message":"request path refused: encoded slash"}""");
+    private static readonly byte[] PathParameter = Encoding.UTF8.GetBytes("""{"message":"request path refused: path parameter"}""");
+
+    /// <summary>The 400 body naming why a path was refused.</summary>
+    public static byte[] PathRefused(PathRefusal refusal) => refusal switch
+    {
+        PathRefusal.Backslash => Backslash,
+        PathRefusal.EscapedSlash => EscapedSlash,
+        _ => PathParameter,
+    };
 
     /// <summary>Writes <paramref name="body"/> as an uncacheable JSON response.</summary>
     public static Task WriteAsync(HttpResponse response, int status, byte[] body)

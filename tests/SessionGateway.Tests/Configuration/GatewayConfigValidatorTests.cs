@@ -147,6 +147,32 @@ public sealed class GatewayConfigValidatorTests
     }
 
     [Theory]
+    [InlineData("EscapedSlashes: decode", "Session:Paths:EscapedSlashes", "one of: Reject, Unescape, Keep")]
+    [InlineData("PathParameters: strip", "Session:Paths:PathParameters", "one of: Reject, Keep")]
+    [InlineData("Backslashes: slash", "Session:Paths:Backslashes", "one of: Reject, Keep")]
+    [InlineData("MergeSlashes: yes", "Session:Paths:MergeSlashes", "true or false")]
+    [InlineData("NormalizePath: true", "Session:Paths:NormalizePath", "unknown key")]
+    public void Validate_PathSettingMistakes_NameTheKey(string line, string key, string message)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Paths:\n    " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_PathSettingsInAnyCase_HaveNoProblems()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Paths:\n    MergeSlashes: false\n    EscapedSlashes: unescape\n    PathParameters: KEEP\n    Backslashes: reject\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        var paths = GatewayConfigValidator.TryBind(configuration)!.Paths;
+        Assert.Equal(new PathSettings { MergeSlashes = false, EscapedSlashes = EscapedSlashAction.Unescape, PathParameters = AmbiguousPathAction.Keep }, paths);
+    }
+
+    [Theory]
     [InlineData("postgres")]
     [InlineData("Postgres")]
     public void Validate_PostgresWithAConnectionString_HasNoProblems(string provider)
