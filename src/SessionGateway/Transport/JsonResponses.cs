@@ -36,10 +36,10 @@ internal static class JsonResponses
         return response.Body.WriteAsync(body, 0, body.Length, response.HttpContext.RequestAborted);
     }
 
-    /// <summary>405 for the gateway's POST-only endpoints.</summary>
-    public static Task MethodNotAllowedAsync(HttpResponse response)
+    /// <summary>405 for the gateway's POST-only endpoints, or with the methods in <paramref name="allow"/>.</summary>
+    public static Task MethodNotAllowedAsync(HttpResponse response, string allow = "POST")
     {
-        response.Headers.Allow = "POST";
+        response.Headers.Allow = allow;
         return WriteAsync(response, StatusCodes.Status405MethodNotAllowed, MethodNotAllowed);
     }
 

@@ -1,0 +1,89 @@
+using SessionGateway.IntegrationTests.Infrastructure;
+
+namespace SessionGateway.IntegrationTests;
+
+/// <summary>
+/// Methods the forwarder cannot carry (<c>CONNECT</c>), or that echo the request back (<c>TRACE</c>, <c>TRACK</c>),
+/// are answered by the gateway with 405 and <c>Allow</c>, never a 5xx from inside the proxy, and never forwarded.
+/// </summary>
+public sealed class MethodTests : IAsyncLifetime
+{
+    private RawUpstream _upstream = null!;
+    private SessionHarness _harness = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = RawUpstream.Start();
+        _harness = await SessionHarness.StartAsync(new SessionHarnessOptions { UpstreamAddress = _upstream.Url });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _harness.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData("CONNECT", "/public/x")]
+    [InlineData("CONNECT", "http://127.0.0.1/public/x")]
+    [InlineData("CONNECT", "/api/x")]
+    [InlineData("CONNECT", "/api/refresh")]
+    [InlineData("TRACE", "/public/x")]
+    [InlineData("trace", "/public/x")]
+    [InlineData("TRACK", "/public/x")]
+    public async Task UnforwardableMethod_Is405WithAllow(string method, string target)
+    {
+        var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request(method, target));
+
+        Assert.Equal(405, response.Status);
+        Assert.Equal("""{"message":"method not allowed"}""", response.Body);
+        Assert.Equal("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", response.Header("Allow"));
+        Assert.Equal("no-store", response.Header("Cache-Control"));
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Fact]
+    public async Task ConnectToAnAuthority_IsAClientErrorNotAProxyError()
+    {
+        // Kestrel itself refuses authority-form targets: a 4xx, never forwarded.
+        var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request("CONNECT", "127.0.0.1:" + _harness.Gateway.Address.Port));
+
+        Assert.InRange(response.Status, 400, 499);
+        Assert.Empty(_upstream.Requests);
+    }
+
+    [Theory]
+    [InlineData("PROPFIND")]
+    [InlineData("QUERY")]
+    [InlineData("PATCH")]
+    public async Task OtherMethods_AreStillForwarded(string method)
+    {
+        var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request(method, "/public/x"));
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal(method, _upstream.Single().Method);
+    }
+}
+
+/// <summary>HTTP/2 WebSocket handshakes are extended <c>CONNECT</c>s (RFC 8441): those the guard lets through.</summary>
+public sealed class ExtendedConnectTests
+{
+    [Fact]
+    public async Task WebSocketOverHttp2_IsForwardedNotRefused()
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Upstream.CatchAllYaml(upstream.Url()), "--Kestrel:EndpointDefaults:Protocols", "Http2");
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.HttpVersion = System.Net.HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        socket.Options.CollectHttpResponseDetails = true;
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        var uri = new UriBuilder(gateway.Address) { Scheme = "ws", Path = "/live" }.Uri;
+
+        // The WireMock upstream does not speak WebSocket, so the handshake fails after forwarding.
+        await Assert.ThrowsAnyAsync<Exception>(() => socket.ConnectAsync(uri, invoker, CancellationToken.None));
+
+        Assert.NotEqual(System.Net.HttpStatusCode.MethodNotAllowed, socket.HttpStatusCode);
+        Assert.Contains(upstream.LogEntries, e => e.RequestMessage.Path == "/live");
+    }
+}
