@@ -96,29 +96,20 @@ public sealed class UpstreamPassThroughTests : SessionHarnessTest
         Assert.Null(seen.Header("Cookie"));
     }
 
-    [Theory]
-    [InlineData("https://evil.example", false)]
-    [InlineData("http://127.0.0.1:1", true)]
-    public async Task WebSocketUpgrade_WithCookieFromAnotherOrigin_IsRefused(string origin, bool sameHost)
+    [Fact]
+    public async Task WebSocketUpgrade_WithCookieFromAnotherOrigin_IsRefused()
     {
         var alice = await Harness.LoginAsync(TokenMode.Cookie, "alice");
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
         socket.Options.SetRequestHeader("Cookie", "sAccessToken=" + alice.AccessToken);
-        socket.Options.SetRequestHeader("Origin", origin);
+        socket.Options.SetRequestHeader("Origin", "https://evil.example");
         var uri = new UriBuilder(Harness.Gateway.Address) { Scheme = "ws", Path = "/api/live" }.Uri;
 
         await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(uri, CancellationToken.None));
 
-        if (sameHost)
-        {
-            // The gateway's own host (any port or scheme, as behind a TLS terminator): forwarded.
-            Assert.Single(Harness.UpstreamRequests("/api/live"));
-        }
-        else
-        {
-            Assert.Equal((HttpStatusCode)440, socket.HttpStatusCode);
-            Wire.AssertNotForwarded(Harness, "/api/live");
-        }
+        // Other ports and schemes of the gateway's own host are other origins too: WebSocketOriginTests.
+        Assert.Equal((HttpStatusCode)440, socket.HttpStatusCode);
+        Wire.AssertNotForwarded(Harness, "/api/live");
     }
 }

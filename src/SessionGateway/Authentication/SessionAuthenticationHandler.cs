@@ -104,26 +104,32 @@ internal sealed class SessionAuthenticationHandler(
     /// <summary>
     /// A WebSocket handshake is a GET, so anti-CSRF exempts it, yet browsers open WebSockets to any site with
     /// its cookies and let the opening page read the stream. A cookie-authenticated handshake must therefore
-    /// come from the gateway's own host or an allowed origin (non-browser clients send no Origin).
+    /// come from the gateway's own origin or an allowed origin (non-browser clients send no Origin). The whole
+    /// origin counts: another port or scheme of the same host is another site (cookies do not isolate ports, so
+    /// a page on any port of this host gets the session cookie along). The gateway's own origin is the scheme the
+    /// request arrived with and its <c>Host</c>; behind a TLS terminator the scheme is https only when ASP.NET's
+    /// forwarded-headers handling is turned on, otherwise list the public origin in <c>Session:Cors:AllowedOrigins</c>.
     /// </summary>
     private bool PassesWebSocketOrigin()
     {
         var isUpgrade = HttpMethods.IsConnect(Request.Method) ||
             Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
-        var origin = Request.Headers.Origin.ToString();
-        if (!isUpgrade || origin.Length == 0)
+        var origins = Request.Headers.Origin;
+        if (!isUpgrade || origins.Count == 0 || (origins.Count == 1 && string.IsNullOrEmpty(origins[0])))
         {
             return true;
         }
 
-        if (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && string.Equals(uri.Host, Request.Host.Host, StringComparison.OrdinalIgnoreCase))
+        // Browsers send one Origin; several are nobody's, so none of them is trusted.
+        var origin = origins.Count == 1 ? origins[0] ?? "" : "";
+        if (Origins.IsRequestOrigin(origin, Request.Scheme, Request.Host))
         {
             return true;
         }
 
         foreach (var allowed in Options.AllowedOrigins)
         {
-            if (string.Equals(allowed, origin, StringComparison.OrdinalIgnoreCase))
+            if (Origins.AreSame(origin, allowed))
             {
                 return true;
             }
