@@ -28,7 +28,7 @@ internal sealed class SessionAuthenticationHandler(
     private static readonly AuthenticateResult Expired = AuthenticateResult.Fail("access token expired");
     private static readonly AuthenticateResult Invalid = AuthenticateResult.Fail("access token invalid");
     private static readonly AuthenticateResult SeveralCookies = AuthenticateResult.Fail("several access-token cookies");
-    private static readonly AuthenticateResult SeveralTokens = AuthenticateResult.Fail("several Authorization headers, one of them ours");
+    private static readonly AuthenticateResult UnusualAuthorization = AuthenticateResult.Fail("a token of ours in an Authorization header that is not one plain bearer token");
     private static readonly AuthenticateResult AntiCsrfFailed = AuthenticateResult.Fail("anti-CSRF check failed");
 
     // One principal per verified token: the engine caches the token, so the principal is built once per token.
@@ -40,21 +40,10 @@ internal sealed class SessionAuthenticationHandler(
     {
         var headers = Request.Headers;
         var authorization = headers.Authorization;
-        if (authorization.Count > 1)
+        var refreshTokenAsBearer = false;
+        if (authorization.Count == 1 && RequestTokens.ParseBearer(authorization[0]) is { } bearer)
         {
-            // Several Authorization headers: ambiguous. If one of them is ours, refuse the lot (and the
-            // forwarding transform drops them all, so the upstream never sees our token); else they are the app's.
-            foreach (var value in authorization)
-            {
-                if (RequestTokens.ParseBearer(value) is { } candidate && IsOurs(candidate, engine.VerifyAccessToken(candidate)))
-                {
-                    Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
-                    return SeveralTokens;
-                }
-            }
-        }
-        else if (RequestTokens.ParseBearer(authorization.Count == 1 ? authorization[0] : null) is { } bearer)
-        {
+            // The common case: one plain "Bearer <token>".
             var check = engine.VerifyAccessToken(bearer);
             if (IsOurs(bearer, check))
             {
@@ -64,6 +53,22 @@ internal sealed class SessionAuthenticationHandler(
                     : check.Status == AccessTokenStatus.Expired ? Expired
                     : Invalid;
             }
+
+            if (RequestTokens.LooksLikeRefreshToken(bearer))
+            {
+                // A refresh token is for the refresh endpoint; anywhere else it authenticates nothing (the cookie
+                // may still), and it is never forwarded.
+                refreshTokenAsBearer = true;
+                Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
+            }
+        }
+        else if (authorization.Count > 0 && CarriesOurToken(authorization))
+        {
+            // Our token, but not as one plain bearer credential: several Authorization headers, comma-joined
+            // credentials, another scheme, quotes... Ambiguous, so refused; and the forwarding transform drops every
+            // Authorization header, so the upstream never sees our token in any of its spellings.
+            Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
+            return UnusualAuthorization;
         }
 
         var count = RequestTokens.Cookie(headers, ProtocolNames.AccessTokenCookie, out var cookie);
@@ -90,8 +95,45 @@ internal sealed class SessionAuthenticationHandler(
             return AntiCsrfFailed;
         }
 
-        Context.Features.Set(new SessionFeature(result.Token, BearerIsOurs: false));
+        Context.Features.Set(new SessionFeature(result.Token, BearerIsOurs: refreshTokenAsBearer));
         return Success(result.Token);
+    }
+
+    /// <summary>
+    /// True when any <c>Authorization</c> value holds something shaped like one of our tokens that is ours: an access
+    /// token (see <see cref="IsOurs"/>) or a refresh token, wherever it sits in the value, Basic credentials included.
+    /// </summary>
+    private bool CarriesOurToken(Microsoft.Extensions.Primitives.StringValues authorization)
+    {
+        foreach (var value in authorization)
+        {
+            if (ContainsOurToken(value) || ContainsOurToken(RequestTokens.BasicCredentials(value)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool ContainsOurToken(string? text)
+    {
+        var rest = text.AsSpan();
+        while (RequestTokens.NextTokenLike(ref rest, out var candidate))
+        {
+            if (RequestTokens.LooksLikeRefreshToken(candidate))
+            {
+                return true;
+            }
+
+            var token = candidate.ToString();
+            if (IsOurs(token, engine.VerifyAccessToken(token)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -27,6 +27,8 @@ public sealed class IdentityHeaderFilterTests
     [InlineData("x_user_role")]
     [InlineData("X-Remote-User")]
     [InlineData("x_remote_user")]
+    [InlineData("st-access-token")]
+    [InlineData("ST_REFRESH_TOKEN")]
     public void IsOwned_IdentityHeaderInAnySpelling_IsTrue(string header) => Assert.True(Default.IsOwned(header));
 
     [Theory]

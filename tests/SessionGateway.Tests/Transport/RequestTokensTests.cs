@@ -69,6 +69,12 @@ public sealed class RequestTokensTests
     [InlineData("Basic abc", null)]
     [InlineData("Bearer", null)]
     [InlineData("Bearer ", null)]
+    [InlineData("Bearer\tabc", "abc")]
+    [InlineData("BEARER \t abc", "abc")]
+    [InlineData("Bearerabc", null)]
+    [InlineData("Bearer a, Bearer b", null)]
+    [InlineData("Bearer \"abc\"", null)]
+    [InlineData("Bearer a b", null)]
     public void Bearer_ParsesOnlyBearerTokens(string authorization, string? expected) =>
         Assert.Equal(expected, RequestTokens.Bearer(Headers(("Authorization", authorization))));
 
@@ -84,6 +90,95 @@ public sealed class RequestTokensTests
         Assert.False(RequestTokens.HasTokenCookie(Headers(("Cookie", "a=sAccessToken; b=st-access-token"))));
         Assert.Null(RequestTokens.CookiesWithoutTokens(Headers(("Cookie", "sAccessToken=x"))));
     }
+
+    [Theory]
+    [InlineData("sAccessToken")]
+    [InlineData("SACCESSTOKEN")]
+    [InlineData("saccesstoken")]
+    [InlineData("sRefreshToken")]
+    [InlineData("st-access-token")]
+    [InlineData("ST_ACCESS_TOKEN")]
+    [InlineData("st.refresh.token")]
+    [InlineData("\"sAccessToken\"")]
+    [InlineData("'sRefreshToken'")]
+    [InlineData("sAccessToken%00")]
+    [InlineData("sAccessToken%00junk")]
+    [InlineData("sAcc%00essToken")]
+    [InlineData("sAccessToken%2500")]
+    [InlineData("s%2541ccessToken")]
+    [InlineData("%73%41%63%63%65%73%73%54%6f%6b%65%6e")]
+    [InlineData("%C5%BFAccessToken")]
+    [InlineData("\u017FRefreshToken")]
+    [InlineData("sAccessTo\u212Aen")]
+    [InlineData("sAccess Token")]
+    [InlineData("sAccess+Token")]
+    [InlineData("sAccess\u200BToken")]
+    [InlineData("%22sAccessToken%22")]
+    public void IsTokenCookieName_OurNamesInAnySpelling_AreOurs(string name) =>
+        Assert.True(RequestTokens.IsTokenCookieName(name));
+
+    [Theory]
+    [InlineData("_ga")]
+    [InlineData("access_token")]
+    [InlineData("ms_access_token")]
+    [InlineData("sAccessTokens")]
+    [InlineData("xsAccessToken")]
+    [InlineData("s-access-token")]
+    [InlineData("sFrontToken")]
+    [InlineData("%ZZsAccessToken")]
+    [InlineData("")]
+    public void IsTokenCookieName_OtherNames_AreNotOurs(string name) =>
+        Assert.False(RequestTokens.IsTokenCookieName(name));
+
+    [Fact]
+    public void CookiesWithoutTokens_DropsOddSpellingsAndCommaHiddenTokens()
+    {
+        var headers = Headers(("Cookie", "a=1; SACCESSTOKEN=x; \"sRefreshToken\"=y; b=2, sAccessToken=z; c=3,4; d=\"5\""));
+
+        Assert.Equal("a=1; c=3,4; d=\"5\"", RequestTokens.CookiesWithoutTokens(headers));
+        Assert.True(RequestTokens.HasTokenCookie(Headers(("Cookie", "theme=dark,st_access_token=x"))));
+    }
+
+    [Fact]
+    public void HasTokenCookie_OrdinaryCookies_AllocatesNothing()
+    {
+        // The check runs on every forwarded request; the common cookies must not cost an allocation.
+        var headers = Headers(("Cookie", "_ga=GA1.2.3; theme=dark; session.id=abc; lang=en-GB; cart[1]=2; $Version=1; a=b,c"));
+        RequestTokens.HasTokenCookie(headers);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var found = RequestTokens.HasTokenCookie(headers);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.False(found);
+        Assert.Equal(0, allocated);
+    }
+
+    [Theory]
+    [InlineData("Bearer a.b.c", "a.b.c")]
+    [InlineData("Token token=\"a.b.c\"", "a.b.c")]
+    [InlineData("Bearer x, Bearer v1.h.n.m", "v1.h.n.m")]
+    [InlineData("a.b.c", "a.b.c")]
+    [InlineData("Bearer ab.c", null)]
+    [InlineData("Digest username=\"x\", realm=\"r\"", null)]
+    public void NextTokenLike_FindsTheFirstRunWithTwoDots(string text, string? expected)
+    {
+        var rest = text.AsSpan();
+        var found = RequestTokens.NextTokenLike(ref rest, out var token);
+
+        Assert.Equal(expected, found ? token.ToString() : null);
+    }
+
+    [Theory]
+    [InlineData("v1.aGFuZGxl.bm9uY2U.bWFj", true)]
+    [InlineData("v1.a.b.c", true)]
+    [InlineData("v1.a.b", false)]
+    [InlineData("v1.a..c", false)]
+    [InlineData("v1.a.b.c.", false)]
+    [InlineData("v2.a.b.c", false)]
+    [InlineData("v1.a+b.c.d", false)]
+    public void LooksLikeRefreshToken_IsOurFormat(string token, bool expected) =>
+        Assert.Equal(expected, RequestTokens.LooksLikeRefreshToken(token));
 
     [Theory]
     [InlineData("header", "Header")]
