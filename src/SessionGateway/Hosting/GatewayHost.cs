@@ -8,6 +8,7 @@ using SessionGateway.Requests;
 using SessionGateway.Sessions;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace SessionGateway.Hosting;
 
@@ -186,6 +187,9 @@ internal static partial class GatewayHost
         }
 
         services.AddSingleton<IdentityHeaderTransform>();
+
+        // Before AddReverseProxy, which only adds its own factory when none is registered.
+        services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection(ReverseProxySchema.SectionName))
             .AddTransforms<GatewayTransformProvider>();

@@ -11,8 +11,9 @@ namespace SessionGateway.Proxy;
 /// <summary>
 /// Login without changing the app beyond one header: on a route marked <c>SessionLogin: "true"</c>, an upstream
 /// response carrying <c>X-Session-Create: user-id</c> (and optionally <c>X-Session-Claims: {json}</c>) creates the
-/// session and hands its tokens to the client. On every route both headers are removed from the response, so
-/// only login routes can create sessions and the client never sees them.
+/// session and hands its tokens to the client. On every route both headers are removed from the response (by
+/// <see cref="LoginHeaderHandler"/>, before YARP copies the upstream's headers), so only login routes can create
+/// sessions and the client never sees them. Both are read as UTF-8; the user id must pass <see cref="UserIds"/>.
 /// </summary>
 internal sealed partial class SessionLoginTransform(
     bool createsSessions,
@@ -21,27 +22,23 @@ internal sealed partial class SessionLoginTransform(
     IOptionsMonitor<SessionSettings> settings,
     ILogger<SessionLoginTransform> logger) : ResponseTransform
 {
-    // An access token travels in a cookie (browsers keep at most 4 KB per cookie) and in every request:
-    // claims and user ids are kept small enough that the token always fits.
-    internal const int MaxUserIdLength = 256;
+    // The claims travel in every access token, and an access token in a cookie (at most 4 KB in browsers).
     internal const int MaxClaimsLength = 2048;
 
     private static readonly byte[] InvalidClaims = Encoding.UTF8.GetBytes("""{"message":"the upstream asked for a session with invalid claims"}""");
+    private static readonly byte[] InvalidUserId = Encoding.UTF8.GetBytes("""{"message":"the upstream asked for a session with an invalid user id"}""");
 
     public override async ValueTask ApplyAsync(ResponseTransformContext context)
     {
         var current = settings.CurrentValue;
         var response = context.HttpContext.Response;
-        var userIds = response.Headers[current.Login.CreateHeader];
-        var claimsHeader = response.Headers[current.Login.ClaimsHeader];
-        if (userIds.Count == 0 && claimsHeader.Count == 0)
-        {
-            return;
-        }
 
+        // LoginHeaderHandler took both headers off the upstream's response before its headers were copied; these
+        // removals only matter if something re-added them on the way.
         response.Headers.Remove(current.Login.CreateHeader);
         response.Headers.Remove(current.Login.ClaimsHeader);
-        if (!createsSessions)
+        if (!createsSessions || context.ProxyResponse?.RequestMessage is not { } sent ||
+            !sent.Options.TryGetValue(UpstreamLoginHeaders.Key, out var login))
         {
             return;
         }
@@ -53,15 +50,23 @@ internal sealed partial class SessionLoginTransform(
             return;
         }
 
-        if (userIds.Count != 1 || string.IsNullOrWhiteSpace(userIds[0]) || userIds[0]!.Length > MaxUserIdLength)
+        if (login.UserIds.Length != 1)
         {
-            Log.BadCreateHeader(logger, current.Login.CreateHeader);
-            await ReplaceAsync(context, StatusCodes.Status502BadGateway, InvalidClaims);
+            Log.BadCreateHeader(logger, current.Login.CreateHeader, login.UserIds.Length);
+            await ReplaceAsync(context, StatusCodes.Status502BadGateway, InvalidUserId);
             return;
         }
 
-        var claimsText = claimsHeader.Count == 0 ? null : claimsHeader.ToString();
-        var claims = claimsText is { Length: > MaxClaimsLength } ? null : ParseClaims(claimsText);
+        // The id is read as UTF-8 (ASCII is UTF-8), so "zoë" from the upstream is the user "zoë".
+        var problem = login.TryDecode(login.UserIds[0], out var userId) ? UserIds.Problem(userId) : "it is not UTF-8";
+        if (problem is not null)
+        {
+            Log.UserIdRefused(logger, current.Login.CreateHeader, problem);
+            await ReplaceAsync(context, StatusCodes.Status502BadGateway, InvalidUserId);
+            return;
+        }
+
+        var claims = ReadClaims(login);
         if (claims is null)
         {
             Log.BadClaimsHeader(logger, current.Login.ClaimsHeader);
@@ -69,7 +74,7 @@ internal sealed partial class SessionLoginTransform(
             return;
         }
 
-        var created = await engine.CreateAsync(userIds[0]!, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
+        var created = await engine.CreateAsync(userId, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
         if (created.Value is not { } session)
         {
             response.Headers.RetryAfter = "1";
@@ -79,6 +84,25 @@ internal sealed partial class SessionLoginTransform(
 
         var transfer = RequestTokens.RequestedTransfer(context.HttpContext.Request.Headers) ?? TokenTransfer.Cookie;
         writer.WriteSession(context.HttpContext, session, transfer);
+    }
+
+    /// <summary>
+    /// The claims header read as UTF-8 (several lines are one comma-joined value, as HTTP defines it, and then
+    /// hardly a JSON object); null when it is not UTF-8, too long or not a JSON object.
+    /// </summary>
+    private static Dictionary<string, JsonElement>? ReadClaims(UpstreamLoginHeaders login)
+    {
+        var parts = new string[login.Claims.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (!login.TryDecode(login.Claims[i], out parts[i]))
+            {
+                return null;
+            }
+        }
+
+        var text = parts.Length == 0 ? null : string.Join(',', parts);
+        return text is { Length: > MaxClaimsLength } ? null : ParseClaims(text);
     }
 
     /// <summary>The claims object, an empty one when there is no header, null when the header is not a JSON object.</summary>
@@ -133,8 +157,11 @@ internal sealed partial class SessionLoginTransform(
         [LoggerMessage(3003, LogLevel.Warning, "The upstream sent {Header} with status {Status}; an error response creates no session")]
         public static partial void CreateOnErrorIgnored(ILogger logger, string header, int status);
 
-        [LoggerMessage(3001, LogLevel.Warning, "The upstream sent an empty, repeated or over-long {Header} header; no session created")]
-        public static partial void BadCreateHeader(ILogger logger, string header);
+        [LoggerMessage(3001, LogLevel.Warning, "The upstream sent {Count} {Header} values (or only claims); no session created")]
+        public static partial void BadCreateHeader(ILogger logger, string header, int count);
+
+        [LoggerMessage(2120, LogLevel.Warning, "The upstream's {Header} is not a user id the gateway accepts: {Reason}; no session created")]
+        public static partial void UserIdRefused(ILogger logger, string header, string reason);
 
         [LoggerMessage(3002, LogLevel.Warning, "The upstream sent a {Header} header that is not a JSON object of at most 2048 characters; no session created")]
         public static partial void BadClaimsHeader(ILogger logger, string header);
