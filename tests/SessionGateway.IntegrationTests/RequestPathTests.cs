@@ -146,3 +146,20 @@ public sealed class RequestPathSettingsTests
         Assert.Equal("/public/a;v=2//b%252Fc%5Cd", upstream.Single().Target);
     }
 }
+
+/// <summary><c>Session:Paths</c> is read per request: an edit of proxy.yaml applies without a restart.</summary>
+public sealed class RequestPathReloadTests
+{
+    [Fact]
+    public async Task EditedPathSettings_ApplyToTheNextRequest()
+    {
+        await using var upstream = RawUpstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Upstream.CatchAllYaml(upstream.Url));
+        Assert.Equal(400, (await RawClient.GetAsync(gateway.Address, "/items;v=2")).Status);
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, "Session:\n  Paths:\n    PathParameters: keep\n" + Upstream.CatchAllYaml(upstream.Url));
+
+        await TestGateway.WaitUntilAsync(async () => (await RawClient.GetAsync(gateway.Address, "/items;v=2")).Status == 200, "path parameters are kept");
+        Assert.Equal("/items;v=2", upstream.Requests[^1].Target);
+    }
+}
