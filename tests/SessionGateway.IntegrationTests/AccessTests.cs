@@ -273,6 +273,31 @@ public sealed class AccessTests : SessionHarnessTest
         Assert.DoesNotContain(alice.AccessToken!, everything, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Cookie: sAccessToken=", "==")]
+    [InlineData("Cookie: sAccessToken=", " ")]
+    [InlineData("Cookie: sAccessToken=", "\t")]
+    [InlineData("Authorization: Bearer ", "==")]
+    [InlineData("Authorization: Bearer ", " ")]
+    public async Task ProtectedRoute_WithIssuedTokenRespelled_IsTryRefreshAndNotForwarded(string header, string respelling)
+    {
+        var alice = await Harness.LoginAsync(header.StartsWith("Cookie", StringComparison.Ordinal) ? TokenMode.Cookie : TokenMode.Header, "alice");
+        var token = alice.AccessToken!;
+        // Padding at the end, whitespace inside the signature: the same bytes to a lenient base64url decoder.
+        var respelled = respelling == "==" ? token + respelling : token.Insert(token.Length - 20, respelling);
+
+        var status = await SendRawAsync(
+            "GET /api/respelled HTTP/1.1\r\n" +
+            "Host: 127.0.0.1\r\n" +
+            header + respelled + "\r\n" +
+            "Connection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 440 ", status, StringComparison.Ordinal);
+        Wire.AssertNotForwarded(Harness, "/api/respelled");
+        using var exact = await alice.GetAsync("/api/respelled");
+        Assert.Equal(HttpStatusCode.OK, exact.StatusCode);
+    }
+
     private async Task<string> SendRawAsync(string request)
     {
         using var client = new System.Net.Sockets.TcpClient();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -13,7 +12,9 @@ namespace SessionGateway.Tokens;
 /// the key named by <c>kid</c> (so <c>none</c> and HS256-with-the-public-key fail), the signature must
 /// verify, <c>iss</c> must be ours, <c>exp</c> is enforced to the second with at most
 /// <see cref="SessionEngineOptions.ClockSkew"/> of tolerance, and <c>iat</c>/<c>nbf</c> may not lie in the
-/// future. Any malformed input yields <see cref="AccessTokenStatus.Invalid"/>; nothing throws.
+/// future. Every base64url segment must be spelled canonically and an ES256 signature must be low-S, so a token
+/// has exactly one spelling that verifies. Any malformed input yields <see cref="AccessTokenStatus.Invalid"/>;
+/// nothing throws.
 /// </summary>
 internal sealed class AccessTokenVerifier
 {
@@ -49,18 +50,26 @@ internal sealed class AccessTokenVerifier
         }
 
         var now = _timeProvider.GetUtcNow();
-        if (!_cache.TryGet(token, out var verified))
+        if (_cache.TryGet(token, out var cached))
         {
-            verified = VerifyUncached(token, now)!;
-            if (verified is null)
-            {
-                return AccessTokenCheck.Invalid;
-            }
+            return Check(cached, now);
+        }
 
+        var verified = VerifyUncached(token, now);
+        if (verified is null)
+        {
+            return AccessTokenCheck.Invalid;
+        }
+
+        // Only a token that passes in full is remembered: an expired, revoked or retired-key token is refused again
+        // at the cost of one verification, and never takes cache space from the tokens in use.
+        var check = Check(verified, now);
+        if (check.IsValid)
+        {
             _cache.Add(token, verified);
         }
 
-        return Check(verified, now);
+        return check;
     }
 
     /// <summary>
@@ -172,7 +181,7 @@ internal sealed class AccessTokenVerifier
     }
 
     private static bool TryDecode(ReadOnlySpan<char> text, Span<byte> destination, out int written) =>
-        Base64Url.DecodeFromChars(text, destination, out _, out written) == OperationStatus.Done && written > 0;
+        CanonicalBase64Url.TryDecode(text, destination, out written) && written > 0;
 
     private static bool TryReadHeader(ReadOnlySpan<byte> header, out string algorithm, out string keyId)
     {
@@ -278,6 +287,7 @@ internal sealed class AccessTokenVerifier
 
         var latestAcceptable = now + SessionEngineOptions.ClockSkew;
         var issued = DateTimeOffset.FromUnixTimeSeconds(issuedAt.Value);
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.Value);
         if (issued > latestAcceptable
             || (notBefore is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) > latestAcceptable))
         {
@@ -288,7 +298,7 @@ internal sealed class AccessTokenVerifier
             userId,
             sessionHandle,
             issued,
-            DateTimeOffset.FromUnixTimeSeconds(expires.Value),
+            expiresAt,
             antiCsrf,
             hash1,
             payloadJson,

@@ -50,6 +50,28 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal(problems.OrderBy(p => p.Location!.Value.Line).ToList(), problems);
     }
 
+    [Theory]
+    [InlineData("VerificationCacheMegabytes: 0", "Session:VerificationCacheMegabytes")]
+    [InlineData("VerificationCacheMegabytes: lots", "Session:VerificationCacheMegabytes")]
+    [InlineData("VerificationCacheSize: 0", "Session:VerificationCacheSize")]
+    public void Validate_BadVerificationCacheBound_NamesTheKey(string line, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+    }
+
+    [Fact]
+    public void Validate_VerificationCacheMegabytes_ReachesTheEngine()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  VerificationCacheMegabytes: 8\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        Assert.Equal(8, GatewayConfigValidator.TryBind(configuration)!.ToEngineOptions().VerificationCacheMegabytes);
+    }
+
     [Fact]
     public void Validate_ProblemText_NamesFileLineAndKey()
     {
