@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using SessionGateway.Keys;
+using SessionGateway.Sessions;
+using SessionGateway.Tokens;
 using SessionGateway.IntegrationTests.Infrastructure;
 
 namespace SessionGateway.IntegrationTests;
@@ -296,6 +300,24 @@ public sealed class AccessTests : SessionHarnessTest
         Wire.AssertNotForwarded(Harness, "/api/respelled");
         using var exact = await alice.GetAsync("/api/respelled");
         Assert.Equal(HttpStatusCode.OK, exact.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(TokenMode.Cookie)]
+    [InlineData(TokenMode.Header)]
+    public async Task AdminRoute_WithTokenMintedWithOurKeyForAYear_IsTryRefreshAndNotForwarded(TokenMode mode)
+    {
+        // What anyone who read a signing key from the database could mint: an admin token that never expires in practice.
+        var services = Harness.Gateway.Services;
+        var options = services.GetRequiredService<SessionEngineOptions>();
+        var forger = new AccessTokenIssuer(services.GetRequiredService<SigningKeyRing>(), options with { AccessTokenLifetime = TimeSpan.FromDays(365) });
+        var forged = forger.Mint("mallory", "no-such-session", new string('0', 64), null, """{"role":"admin"}""", Harness.Clock.GetUtcNow()).Token;
+        var mallory = Harness.NewClient(mode);
+
+        using var response = await mallory.SendAsync(HttpMethod.Get, "/admin/x", forged);
+
+        await Wire.AssertJsonAsync(response, 440, TryRefresh);
+        Wire.AssertNotForwarded(Harness, "/admin/x");
     }
 
     private async Task<string> SendRawAsync(string request)

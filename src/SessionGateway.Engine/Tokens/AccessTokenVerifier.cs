@@ -12,7 +12,8 @@ namespace SessionGateway.Tokens;
 /// the key named by <c>kid</c> (so <c>none</c> and HS256-with-the-public-key fail), the signature must
 /// verify, <c>iss</c> must be ours, <c>exp</c> is enforced to the second with at most
 /// <see cref="SessionEngineOptions.ClockSkew"/> of tolerance, and <c>iat</c>/<c>nbf</c> may not lie in the
-/// future. Every base64url segment must be spelled canonically and an ES256 signature must be low-S, so a token
+/// future, and <c>exp - iat</c> may not exceed <see cref="SessionEngineOptions.AccessTokenLifetime"/> (plus the
+/// skew). Every base64url segment must be spelled canonically and an ES256 signature must be low-S, so a token
 /// has exactly one spelling that verifies. Any malformed input yields <see cref="AccessTokenStatus.Invalid"/>;
 /// nothing throws.
 /// </summary>
@@ -290,6 +291,15 @@ internal sealed class AccessTokenVerifier
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.Value);
         if (issued > latestAcceptable
             || (notBefore is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) > latestAcceptable))
+        {
+            return null;
+        }
+
+        // We never mint a token that lives longer than the configured lifetime, so one that claims to was minted by
+        // someone else with our key (read from a copy of the store, say) and would otherwise be good for as long as
+        // that key verifies. Tokens minted under a longer lifetime before a configuration change fall here too:
+        // they get "try refresh token", and the refresh mints one under the current lifetime.
+        if (expiresAt - issued > _options.AccessTokenLifetime + SessionEngineOptions.ClockSkew)
         {
             return null;
         }

@@ -33,6 +33,7 @@ public sealed class AccessTokenVerifierTests
         NonAscii,
         Empty,
         HighS,
+        LifetimeBeyondConfigured,
     }
 
     /// <summary>Other spellings of an issued token's signature segment that the framework's decoder reads alike.</summary>
@@ -152,6 +153,10 @@ public sealed class AccessTokenVerifierTests
                 return string.Empty;
             case Forgery.HighS:
                 return WithNegatedS(issued.AccessToken);
+            case Forgery.LifetimeBeyondConfigured:
+                // What anyone holding a copy of the signing key could mint: an admin token good for a year.
+                return new AccessTokenIssuer(harness.Keys, harness.Options with { AccessTokenLifetime = TimeSpan.FromDays(365) })
+                    .Mint("admin", issued.SessionHandle, "h", null, """{"role":"admin"}""", now).Token;
             default:
                 throw new ArgumentOutOfRangeException(nameof(forgery));
         }
@@ -175,6 +180,7 @@ public sealed class AccessTokenVerifierTests
     [InlineData(Forgery.NonAscii)]
     [InlineData(Forgery.Empty)]
     [InlineData(Forgery.HighS)]
+    [InlineData(Forgery.LifetimeBeyondConfigured)]
     public async Task Verify_ForgedOrMalformedToken_IsInvalid(Forgery forgery)
     {
         using var harness = await EngineHarness.StartAsync();
@@ -225,6 +231,35 @@ public sealed class AccessTokenVerifierTests
             Assert.True(EcdsaLowS.IsLowS(signature.AsSpan(0, written)));
             Assert.True(key.Verify(BitConverter.GetBytes(i), signature.AsSpan(0, written)));
         }
+    }
+
+    [Fact]
+    public async Task Verify_TokenWithinTheConfiguredLifetimeAndSkew_IsValid()
+    {
+        using var harness = await EngineHarness.StartAsync();
+        var now = harness.Time.GetUtcNow();
+        var atTheLimit = new AccessTokenIssuer(harness.Keys, harness.Options with { AccessTokenLifetime = harness.Options.AccessTokenLifetime + SessionEngineOptions.ClockSkew })
+            .Mint("user-1", "handle-1", "h", null, "{}", now).Token;
+        var beyond = new AccessTokenIssuer(harness.Keys, harness.Options with { AccessTokenLifetime = harness.Options.AccessTokenLifetime + TimeSpan.FromSeconds(2) })
+            .Mint("user-1", "handle-1", "h", null, "{}", now).Token;
+
+        Assert.True(harness.Engine.VerifyAccessToken(atTheLimit).IsValid);
+        Assert.Equal(AccessTokenStatus.Invalid, harness.Engine.VerifyAccessToken(beyond).Status);
+    }
+
+    [Fact]
+    public async Task Verify_TokenMintedBeforeTheLifetimeWasShortened_IsInvalid()
+    {
+        using var before = await EngineHarness.StartAsync(new SessionEngineOptions { AccessTokenLifetime = TimeSpan.FromMinutes(15) });
+        var issued = await before.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        using var after = await EngineHarness.StartAsync(
+            new SessionEngineOptions { AccessTokenLifetime = TimeSpan.FromMinutes(5) }, sharedDatabase: before.Database, time: before.Time);
+
+        // The client is told "try refresh token"; the refresh mints a token under the new lifetime.
+        Assert.Equal(AccessTokenStatus.Invalid, after.Engine.VerifyAccessToken(issued.AccessToken).Status);
+        var refreshed = await after.Engine.RefreshAsync(issued.RefreshToken, Ct);
+        Assert.Equal(RefreshOutcomeKind.Success, refreshed.Kind);
+        Assert.True(after.Engine.VerifyAccessToken(refreshed.Session!.AccessToken).IsValid);
     }
 
     [Fact]
