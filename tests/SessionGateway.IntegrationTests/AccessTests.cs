@@ -1,5 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Microsoft.Extensions.DependencyInjection;
+using SessionGateway.Keys;
+using SessionGateway.Sessions;
+using SessionGateway.Tokens;
 using SessionGateway.IntegrationTests.Infrastructure;
 
 namespace SessionGateway.IntegrationTests;
@@ -271,6 +275,49 @@ public sealed class AccessTests : SessionHarnessTest
         Assert.StartsWith("HTTP/1.1 ", status, StringComparison.Ordinal);
         var everything = string.Join("\n", Harness.UpstreamRequests("/public/two-bearers").SelectMany(r => r.Headers!.SelectMany(h => h.Value)));
         Assert.DoesNotContain(alice.AccessToken!, everything, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Cookie: sAccessToken=", "==")]
+    [InlineData("Cookie: sAccessToken=", " ")]
+    [InlineData("Cookie: sAccessToken=", "\t")]
+    [InlineData("Authorization: Bearer ", "==")]
+    [InlineData("Authorization: Bearer ", " ")]
+    public async Task ProtectedRoute_WithIssuedTokenRespelled_IsTryRefreshAndNotForwarded(string header, string respelling)
+    {
+        var alice = await Harness.LoginAsync(header.StartsWith("Cookie", StringComparison.Ordinal) ? TokenMode.Cookie : TokenMode.Header, "alice");
+        var token = alice.AccessToken!;
+        // Padding at the end, whitespace inside the signature: the same bytes to a lenient base64url decoder.
+        var respelled = respelling == "==" ? token + respelling : token.Insert(token.Length - 20, respelling);
+
+        var status = await SendRawAsync(
+            "GET /api/respelled HTTP/1.1\r\n" +
+            "Host: 127.0.0.1\r\n" +
+            header + respelled + "\r\n" +
+            "Connection: close\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 440 ", status, StringComparison.Ordinal);
+        Wire.AssertNotForwarded(Harness, "/api/respelled");
+        using var exact = await alice.GetAsync("/api/respelled");
+        Assert.Equal(HttpStatusCode.OK, exact.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(TokenMode.Cookie)]
+    [InlineData(TokenMode.Header)]
+    public async Task AdminRoute_WithTokenMintedWithOurKeyForAYear_IsTryRefreshAndNotForwarded(TokenMode mode)
+    {
+        // What anyone who read a signing key from the database could mint: an admin token that never expires in practice.
+        var services = Harness.Gateway.Services;
+        var options = services.GetRequiredService<SessionEngineOptions>();
+        var forger = new AccessTokenIssuer(services.GetRequiredService<SigningKeyRing>(), options with { AccessTokenLifetime = TimeSpan.FromDays(365) });
+        var forged = forger.Mint("mallory", "no-such-session", new string('0', 64), null, """{"role":"admin"}""", Harness.Clock.GetUtcNow()).Token;
+        var mallory = Harness.NewClient(mode);
+
+        using var response = await mallory.SendAsync(HttpMethod.Get, "/admin/x", forged);
+
+        await Wire.AssertJsonAsync(response, 440, TryRefresh);
+        Wire.AssertNotForwarded(Harness, "/admin/x");
     }
 
     private async Task<string> SendRawAsync(string request)

@@ -87,6 +87,22 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task EditedProxyYaml_WithAnAliasInsideItself_IsRejectedAndTheGatewayKeepsServing()
+    {
+        // This edit used to overflow the stack while the file was flattened: the running gateway process died.
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, "Session: &loop\n  Headers: *loop\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("an alias refers to a node that contains it", StringComparison.Ordinal))),
+            "the recursive alias is reported");
+
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await gateway.StatusOfAsync("/b"));
+    }
+
+    [Fact]
     public async Task EditedProxyYaml_ChangingAStartOnlySessionKey_WarnsThatARestartIsNeeded()
     {
         using var upstream = Upstream.Start();

@@ -4,6 +4,7 @@
 // tests that need an expired token wait for it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { decodeFrontToken, sleep, startStack } from './harness.mjs';
 
 const REFRESH = '/api/refresh';
@@ -361,6 +362,33 @@ describe('supertokens-website in Chromium through SessionGateway', { concurrency
     assert.equal(api.status, 200);
     await context.close();
     assert.deepEqual(api.body.sdkTokenCookies, [], 'token cookies reached the upstream');
+  });
+
+  // An implementation of JWS/JWKS that is not ours (jose) checks the token the SDK got against the JWKS the running
+  // gateway serves, as an upstream app verifying our tokens itself would: a signing bug cannot hide behind our verifier.
+  test('the access token the browser got verifies with jose against the gateway\'s JWKS; a tampered one does not', {
+    timeout: 60_000,
+  }, async () => {
+    const { context, page } = await loggedIn('heidi');
+    const api = await t(page, 'callApi');
+    assert.equal(api.status, 200);
+    const { at } = await gatewayCookies(context);
+    assert.ok(at, 'no sAccessToken cookie');
+    const jwks = createRemoteJWKSet(new URL(gw + '/.well-known/jwks.json'));
+
+    const { payload, protectedHeader } = await jwtVerify(at.value, jwks, { issuer: 'session-gateway', algorithms: ['ES256'] });
+    assert.equal(protectedHeader.alg, 'ES256');
+    assert.equal(payload.sub, 'heidi');
+    assert.equal(payload.sessionHandle, api.body.handle);
+    assert.equal(payload.role, 'user');
+    assert.equal(payload.exp - payload.iat, 10, 'Session:AccessTokenLifetime in proxy.yaml');
+
+    const [header, body, signature] = at.value.split('.');
+    const forged = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    forged.sub = 'admin';
+    const tampered = [header, Buffer.from(JSON.stringify(forged)).toString('base64url'), signature].join('.');
+    await assert.rejects(jwtVerify(tampered, jwks, { issuer: 'session-gateway' }), joseErrors.JWSSignatureVerificationFailed);
+    await context.close();
   });
 
   test('the upstream never received a gateway token', { timeout: 60_000 }, async () => {

@@ -99,8 +99,11 @@ internal sealed class SigningKey : IDisposable
     {
         if (_ecdsa is not null)
         {
-            // JWS wants the raw r||s form (IEEE P1363), which is the .NET default for SignData.
-            return _ecdsa.SignData(data, destination, HashAlgorithmName.SHA256);
+            // JWS wants the raw r||s form (IEEE P1363), which is the .NET default for SignData. Low-S only: the
+            // verifier refuses the other half, so each token has one signature (see EcdsaLowS).
+            var written = _ecdsa.SignData(data, destination, HashAlgorithmName.SHA256);
+            EcdsaLowS.Normalize(destination[..written]);
+            return written;
         }
 
         return _rsa!.SignData(data, destination, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
@@ -113,7 +116,7 @@ internal sealed class SigningKey : IDisposable
     {
         if (_ecdsa is not null)
         {
-            return signature.Length == 64 && _ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
+            return EcdsaLowS.IsLowS(signature) && _ecdsa.VerifyData(data, signature, HashAlgorithmName.SHA256);
         }
 
         return signature.Length == _rsa!.KeySize / 8

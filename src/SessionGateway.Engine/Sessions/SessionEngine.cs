@@ -49,7 +49,7 @@ internal sealed partial class SessionEngine
         _timeProvider = timeProvider;
         _logger = logger;
         _issuer = new AccessTokenIssuer(keyRing, options);
-        Cache = new VerifiedTokenCache(options.VerificationCacheSize);
+        Cache = new VerifiedTokenCache(options.VerificationCacheSize, options.VerificationCacheMegabytes * 1024L * 1024L);
         _verifier = new AccessTokenVerifier(keyRing, _revoked, Cache, options, timeProvider);
     }
 

@@ -29,6 +29,12 @@ internal sealed record SessionEngineOptions
     /// <summary>Verified access tokens remembered per generation (the cache holds at most twice this).</summary>
     public int VerificationCacheSize { get; init; } = 10_000;
 
+    /// <summary>
+    /// Memory the verification cache may account for, in MiB, both generations together; whichever of this and
+    /// <see cref="VerificationCacheSize"/> is reached first ends a generation.
+    /// </summary>
+    public int VerificationCacheMegabytes { get; init; } = 64;
+
     /// <summary>Collects every problem rather than stopping at the first.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -71,6 +77,11 @@ internal sealed record SessionEngineOptions
         if (VerificationCacheSize < 1)
         {
             errors.Add("Session:VerificationCacheSize must be positive.");
+        }
+
+        if (VerificationCacheMegabytes < 1)
+        {
+            errors.Add("Session:VerificationCacheMegabytes must be positive.");
         }
 
         return errors;

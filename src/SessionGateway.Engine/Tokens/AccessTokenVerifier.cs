@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -13,7 +12,10 @@ namespace SessionGateway.Tokens;
 /// the key named by <c>kid</c> (so <c>none</c> and HS256-with-the-public-key fail), the signature must
 /// verify, <c>iss</c> must be ours, <c>exp</c> is enforced to the second with at most
 /// <see cref="SessionEngineOptions.ClockSkew"/> of tolerance, and <c>iat</c>/<c>nbf</c> may not lie in the
-/// future. Any malformed input yields <see cref="AccessTokenStatus.Invalid"/>; nothing throws.
+/// future, and <c>exp - iat</c> may not exceed <see cref="SessionEngineOptions.AccessTokenLifetime"/> (plus the
+/// skew). Every base64url segment must be spelled canonically and an ES256 signature must be low-S, so a token
+/// has exactly one spelling that verifies. Any malformed input yields <see cref="AccessTokenStatus.Invalid"/>;
+/// nothing throws.
 /// </summary>
 internal sealed class AccessTokenVerifier
 {
@@ -49,18 +51,26 @@ internal sealed class AccessTokenVerifier
         }
 
         var now = _timeProvider.GetUtcNow();
-        if (!_cache.TryGet(token, out var verified))
+        if (_cache.TryGet(token, out var cached))
         {
-            verified = VerifyUncached(token, now)!;
-            if (verified is null)
-            {
-                return AccessTokenCheck.Invalid;
-            }
+            return Check(cached, now);
+        }
 
+        var verified = VerifyUncached(token, now);
+        if (verified is null)
+        {
+            return AccessTokenCheck.Invalid;
+        }
+
+        // Only a token that passes in full is remembered: an expired, revoked or retired-key token is refused again
+        // at the cost of one verification, and never takes cache space from the tokens in use.
+        var check = Check(verified, now);
+        if (check.IsValid)
+        {
             _cache.Add(token, verified);
         }
 
-        return Check(verified, now);
+        return check;
     }
 
     /// <summary>
@@ -172,7 +182,7 @@ internal sealed class AccessTokenVerifier
     }
 
     private static bool TryDecode(ReadOnlySpan<char> text, Span<byte> destination, out int written) =>
-        Base64Url.DecodeFromChars(text, destination, out _, out written) == OperationStatus.Done && written > 0;
+        CanonicalBase64Url.TryDecode(text, destination, out written) && written > 0;
 
     private static bool TryReadHeader(ReadOnlySpan<byte> header, out string algorithm, out string keyId)
     {
@@ -278,8 +288,18 @@ internal sealed class AccessTokenVerifier
 
         var latestAcceptable = now + SessionEngineOptions.ClockSkew;
         var issued = DateTimeOffset.FromUnixTimeSeconds(issuedAt.Value);
+        var expiresAt = DateTimeOffset.FromUnixTimeSeconds(expires.Value);
         if (issued > latestAcceptable
             || (notBefore is { } nbf && DateTimeOffset.FromUnixTimeSeconds(nbf) > latestAcceptable))
+        {
+            return null;
+        }
+
+        // We never mint a token that lives longer than the configured lifetime, so one that claims to was minted by
+        // someone else with our key (read from a copy of the store, say) and would otherwise be good for as long as
+        // that key verifies. Tokens minted under a longer lifetime before a configuration change fall here too:
+        // they get "try refresh token", and the refresh mints one under the current lifetime.
+        if (expiresAt - issued > _options.AccessTokenLifetime + SessionEngineOptions.ClockSkew)
         {
             return null;
         }
@@ -288,7 +308,7 @@ internal sealed class AccessTokenVerifier
             userId,
             sessionHandle,
             issued,
-            DateTimeOffset.FromUnixTimeSeconds(expires.Value),
+            expiresAt,
             antiCsrf,
             hash1,
             payloadJson,

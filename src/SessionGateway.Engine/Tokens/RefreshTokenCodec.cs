@@ -69,7 +69,9 @@ internal sealed class RefreshTokenCodec
 
         var nonceText = afterHandle[..secondDot];
         var macText = afterHandle[(secondDot + 1)..];
-        if (!IsBase64UrlText(handle) || !IsBase64UrlText(nonceText) || !IsBase64UrlText(macText))
+        // The MAC covers the handle and nonce as text, but not the MAC's own spelling: its last character has two
+        // spare bits. The framework's decoder refuses them set today; the canonical check does not depend on that.
+        if (!IsBase64UrlText(handle) || !CanonicalBase64Url.IsCanonical(nonceText) || !CanonicalBase64Url.IsCanonical(macText))
         {
             return false;
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
 
@@ -9,12 +10,31 @@ namespace SessionGateway.Configuration;
 /// </summary>
 internal static class ConfigSchema
 {
-    /// <summary>Checks keys and, when <paramref name="checkValues"/> is set, that each value converts to its type.</summary>
-    public static void Check(IConfigurationSection section, Type type, bool checkValues, List<ConfigProblem> problems)
+    private const string NeedsAValue = "needs a value";
+
+    // Reading nullability is reflection-heavy and the types never change: once per property. The context is not
+    // thread-safe, hence the lock (taken only on the first sight of a property).
+    private static readonly NullabilityInfoContext NullabilityContext = new();
+    private static readonly ConcurrentDictionary<PropertyInfo, NullabilityInfo> Nullabilities = new();
+
+    /// <summary>
+    /// Checks keys and, when <paramref name="checkValues"/> is set, that each value converts to its type and that no
+    /// setting declared non-nullable is written empty (YAML reads <c>Key:</c> with nothing after it as null, which
+    /// the binder would put into a string the code trusts never to be null).
+    /// </summary>
+    /// <returns>False when such an empty value was found: the bound settings would hold a null where none may be.</returns>
+    public static bool Check(IConfigurationSection section, Type type, bool checkValues, List<ConfigProblem> problems)
+    {
+        var before = problems.Count;
+        Check(section, type, nullability: null, checkValues, problems);
+        return !problems.Skip(before).Any(p => p.Message.StartsWith(NeedsAValue, StringComparison.Ordinal));
+    }
+
+    private static void Check(IConfigurationSection section, Type type, NullabilityInfo? nullability, bool checkValues, List<ConfigProblem> problems)
     {
         if (IsLeaf(type))
         {
-            CheckLeaf(section, type, checkValues, problems);
+            CheckLeaf(section, type, nullability, checkValues, problems);
             return;
         }
 
@@ -27,9 +47,10 @@ internal static class ConfigSchema
 
         if (DictionaryValueType(type) is { } valueType)
         {
+            var valueNullability = nullability?.GenericTypeArguments is [_, var value] ? value : null;
             foreach (var child in children)
             {
-                Check(child, valueType, checkValues, problems);
+                Check(child, valueType, valueNullability, checkValues, problems);
             }
 
             return;
@@ -37,6 +58,7 @@ internal static class ConfigSchema
 
         if (ListItemType(type) is { } itemType)
         {
+            var itemNullability = nullability?.ElementType ?? (nullability?.GenericTypeArguments is [var item] ? item : null);
             foreach (var child in children)
             {
                 if (!int.TryParse(child.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _))
@@ -45,7 +67,7 @@ internal static class ConfigSchema
                     continue;
                 }
 
-                Check(child, itemType, checkValues, problems);
+                Check(child, itemType, itemNullability, checkValues, problems);
             }
 
             return;
@@ -58,7 +80,7 @@ internal static class ConfigSchema
         {
             if (properties.TryGetValue(child.Key, out var property))
             {
-                Check(child, property.PropertyType, checkValues, problems);
+                Check(child, property.PropertyType, NullabilityOf(property), checkValues, problems);
             }
             else
             {
@@ -66,6 +88,15 @@ internal static class ConfigSchema
             }
         }
     }
+
+    private static NullabilityInfo NullabilityOf(PropertyInfo property) =>
+        Nullabilities.GetOrAdd(property, static p =>
+        {
+            lock (NullabilityContext)
+            {
+                return NullabilityContext.Create(p);
+            }
+        });
 
     /// <summary>Names the closest known key when one is a likely misspelling.</summary>
     public static string Suggest(string key, IEnumerable<string> known)
@@ -77,7 +108,7 @@ internal static class ConfigSchema
         return best.Key is not null && best.Distance <= Math.Max(2, key.Length / 4) ? $" (did you mean '{best.Key}'?)" : "";
     }
 
-    private static void CheckLeaf(IConfigurationSection section, Type type, bool checkValues, List<ConfigProblem> problems)
+    private static void CheckLeaf(IConfigurationSection section, Type type, NullabilityInfo? nullability, bool checkValues, List<ConfigProblem> problems)
     {
         var target = Nullable.GetUnderlyingType(type) ?? type;
         var children = section.GetChildren().ToList();
@@ -91,6 +122,12 @@ internal static class ConfigSchema
                 problems.Add(new ConfigProblem(section.Path, "expects a single value, not a section"));
             }
 
+            return;
+        }
+
+        if (checkValues && section.Value is null && !type.IsValueType && nullability?.ReadState == NullabilityState.NotNull)
+        {
+            problems.Add(new ConfigProblem(section.Path, NeedsAValue + " (written empty, it reads as null; quote it, \"\", for an empty text)"));
             return;
         }
 

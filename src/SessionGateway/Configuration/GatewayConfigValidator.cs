@@ -26,8 +26,10 @@ internal static class GatewayConfigValidator
         CheckHostSettings(configuration, problems);
 
         var before = problems.Count;
-        ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
-        if (TryBind(configuration, problems.Count > before) is { } settings)
+        // A text setting written empty binds as null; the checks below (and the gateway) assume none is, so they
+        // wait until it is filled in.
+        var complete = ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
+        if (complete && TryBind(configuration, problems.Count > before) is { } settings)
         {
             CheckSession(settings, problems);
             CheckStoreLocation(settings, Path.GetDirectoryName(Path.GetFullPath(document.Path))!, problems);

@@ -28,6 +28,8 @@ internal sealed record SessionSettings
 
     public int VerificationCacheSize { get; init; } = EngineDefaults.VerificationCacheSize;
 
+    public int VerificationCacheMegabytes { get; init; } = EngineDefaults.VerificationCacheMegabytes;
+
     /// <summary>Status for "the access token is expired or invalid: refresh and retry". Must differ from 403.</summary>
     public int ExpiredStatusCode { get; init; } = 440;
 
@@ -67,6 +69,7 @@ internal sealed record SessionSettings
         Algorithm = Algorithm,
         Issuer = Issuer,
         VerificationCacheSize = VerificationCacheSize,
+        VerificationCacheMegabytes = VerificationCacheMegabytes,
     };
 
     /// <summary>The anti-CSRF mode in force, <c>auto</c> resolved.</summary>

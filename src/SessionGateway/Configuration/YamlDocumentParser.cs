@@ -6,10 +6,18 @@ namespace SessionGateway.Configuration;
 /// <summary>
 /// Turns YAML text into the flat key/value shape of <see cref="Microsoft.Extensions.Configuration.IConfiguration"/>,
 /// the same shape the JSON provider produces: mappings nest with <c>:</c>, sequences use their index, an empty
-/// mapping or sequence is a key with a null value.
+/// mapping or sequence is a key with a null value. Never throws: text that is not a configuration comes back as
+/// problems, including shapes that would otherwise exhaust the stack or memory (nesting deeper than
+/// <see cref="MaxDepth"/>, an alias inside the node it names, aliases that expand past <see cref="MaxKeys"/> keys).
 /// </summary>
 internal static class YamlDocumentParser
 {
+    /// <summary>Far deeper than any configuration (ReverseProxy routes reach about 8 levels), far below the stack's limit.</summary>
+    internal const int MaxDepth = 64;
+
+    /// <summary>Far more keys than any configuration has; aliases of aliases could otherwise expand exponentially.</summary>
+    internal const int MaxKeys = 100_000;
+
     private static readonly string[] NullLiterals = ["~", "null", "Null", "NULL"];
 
     public static YamlParseResult Parse(string path, string text)
@@ -17,6 +25,14 @@ internal static class YamlDocumentParser
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var locations = new Dictionary<string, ConfigLocation>(StringComparer.OrdinalIgnoreCase);
         var problems = new List<ConfigProblem>();
+        if (TooDeep(text) is { } deepest)
+        {
+            // YamlDotNet builds its node tree recursively: deep enough nesting would overflow the stack (and end the
+            // process) before any node reached us, so the events are counted first, which takes no recursion.
+            problems.Add(new ConfigProblem("", $"invalid YAML: nested deeper than {MaxDepth} levels", new ConfigLocation(path, (int)deepest.Line, (int)deepest.Column)));
+            return new YamlParseResult(null, problems);
+        }
+
         var stream = new YamlStream();
         using var reader = new StringReader(text);
         var parser = new Parser(reader);
@@ -32,10 +48,10 @@ internal static class YamlDocumentParser
             problems.Add(new ConfigProblem("", "invalid YAML: " + message, new ConfigLocation(path, (int)mark.Line, (int)mark.Column)));
             return new YamlParseResult(null, problems);
         }
-        catch (InvalidOperationException)
+        catch (Exception exception) when (exception is InvalidOperationException or ArgumentException or NotSupportedException)
         {
-            // Some malformed input makes YamlDotNet's scanner fail without a position; the last event it
-            // produced is the closest place we can name.
+            // Some malformed input makes YamlDotNet fail without a position (an anchor on an empty key throws
+            // ArgumentException, for one); the last event it produced is the closest place we can name.
             var mark = parser.Current?.End ?? Mark.Empty;
             problems.Add(new ConfigProblem("", "invalid YAML: the parser could not read past this point", new ConfigLocation(path, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column))));
             return new YamlParseResult(null, problems);
@@ -52,7 +68,7 @@ internal static class YamlDocumentParser
             switch (root)
             {
                 case YamlMappingNode mapping:
-                    Visit(mapping, "", path, data, locations, problems);
+                    Visit(mapping, "", new Walk(path, data, locations, problems));
                     break;
                 case YamlScalarNode { Value: null or "" }:
                     break; // an empty file is an empty configuration
@@ -65,14 +81,77 @@ internal static class YamlDocumentParser
         return new YamlParseResult(problems.Count == 0 ? new YamlDocument(path, data, locations) : null, problems);
     }
 
-    private static void Visit(
-        YamlNode node,
-        string key,
-        string path,
-        Dictionary<string, string?> data,
-        Dictionary<string, ConfigLocation> locations,
-        List<ConfigProblem> problems)
+    /// <summary>The first place where nesting passes <see cref="MaxDepth"/>, if it does; syntax errors are left to the real load.</summary>
+    private static Mark? TooDeep(string text)
     {
+        using var reader = new StringReader(text);
+        var parser = new Parser(reader);
+        var depth = 0;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when ++depth > MaxDepth:
+                        return parser.Current.Start;
+                    case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                        depth--;
+                        break;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is YamlException or InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            // Reported by the load that follows.
+        }
+
+        return null;
+    }
+
+    /// <summary>What one walk of a document collects, and the nodes it is inside of (an alias may name one of them).</summary>
+    private sealed record Walk(
+        string Path,
+        Dictionary<string, string?> Data,
+        Dictionary<string, ConfigLocation> Locations,
+        List<ConfigProblem> Problems)
+    {
+        public HashSet<YamlNode> Open { get; } = new(ReferenceEqualityComparer.Instance);
+
+        public bool Stopped { get; set; }
+    }
+
+    private static void Visit(YamlNode node, string key, Walk walk)
+    {
+        if (walk.Stopped)
+        {
+            return;
+        }
+
+        if (walk.Open.Count >= MaxDepth || walk.Locations.Count >= MaxKeys)
+        {
+            // Nesting made of aliases (the text itself was checked), or aliases expanding to an enormous tree.
+            walk.Problems.Add(new ConfigProblem(key, walk.Open.Count >= MaxDepth
+                ? $"nested deeper than {MaxDepth} levels (through aliases)"
+                : $"more than {MaxKeys} keys (aliases expanding?)", At(walk.Path, node.Start)));
+            walk.Stopped = true;
+            return;
+        }
+
+        if (!walk.Open.Add(node))
+        {
+            walk.Problems.Add(new ConfigProblem(key, "an alias refers to a node that contains it", At(walk.Path, node.Start)));
+            walk.Stopped = true;
+            return;
+        }
+
+        VisitNode(node, key, walk);
+        walk.Open.Remove(node);
+    }
+
+    private static void VisitNode(YamlNode node, string key, Walk walk)
+    {
+        var (path, data, locations, problems) = (walk.Path, walk.Data, walk.Locations, walk.Problems);
         switch (node)
         {
             case YamlMappingNode mapping:
@@ -104,7 +183,7 @@ internal static class YamlDocumentParser
                         continue;
                     }
 
-                    Visit(valueNode, child, path, data, locations, problems);
+                    Visit(valueNode, child, walk);
                 }
 
                 break;
@@ -119,7 +198,7 @@ internal static class YamlDocumentParser
                     var item = sequence.Children[i];
                     var child = key + ":" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
                     locations[child] = At(path, item.Start);
-                    Visit(item, child, path, data, locations, problems);
+                    Visit(item, child, walk);
                 }
 
                 break;

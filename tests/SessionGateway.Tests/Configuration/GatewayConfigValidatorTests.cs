@@ -50,6 +50,54 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal(problems.OrderBy(p => p.Location!.Value.Line).ToList(), problems);
     }
 
+    [Theory]
+    [InlineData("VerificationCacheMegabytes: 0", "Session:VerificationCacheMegabytes")]
+    [InlineData("VerificationCacheMegabytes: lots", "Session:VerificationCacheMegabytes")]
+    [InlineData("VerificationCacheSize: 0", "Session:VerificationCacheSize")]
+    public void Validate_BadVerificationCacheBound_NamesTheKey(string line, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+    }
+
+    /// <summary>Found by YamlDocumentParserProperties: an empty value bound null into a string and the validator threw.</summary>
+    [Theory]
+    [InlineData("Headers:\n    ReservedPrefix:", "Session:Headers:ReservedPrefix")]
+    [InlineData("Headers:\n    ReservedPrefix: # off", "Session:Headers:ReservedPrefix")]
+    [InlineData("Headers:\n    Strip: [~]", "Session:Headers:Strip:0")]
+    [InlineData("Headers:\n    Claims: { role: }", "Session:Headers:Claims:role")]
+    [InlineData("AntiCsrf:", "Session:AntiCsrf")]
+    [InlineData("RefreshPath: null", "Session:RefreshPath")]
+    public void Validate_EmptyValueForATextSetting_IsAProblemNamingTheKey(string lines, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains("needs a value", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_EmptyValueForAnOptionalSetting_MeansUnset()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Cookies:\n    Domain:\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+    }
+
+    [Fact]
+    public void Validate_VerificationCacheMegabytes_ReachesTheEngine()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  VerificationCacheMegabytes: 8\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        Assert.Equal(8, GatewayConfigValidator.TryBind(configuration)!.ToEngineOptions().VerificationCacheMegabytes);
+    }
+
     [Fact]
     public void Validate_ProblemText_NamesFileLineAndKey()
     {

@@ -34,6 +34,82 @@ public sealed class YamlDocumentParserTests
         Assert.Equal("/v1", data["reverseproxy:routes:WEB:transforms:1:set"]);
     }
 
+    public enum HostileShape
+    {
+        AliasInsideItsOwnSequence,
+        AliasInsideItsOwnMapping,
+        NestedSequences200000Deep,
+        NestedMappings5000Deep,
+        AliasesOfAliasesExpandingToABillionKeys,
+        AliasChainDeeperThanTheLimit,
+    }
+
+    private static string Text(HostileShape shape) => shape switch
+    {
+        HostileShape.AliasInsideItsOwnSequence => "Session:\n  Strip: &x [a, *x]\n",
+        HostileShape.AliasInsideItsOwnMapping => "Session: &x\n  Headers: *x\n",
+        HostileShape.NestedSequences200000Deep => "a: " + new string('[', 200_000) + new string(']', 200_000),
+        HostileShape.NestedMappings5000Deep => "a: " + string.Concat(Enumerable.Repeat("{b: ", 5_000)) + "x" + new string('}', 5_000),
+        HostileShape.AliasesOfAliasesExpandingToABillionKeys => "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n"
+            + string.Concat(Enumerable.Range(1, 9).Select(i => $"a{i}: &a{i} [{string.Join(",", Enumerable.Repeat($"*a{i - 1}", 10))}]\n")),
+        HostileShape.AliasChainDeeperThanTheLimit => "a0: &a0 x\n"
+            + string.Concat(Enumerable.Range(1, 100).Select(i => $"a{i}: &a{i} [*a{i - 1}]\n")),
+        _ => throw new ArgumentOutOfRangeException(nameof(shape)),
+    };
+
+    /// <summary>
+    /// Each of these overflowed the stack (ending the process, a running gateway included on a hot reload) or would
+    /// expand without bound. Now each is a problem with a place, like any other broken file.
+    /// </summary>
+    [Theory]
+    [InlineData(HostileShape.AliasInsideItsOwnSequence, "an alias refers to a node that contains it")]
+    [InlineData(HostileShape.AliasInsideItsOwnMapping, "an alias refers to a node that contains it")]
+    [InlineData(HostileShape.NestedSequences200000Deep, "nested deeper than 64 levels")]
+    [InlineData(HostileShape.NestedMappings5000Deep, "nested deeper than 64 levels")]
+    [InlineData(HostileShape.AliasesOfAliasesExpandingToABillionKeys, "more than 100000 keys")]
+    [InlineData(HostileShape.AliasChainDeeperThanTheLimit, "nested deeper than 64 levels (through aliases)")]
+    public void Parse_HostileShape_IsAProblemNotACrash(HostileShape shape, string message)
+    {
+        var result = YamlDocumentParser.Parse("proxy.yaml", Text(shape));
+
+        Assert.Null(result.Document);
+        var problem = Assert.Single(result.Problems);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+        Assert.True(problem.Location!.Value.Line >= 1);
+    }
+
+    [Fact]
+    public void Parse_AnchorOnAnEmptyKey_IsAProblemNotAnException()
+    {
+        // Found by YamlDocumentParserProperties: YamlDotNet throws ArgumentException here, not a YamlException.
+        var result = YamlDocumentParser.Parse("proxy.yaml", "&b \n  : , ");
+
+        Assert.Null(result.Document);
+        Assert.Contains("invalid YAML", Assert.Single(result.Problems).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_AliasesWithinTheLimits_StillWork()
+    {
+        const string yaml = """
+            Session:
+              Headers:
+                Strip: &owned [X-Remote-User, X-Forwarded-User]
+              Policies:
+                admin:
+                  RequireClaims: &admin { role: admin }
+                root:
+                  RequireClaims: *admin
+            Other: *owned
+            """;
+
+        var result = YamlDocumentParser.Parse("proxy.yaml", yaml);
+
+        Assert.Empty(result.Problems);
+        Assert.Equal("admin", result.Document!.Data["Session:Policies:root:RequireClaims:role"]);
+        Assert.Equal("X-Forwarded-User", result.Document.Data["Other:1"]);
+    }
+
     [Fact]
     public void Parse_Keys_RememberOneBasedLineAndColumn()
     {

@@ -42,4 +42,21 @@ public sealed class RefreshTokenCodecTests
 
         Assert.False(Codec.TryParse(token.Replace("handle-1", "handle-2", StringComparison.Ordinal), out _));
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void TryParse_MacRespelledInItsSpareBits_IsRejected(int spareBits)
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        var token = Codec.CreateInitial("handle-1");
+        Assert.True(Codec.TryParse(token, out _));
+
+        // A 32-byte MAC is 43 characters; the last one carries 2 bits that belong to no byte, so it decodes alike.
+        var respelled = token[..^1] + alphabet[alphabet.IndexOf(token[^1], StringComparison.Ordinal) | spareBits];
+
+        Assert.NotEqual(token, respelled);
+        Assert.False(Codec.TryParse(respelled, out _));
+    }
 }
