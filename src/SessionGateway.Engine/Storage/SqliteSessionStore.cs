@@ -1,6 +1,8 @@
 using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SessionGateway.Keys;
 
 namespace SessionGateway.Storage;
@@ -8,9 +10,10 @@ namespace SessionGateway.Storage;
 /// <summary>
 /// SQLite backend: WAL journal with synchronous=NORMAL (a killed process loses no commit), one pooled
 /// connection per operation, every write a single statement or one short IMMEDIATE transaction.
-/// Times are stored as unix milliseconds.
+/// Times are stored as unix milliseconds. The file and its WAL and shared-memory files are readable by their owner
+/// only (<see cref="SqliteFilePermissions"/>).
 /// </summary>
-internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISessionStore
+internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<SqliteSessionStore>? logger = null) : ISessionStore
 {
     private readonly string _connectionString = BuildConnectionString(options.EffectiveConnectionString, options.BusyTimeout);
     private readonly string _openPragmas = string.Create(
@@ -53,6 +56,8 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        // Before the first open: SQLite would create the file 0644 and its WAL and shared-memory files alike.
+        SqliteFilePermissions.Secure(_connectionString, (ILogger?)logger ?? NullLogger.Instance);
         await using var connection = await OpenAsync(cancellationToken);
         await SqliteSchema.MigrateAsync(connection, cancellationToken);
     }
