@@ -28,6 +28,7 @@ internal sealed partial class SessionEngine
 
     private readonly ISessionStore _store;
     private readonly SigningKeyRing _keyRing;
+    private readonly KeyEncryption _keyEncryption;
     private readonly SessionEngineOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SessionEngine> _logger;
@@ -40,11 +41,13 @@ internal sealed partial class SessionEngine
         ISessionStore store,
         SigningKeyRing keyRing,
         SessionEngineOptions options,
+        KeyEncryption keyEncryption,
         TimeProvider timeProvider,
         ILogger<SessionEngine> logger)
     {
         _store = store;
         _keyRing = keyRing;
+        _keyEncryption = keyEncryption;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
@@ -65,15 +68,71 @@ internal sealed partial class SessionEngine
 
     /// <summary>
     /// Migrates the store, loads the refresh-token secret, ensures a signing key exists and loads the revocations
-    /// still in force, so a restart never makes a revoked session's access tokens valid again.
+    /// still in force, so a restart never makes a revoked session's access tokens valid again. Secrets the configured
+    /// key-encryption keys cannot decrypt throw <see cref="KeyEncryptionException"/>: the gateway must not start.
     /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await _store.InitializeAsync(cancellationToken);
-        var secret = await _store.GetOrAddSecretAsync(RefreshSecretName, RandomNumberGenerator.GetBytes(32), cancellationToken);
-        _refreshTokens = new RefreshTokenCodec(secret);
+        if (!_keyEncryption.IsEnabled)
+        {
+            Log.NoKeyEncryptionKey(_logger);
+        }
+
+        // The secret first: it exists from the first start on, so a missing or wrong key-encryption key stops the
+        // start here, before anything is written.
+        var secret = await LoadRefreshSecretAsync(cancellationToken);
+        try
+        {
+            _refreshTokens = new RefreshTokenCodec(secret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+
         await _keyRing.RefreshAsync(cancellationToken);
         await ReloadRevocationsAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The refresh-token secret, created on first start (sealed when a key-encryption key is configured). A secret
+    /// found in clear or sealed with a previous key-encryption key is re-sealed with the current one in place; the
+    /// swap is conditional, so replicas starting together re-seal it once and all read the same value.
+    /// </summary>
+    private async Task<byte[]> LoadRefreshSecretAsync(CancellationToken cancellationToken)
+    {
+        const string purpose = "secret:" + RefreshSecretName;
+        var candidate = RandomNumberGenerator.GetBytes(32);
+        var sealedCandidate = _keyEncryption.Seal(candidate, purpose);
+        CryptographicOperations.ZeroMemory(candidate);
+        for (var attempt = 0; ; attempt++)
+        {
+            var stored = await _store.GetOrAddSecretAsync(RefreshSecretName, sealedCandidate, cancellationToken);
+            var opened = _keyEncryption.Open(stored, purpose);
+            if (opened.Plaintext is not { } secret)
+            {
+                throw KeyEncryptionException.For("refresh-token secret", opened, _keyEncryption);
+            }
+
+            if (!_keyEncryption.IsEnabled || opened.State == SealState.Current)
+            {
+                return secret;
+            }
+
+            if (await _store.TryReplaceSecretAsync(RefreshSecretName, stored, _keyEncryption.Seal(secret, purpose), cancellationToken))
+            {
+                Log.SecretResealed(_logger, _keyEncryption.CurrentKeyId);
+                return secret;
+            }
+
+            // Another replica re-sealed it in between: read its value (the same secret) once more.
+            CryptographicOperations.ZeroMemory(secret);
+            if (attempt == MaxRotationAttempts)
+            {
+                throw new TimeoutException("The refresh-token secret kept changing while it was being encrypted.");
+            }
+        }
     }
 
     /// <summary>Creates a session. A store outage is a result: nothing was created and the caller answers 503.</summary>
@@ -361,5 +420,13 @@ internal sealed partial class SessionEngine
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Rotation of session {SessionHandle} kept losing races; answering 'store unavailable'")]
         public static partial void RotationContended(ILogger logger, string sessionHandle);
+
+        [LoggerMessage(EventId = 1453, Level = LogLevel.Warning,
+            Message = "No key-encryption key is configured (Session:KeyEncryption:KeyFile or Session:KeyEncryption:Key): the signing keys and the refresh-token secret are stored IN CLEAR, and anyone who can read the session store can mint valid tokens for any user. Configure one in production.")]
+        public static partial void NoKeyEncryptionKey(ILogger logger);
+
+        [LoggerMessage(EventId = 1455, Level = LogLevel.Information,
+            Message = "Encrypted the refresh-token secret in the session store with key-encryption key id {KeyEncryptionKeyId} (it was in clear or under a previous key)")]
+        public static partial void SecretResealed(ILogger logger, string keyEncryptionKeyId);
     }
 }

@@ -337,7 +337,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 {
                     key.KeyId,
                     Algorithm = key.Algorithm.ToString(),
-                    PrivateKey = key.PrivateKeyPkcs8,
+                    key.PrivateKey,
                     key.CreatedAt,
                     key.SignsFrom,
                     key.SignsUntil,
@@ -345,6 +345,16 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 },
                 cancellationToken: cancellationToken));
             return changed == 1;
+        },
+        cancellationToken);
+
+    private const string ReplaceKey = "UPDATE signing_keys SET private_key = @PrivateKey WHERE kid = @KeyId AND private_key = @Expected;";
+
+    public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
         },
         cancellationToken);
 
@@ -367,6 +377,16 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             // this INSERT waited on it.
             await connection.ExecuteAsync(new CommandDefinition(InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
             return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+        },
+        cancellationToken);
+
+    private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
+
+    public Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1;
         },
         cancellationToken);
 

@@ -325,7 +325,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             {
                 key.KeyId,
                 Algorithm = key.Algorithm.ToString(),
-                PrivateKey = key.PrivateKeyPkcs8,
+                key.PrivateKey,
                 CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
                 SignsFrom = key.SignsFrom.ToUnixTimeMilliseconds(),
                 SignsUntil = key.SignsUntil.ToUnixTimeMilliseconds(),
@@ -333,6 +333,15 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             },
             cancellationToken: cancellationToken));
         return changed == 1;
+    }
+
+    private const string ReplaceKey = "UPDATE signing_keys SET private_key = @PrivateKey WHERE kid = @KeyId AND private_key = @Expected;";
+
+    public async Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
     }
 
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
@@ -354,6 +363,15 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
         return await connection.QuerySingleAsync<byte[]>(
             new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+    }
+
+    private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
+
+    public async Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>Checks the file with <c>PRAGMA integrity_check</c>; used by tests and diagnostics.</summary>

@@ -30,7 +30,9 @@ internal static class GatewayConfigValidator
         if (TryBind(configuration, problems.Count > before) is { } settings)
         {
             CheckSession(settings, problems);
-            CheckStoreLocation(settings, Path.GetDirectoryName(Path.GetFullPath(document.Path))!, problems);
+            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
+            CheckStoreLocation(settings, configDirectory, problems);
+            settings.KeyEncryption.Load(configDirectory, problems);
         }
 
         ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);

@@ -42,6 +42,9 @@ internal sealed record SessionSettings
 
     public SessionStoreOptions Store { get; init; } = new();
 
+    /// <summary>The key-encryption key for signing keys and secrets at rest.</summary>
+    public KeyEncryptionSettings KeyEncryption { get; init; } = new();
+
     public CookieSettings Cookies { get; init; } = new();
 
     public CorsSettings Cors { get; init; } = new();
@@ -106,6 +109,7 @@ internal sealed record SessionSettings
         Compare(nameof(SignOutPath), SignOutPath, next.SignOutPath);
         Compare(nameof(JwksPath), JwksPath, next.JwksPath);
         Compare(nameof(Store), Store, next.Store);
+        Compare(nameof(KeyEncryption), KeyEncryption, next.KeyEncryption);
         Compare(nameof(Policies), Policies, next.Policies);
         Compare(nameof(Cors), Cors, next.Cors);
         var engine = ToEngineOptions();

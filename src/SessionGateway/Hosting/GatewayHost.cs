@@ -160,9 +160,10 @@ internal static partial class GatewayHost
         // validators, which then report every problem.
         var engineOptions = settings.ToEngineOptions();
         var storeOptions = settings.ResolveStore(configDirectory);
-        if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0)
+        var keyEncryption = settings.KeyEncryption.Load(configDirectory, problems: []);
+        if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0 && keyEncryption is not null)
         {
-            services.AddSessionEngine(engineOptions).UseStore(storeOptions);
+            services.AddSessionEngine(engineOptions, keyEncryption).UseStore(storeOptions);
         }
 
         services.AddMetrics();

@@ -168,4 +168,54 @@ public sealed class GatewayConfigValidatorTests
         Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
         Assert.Equal("Host=db;Database=sessions;Username=gw;Password=pw", GatewayConfigValidator.TryBind(configuration)!.Store.ConnectionString);
     }
+
+    private const string ValidKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    [Theory]
+    [InlineData("Key: not-a-key-at-all", "Session:KeyEncryption:Key")]
+    [InlineData("Key: c2hvcnQ=", "Session:KeyEncryption:Key")]
+    [InlineData("KeyFile: /nonexistent/kek", "Session:KeyEncryption:KeyFile")]
+    [InlineData("PreviousKeys: [\"c2hvcnQ=\"]\n    Key: " + ValidKey, "Session:KeyEncryption:PreviousKeys:0")]
+    [InlineData("PreviousKeys: [\"" + ValidKey + "\"]", "Session:KeyEncryption:PreviousKeys")]
+    [InlineData("KeyFile: /nonexistent/kek\n    Key: " + ValidKey, "Session:KeyEncryption:Key")]
+    public void Validate_UnusableKeyEncryptionKey_IsAProblemOnThatKey_WithoutTheValue(string lines, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  KeyEncryption:\n    " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.DoesNotContain("c2hvcnQ", problem.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(ValidKey, problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_KeyFileWithTheKeyAndAPreviousOne_HasNoProblems_AndABadLineIsNamedWithoutItsValue()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "\n" + ValidKey + "\n\n" + ValidKey.Replace('A', 'B') + "\n");
+            var (document, configuration) = ConfigTestData.Load($"Session:\n  KeyEncryption:\n    KeyFile: {file}\n");
+            Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+            File.WriteAllText(file, ValidKey + "\nsecret-looking-garbage\n");
+            var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+            Assert.Equal("Session:KeyEncryption:KeyFile", problem.Key);
+            Assert.Contains("line 2", problem.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("garbage", problem.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void SessionSettings_ToString_DoesNotShowTheKeyEncryptionKey()
+    {
+        var settings = new SessionSettings { KeyEncryption = new KeyEncryptionSettings { Key = ValidKey, PreviousKeys = [ValidKey] } };
+
+        Assert.DoesNotContain(ValidKey, settings.ToString(), StringComparison.Ordinal);
+    }
 }

@@ -192,7 +192,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         var keys = await Store.GetSigningKeysAsync(Ct);
 
         Assert.Equal(["k1", "k3"], keys.Select(k => k.KeyId).Order());
-        Assert.Equal([1, 2, 3], keys[0].PrivateKeyPkcs8);
+        Assert.Equal([1, 2, 3], keys[0].PrivateKey);
     }
 
     [SkippableFact]
