@@ -20,11 +20,13 @@ internal interface ISessionStore
     Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Rotates in one conditional statement: only while <paramref name="presentedHash"/> is the current hash and the
-    /// session is unexpired at <paramref name="now"/>, the current hash becomes the previous one,
-    /// <paramref name="nextHash"/> the current one, the rotation time <paramref name="now"/> and the expiry
-    /// <paramref name="newExpiresAt"/>. Returns the rotated session, or <see langword="null"/> when the condition did
-    /// not hold (the caller reads the session and judges).
+    /// Rotates in one conditional statement: only while <paramref name="presentedHash"/> is the current hash, the
+    /// session is unexpired at <paramref name="now"/> and within <paramref name="limits"/> (last activity after
+    /// <see cref="SessionLimits.ActiveAfter"/>, created after <see cref="SessionLimits.CreatedAfter"/>), the current
+    /// hash becomes the previous one, <paramref name="nextHash"/> the current one, the rotation time
+    /// <paramref name="now"/> and the expiry <paramref name="newExpiresAt"/>, cut at creation + absolute lifetime.
+    /// Returns the rotated session, or <see langword="null"/> when the condition did not hold (the caller reads the
+    /// session and judges).
     /// </summary>
     Task<SessionRecord?> TryRotateAsync(
         string handle,
@@ -32,6 +34,7 @@ internal interface ISessionStore
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
+        SessionLimits limits,
         CancellationToken cancellationToken);
 
     /// <summary>

@@ -125,8 +125,10 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     // against the committed row (READ COMMITTED), no longer matches and returns nothing. No fork is possible.
     private const string RotateSession = """
         UPDATE sessions
-        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now, expires_at = @ExpiresAt
+        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
+            expires_at = CASE WHEN @Capped THEN LEAST(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
+          AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
         RETURNING
         """ + " " + SessionColumns + ";";
 
@@ -136,12 +138,24 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
+        SessionLimits limits,
         CancellationToken cancellationToken) => UseAsync(
         async connection =>
         {
             var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
                 RotateSession,
-                new { Handle = handle, PresentedHash = presentedHash, NextHash = nextHash, Now = now, ExpiresAt = newExpiresAt },
+                new
+                {
+                    Handle = handle,
+                    PresentedHash = presentedHash,
+                    NextHash = nextHash,
+                    Now = now,
+                    ExpiresAt = newExpiresAt,
+                    ActiveAfter = limits.ActiveAfter(now),
+                    CreatedAfter = limits.CreatedAfter(now),
+                    Capped = limits.AbsoluteLifetime is not null,
+                    MaxAge = limits.AbsoluteLifetime ?? TimeSpan.Zero,
+                },
                 cancellationToken: cancellationToken));
             return row?.ToRecord();
         },

@@ -105,8 +105,10 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
 
     private const string RotateSession = """
         UPDATE sessions
-        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now, expires_at = @ExpiresAt
+        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
+            expires_at = CASE WHEN @Capped THEN MIN(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
+          AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
         RETURNING
         """ + " " + SessionColumns + ";";
 
@@ -116,6 +118,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
+        SessionLimits limits,
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -128,6 +131,10 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
                 NextHash = nextHash,
                 Now = now.ToUnixTimeMilliseconds(),
                 ExpiresAt = newExpiresAt.ToUnixTimeMilliseconds(),
+                ActiveAfter = limits.ActiveAfter(now).ToUnixTimeMilliseconds(),
+                CreatedAfter = limits.CreatedAfter(now).ToUnixTimeMilliseconds(),
+                Capped = limits.AbsoluteLifetime is not null,
+                MaxAge = (long)(limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds,
             },
             cancellationToken: cancellationToken));
         return row?.ToRecord();

@@ -18,6 +18,12 @@ internal sealed record SessionSettings
 
     public TimeSpan RefreshGracePeriod { get; init; } = EngineDefaults.RefreshGracePeriod;
 
+    /// <summary>Optional: a session not refreshed for this long ends at its next refresh. Unset: off.</summary>
+    public TimeSpan? IdleTimeout { get; init; } = EngineDefaults.IdleTimeout;
+
+    /// <summary>Optional: a session ends this long after sign-in, whatever the activity. Unset: off.</summary>
+    public TimeSpan? AbsoluteLifetime { get; init; } = EngineDefaults.AbsoluteLifetime;
+
     public TimeSpan SigningKeyRotation { get; init; } = EngineDefaults.SigningKeyRotation;
 
     public TimeSpan KeyRefreshInterval { get; init; } = EngineDefaults.KeyRefreshInterval;
@@ -62,6 +68,8 @@ internal sealed record SessionSettings
         AccessTokenLifetime = AccessTokenLifetime,
         RefreshTokenLifetime = RefreshTokenLifetime,
         RefreshGracePeriod = RefreshGracePeriod,
+        IdleTimeout = IdleTimeout,
+        AbsoluteLifetime = AbsoluteLifetime,
         SigningKeyRotation = SigningKeyRotation,
         KeyRefreshInterval = KeyRefreshInterval,
         Algorithm = Algorithm,

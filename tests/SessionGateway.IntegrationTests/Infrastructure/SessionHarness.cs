@@ -23,6 +23,9 @@ internal sealed record SessionHarnessOptions
 
     /// <summary>Overrides the cluster address (for "upstream down").</summary>
     public string? UpstreamAddress { get; init; }
+
+    /// <summary>Further lines of the <c>Session</c> section, indented by two spaces (for example <c>"  IdleTimeout: 30m"</c>).</summary>
+    public string? ExtraSession { get; init; }
 }
 
 /// <summary>
@@ -134,6 +137,8 @@ internal sealed class SessionHarness : IAsyncDisposable
               - {options.CorsOrigin}
         """;
 
+    private static string Extra(SessionHarnessOptions options) => options.ExtraSession is null ? "" : "\n" + options.ExtraSession;
+
     private static string Yaml(SessionHarnessOptions options, string upstreamUrl) => $$"""
         Session:
           AccessTokenLifetime: 1m
@@ -142,7 +147,7 @@ internal sealed class SessionHarness : IAsyncDisposable
           ExpiredStatusCode: {{options.ExpiredStatusCode}}
           AntiCsrf: {{options.AntiCsrf}}
           Store:
-            BusyTimeout: 200ms{{Cors(options)}}
+            BusyTimeout: 200ms{{Cors(options)}}{{Extra(options)}}
           Headers:
             Claims:
               role: X-User-Role

@@ -218,4 +218,28 @@ public sealed class GatewayConfigValidatorTests
 
         Assert.DoesNotContain(ValidKey, settings.ToString(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("IdleTimeout: 10m", "Session:IdleTimeout")] // not longer than the access token's 15 min
+    [InlineData("IdleTimeout: 31d", "Session:IdleTimeout")] // longer than the refresh token's 30 days
+    [InlineData("AbsoluteLifetime: 15m", "Session:AbsoluteLifetime")]
+    public void Validate_SessionLimitThatCannotWork_IsAProblemOnThatKey(string line, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Equal(2, problem.Location!.Value.Line);
+    }
+
+    [Fact]
+    public void Validate_SessionLimitsThatWork_HaveNoProblems()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  IdleTimeout: 2h\n  AbsoluteLifetime: 12h\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        var engine = GatewayConfigValidator.TryBind(configuration)!.ToEngineOptions();
+        Assert.Equal((TimeSpan.FromHours(2), TimeSpan.FromHours(12)), (engine.IdleTimeout, engine.AbsoluteLifetime));
+    }
 }

@@ -8,8 +8,8 @@ internal class DelegatingStore(ISessionStore inner) : ISessionStore
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
     public virtual Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => inner.CreateAsync(session, cancellationToken);
     public virtual Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => inner.FindAsync(handle, cancellationToken);
-    public virtual Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, CancellationToken cancellationToken) =>
-        inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, cancellationToken);
+    public virtual Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, SessionLimits limits, CancellationToken cancellationToken) =>
+        inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, limits, cancellationToken);
     public virtual Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.RevokeAsync(handle, refuseUntil, auditKind, now, cancellationToken);
     public virtual Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>

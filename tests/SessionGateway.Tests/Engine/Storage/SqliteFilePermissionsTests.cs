@@ -25,7 +25,7 @@ public sealed class SqliteFilePermissionsTests : IDisposable
         await store.InitializeAsync(Ct);
         var now = DateTimeOffset.UtcNow;
         await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), Ct);
-        Assert.NotNull(await store.TryRotateAsync("h", "h0", "h1", now, now.AddDays(1), Ct));
+        Assert.NotNull(await store.TryRotateAsync("h", "h0", "h1", now, now.AddDays(1), SessionLimits.None, Ct));
 
         // The pooled connection keeps the WAL and shared-memory files in place while the store is open.
         Assert.All(Files, file => Assert.True(File.Exists(file), file + " missing"));
