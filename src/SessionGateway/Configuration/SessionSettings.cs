@@ -57,6 +57,9 @@ internal sealed record SessionSettings
 
     public LoginSettings Login { get; init; } = new();
 
+    /// <summary>Requests per client address on the refresh endpoint and login routes.</summary>
+    public RateLimitSettings RateLimits { get; init; } = new();
+
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
     public IdentityHeaderSettings Headers { get; init; } = new();
 
@@ -118,6 +121,7 @@ internal sealed record SessionSettings
         Compare(nameof(JwksPath), JwksPath, next.JwksPath);
         Compare(nameof(Store), Store, next.Store);
         Compare(nameof(KeyEncryption), KeyEncryption, next.KeyEncryption);
+        Compare(nameof(RateLimits), RateLimits, next.RateLimits);
         Compare(nameof(Policies), Policies, next.Policies);
         Compare(nameof(Cors), Cors, next.Cors);
         var engine = ToEngineOptions();

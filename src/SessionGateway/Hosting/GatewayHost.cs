@@ -4,6 +4,7 @@ using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
+using SessionGateway.RateLimiting;
 using SessionGateway.Sessions;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
@@ -172,6 +173,7 @@ internal static partial class GatewayHost
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);
         services.AddSessionAuthorization(settings);
+        services.AddSessionRateLimits(settings.RateLimits);
         if (settings.Cors.AllowedOrigins.Count > 0)
         {
             services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
@@ -201,6 +203,12 @@ internal static partial class GatewayHost
         }
 
         app.UseRouting();
+        if (settings.RateLimits.AnyEnabled)
+        {
+            // After routing (the policy is endpoint metadata), before any session work: refresh and login per client address.
+            app.UseRateLimiter();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapSessionEndpoints(settings);

@@ -13,6 +13,7 @@ internal static class JsonResponses
     public static readonly byte[] StatusOk = Encoding.UTF8.GetBytes("""{"status":"OK"}""");
     public static readonly byte[] StoreUnavailable = Encoding.UTF8.GetBytes("""{"message":"session store unavailable, try again"}""");
     public static readonly byte[] MethodNotAllowed = Encoding.UTF8.GetBytes("""{"message":"method not allowed"}""");
+    public static readonly byte[] TooManyRequests = Encoding.UTF8.GetBytes("""{"message":"too many requests, try again later"}""");
 
     /// <summary>Writes <paramref name="body"/> as an uncacheable JSON response.</summary>
     public static Task WriteAsync(HttpResponse response, int status, byte[] body)

@@ -242,4 +242,31 @@ public sealed class GatewayConfigValidatorTests
         var engine = GatewayConfigValidator.TryBind(configuration)!.ToEngineOptions();
         Assert.Equal((TimeSpan.FromHours(2), TimeSpan.FromHours(12)), (engine.IdleTimeout, engine.AbsoluteLifetime));
     }
+
+    [Theory]
+    [InlineData("Refresh:\n      PermitLimit: 0", "Session:RateLimits:Refresh:PermitLimit")]
+    [InlineData("Login:\n      Window: 500ms", "Session:RateLimits:Login:Window")]
+    [InlineData("Login:\n      Permits: 5", "Session:RateLimits:Login:Permits")]
+    public void Validate_BadRateLimit_IsAProblemOnThatKey(string lines, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  RateLimits:\n    " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+    }
+
+    [Fact]
+    public void Bind_RateLimits_DefaultsOnWithGenerousNumbers_AndAPartialSectionKeepsTheOtherDefaults()
+    {
+        var defaults = new SessionSettings().RateLimits;
+        var (_, configuration) = ConfigTestData.Load("Session:\n  RateLimits:\n    Login:\n      Window: 30s\n");
+
+        var bound = GatewayConfigValidator.TryBind(configuration)!.RateLimits;
+
+        Assert.Equal((true, 60, TimeSpan.FromMinutes(1)), (defaults.Refresh.Enabled, defaults.Refresh.PermitLimit, defaults.Refresh.Window));
+        Assert.Equal((true, 20, TimeSpan.FromMinutes(1)), (defaults.Login.Enabled, defaults.Login.PermitLimit, defaults.Login.Window));
+        Assert.Equal((true, 20, TimeSpan.FromSeconds(30)), (bound.Login.Enabled, bound.Login.PermitLimit, bound.Login.Window));
+        Assert.Equal(defaults.Refresh, bound.Refresh);
+    }
 }
