@@ -35,7 +35,9 @@ demo="$root/src/SessionGateway.Demo/bin/Release/net10.0/SessionGateway.Demo.dll"
 
 run_store() { # provider connection-string
   local provider=$1 conn=$2
+  # Every wrk connection comes from 127.0.0.1: the per-address rate limits would measure themselves, not the store.
   dotnet "$demo" --config "$work/proxy.yaml" --Logging:LogLevel:Default Warning \
+    --Session:RateLimits:Refresh:Enabled false --Session:RateLimits:Login:Enabled false \
     --Session:Store:Provider "$provider" --Session:Store:ConnectionString "$conn" >"$work/demo.log" 2>&1 &
   demo_pid=$!
   for _ in $(seq 1 100); do

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SessionGateway.Sessions;
 using SessionGateway.Storage;
 
@@ -22,7 +23,7 @@ internal sealed class SessionEngineBuilder(IServiceCollection services)
         var sqlite = options with { Provider = StoreProvider.Sqlite };
         Validate(sqlite);
         services.AddSingleton(sqlite);
-        services.AddSingleton<ISessionStore>(_ => new SqliteSessionStore(sqlite));
+        services.AddSingleton<ISessionStore>(provider => new SqliteSessionStore(sqlite, provider.GetService<ILogger<SqliteSessionStore>>()));
         return services;
     }
 

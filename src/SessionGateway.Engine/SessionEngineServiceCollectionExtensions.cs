@@ -14,8 +14,10 @@ internal static class SessionEngineServiceCollectionExtensions
     /// sweeper. Invalid options throw here, listing every problem. Call before other hosted services that use the
     /// engine so its initializer runs first, then name the store:
     /// <c>services.AddSessionEngine(options).UseSqlite(store)</c> or <c>.UsePostgres(store)</c>.
+    /// <paramref name="keyEncryption"/> encrypts signing keys and secrets at rest; without it they are stored in clear
+    /// and the engine warns at start.
     /// </summary>
-    public static SessionEngineBuilder AddSessionEngine(this IServiceCollection services, SessionEngineOptions engineOptions)
+    public static SessionEngineBuilder AddSessionEngine(this IServiceCollection services, SessionEngineOptions engineOptions, KeyEncryption? keyEncryption = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(engineOptions);
@@ -27,6 +29,7 @@ internal static class SessionEngineServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(engineOptions);
+        services.AddSingleton(keyEncryption ?? KeyEncryption.None);
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<SessionEngine>();
         services.AddSingleton<ExpiredSessionSweeper>();

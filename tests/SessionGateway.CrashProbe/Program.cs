@@ -15,8 +15,8 @@ if (args.Length != 1)
 
 var options = new SessionEngineOptions();
 var store = new SqliteSessionStore(new SessionStoreOptions { ConnectionString = args[0] });
-using var keys = new SigningKeyRing(store, options, TimeProvider.System, NullLogger<SigningKeyRing>.Instance);
-var engine = new SessionEngine(store, keys, options, TimeProvider.System, NullLogger<SessionEngine>.Instance);
+using var keys = new SigningKeyRing(store, options, KeyEncryption.None, TimeProvider.System, NullLogger<SigningKeyRing>.Instance);
+var engine = new SessionEngine(store, keys, options, KeyEncryption.None, TimeProvider.System, NullLogger<SessionEngine>.Instance);
 await engine.InitializeAsync(CancellationToken.None);
 Console.Out.Flush();
 

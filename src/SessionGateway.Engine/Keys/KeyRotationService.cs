@@ -7,7 +7,8 @@ namespace SessionGateway.Keys;
 
 /// <summary>
 /// Reloads the key set every <see cref="SessionEngineOptions.KeyRefreshInterval"/>, adding the next key
-/// when due. A failed reload keeps the last good key set and is retried on the next tick.
+/// when due. A failed reload (store outage, or a key this replica cannot decrypt) keeps the last good key set and is
+/// retried on the next tick.
 /// </summary>
 internal sealed partial class KeyRotationService(
     SigningKeyRing keyRing,
@@ -30,6 +31,12 @@ internal sealed partial class KeyRotationService(
                 {
                     Log.RefreshFailed(logger, exception);
                 }
+                catch (KeyEncryptionException exception)
+                {
+                    // A key another replica stored under a key-encryption key this one does not have: a misconfiguration
+                    // to fix now, but no reason to stop serving with the keys already loaded.
+                    Log.KeyUnreadable(logger, exception.Message);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -42,5 +49,8 @@ internal sealed partial class KeyRotationService(
     {
         [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Reloading signing keys failed; keeping the last loaded set")]
         public static partial void RefreshFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1456, Level = LogLevel.Error, Message = "Reloading signing keys failed, keeping the last loaded set: {Problem}")]
+        public static partial void KeyUnreadable(ILogger logger, string problem);
     }
 }

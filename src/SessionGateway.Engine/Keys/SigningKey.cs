@@ -38,7 +38,11 @@ internal sealed class SigningKey : IDisposable
 
     public DateTimeOffset VerifyUntil { get; }
 
-    public static SigningKey Load(StoredSigningKey stored)
+    /// <summary>Loads a key stored in clear.</summary>
+    public static SigningKey Load(StoredSigningKey stored) => Load(stored, stored.PrivateKey);
+
+    /// <summary>Loads <paramref name="stored"/>'s schedule with its private key <paramref name="privateKeyPkcs8"/> (decrypted).</summary>
+    public static SigningKey Load(StoredSigningKey stored, ReadOnlySpan<byte> privateKeyPkcs8)
     {
         switch (stored.Algorithm)
         {
@@ -46,7 +50,7 @@ internal sealed class SigningKey : IDisposable
                 var ecdsa = ECDsa.Create();
                 try
                 {
-                    ecdsa.ImportPkcs8PrivateKey(stored.PrivateKeyPkcs8, out _);
+                    ecdsa.ImportPkcs8PrivateKey(privateKeyPkcs8, out _);
                     return new SigningKey(stored, ecdsa, null);
                 }
                 catch
@@ -59,7 +63,7 @@ internal sealed class SigningKey : IDisposable
                 var rsa = RSA.Create();
                 try
                 {
-                    rsa.ImportPkcs8PrivateKey(stored.PrivateKeyPkcs8, out _);
+                    rsa.ImportPkcs8PrivateKey(privateKeyPkcs8, out _);
                     return new SigningKey(stored, null, rsa);
                 }
                 catch

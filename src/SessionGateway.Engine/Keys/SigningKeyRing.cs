@@ -13,11 +13,14 @@ namespace SessionGateway.Keys;
 /// period (the first slot is aligned to the period, see <see cref="FirstKey"/>); the next key is stored (and so
 /// published in the JWKS) as soon as the current one starts signing, i.e. a full period before it signs; a key stays verifiable until signs-until + access-token
 /// lifetime + clock skew. Replicas pick the signer by the clock, so they switch together without
-/// coordination, and reload the set periodically to learn about keys other replicas added.
+/// coordination, and reload the set periodically to learn about keys other replicas added. Private keys are
+/// stored sealed by <see cref="KeyEncryption"/> when a key-encryption key is configured; a key found in clear or
+/// sealed with a previous key-encryption key is re-sealed in place with the current one at the next reload.
 /// </summary>
 internal sealed partial class SigningKeyRing(
     ISessionStore store,
     SessionEngineOptions options,
+    KeyEncryption keyEncryption,
     TimeProvider timeProvider,
     ILogger<SigningKeyRing> logger) : IDisposable
 {
@@ -31,7 +34,11 @@ internal sealed partial class SigningKeyRing(
 
     internal KeyRingSnapshot Snapshot => _snapshot;
 
-    /// <summary>Ensures the current and the next key exist, drops retired keys, and reloads the set.</summary>
+    /// <summary>
+    /// Ensures the current and the next key exist, drops retired keys, and reloads the set. A key that cannot be
+    /// decrypted with the configured key-encryption keys throws <see cref="KeyEncryptionException"/> and leaves the
+    /// loaded set as it was.
+    /// </summary>
     public async Task RefreshAsync(CancellationToken cancellationToken)
     {
         await _refreshLock.WaitAsync(cancellationToken);
@@ -53,7 +60,18 @@ internal sealed partial class SigningKeyRing(
             }
 
             await store.DeleteRetiredSigningKeysAsync(now, cancellationToken);
-            Publish(stored, now);
+            var opened = await OpenAsync(stored, now, cancellationToken);
+            try
+            {
+                Publish(opened);
+            }
+            finally
+            {
+                foreach (var (_, privateKey) in opened)
+                {
+                    CryptographicOperations.ZeroMemory(privateKey);
+                }
+            }
         }
         finally
         {
@@ -152,20 +170,39 @@ internal sealed partial class SigningKeyRing(
         }
     }
 
-    private StoredSigningKey NewKey(DateTimeOffset now, DateTimeOffset signsFrom, DateTimeOffset signsUntil) => new(
-        Base64UrlRandom(16),
-        options.Algorithm,
-        SigningKey.GeneratePrivateKeyPkcs8(options.Algorithm),
-        now,
-        signsFrom,
-        signsUntil,
-        signsUntil + options.AccessTokenLifetime + SessionEngineOptions.ClockSkew);
-
-    private void Publish(IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now)
+    private StoredSigningKey NewKey(DateTimeOffset now, DateTimeOffset signsFrom, DateTimeOffset signsUntil)
     {
-        var previous = _snapshot;
-        var byKeyId = new Dictionary<string, SigningKey>(StringComparer.Ordinal);
-        var ordered = new List<SigningKey>();
+        var keyId = Base64UrlRandom(16);
+        var privateKey = SigningKey.GeneratePrivateKeyPkcs8(options.Algorithm);
+        try
+        {
+            return new StoredSigningKey(
+                keyId,
+                options.Algorithm,
+                keyEncryption.Seal(privateKey, Purpose(keyId, options.Algorithm)),
+                now,
+                signsFrom,
+                signsUntil,
+                signsUntil + options.AccessTokenLifetime + SessionEngineOptions.ClockSkew);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(privateKey);
+        }
+    }
+
+    /// <summary>What a sealed private key is bound to: a ciphertext moved to another key's row does not decrypt.</summary>
+    internal static string Purpose(string keyId, SigningAlgorithm algorithm) => $"signing-key:{keyId}:{algorithm}";
+
+    /// <summary>
+    /// The private keys of the keys still verifying, decrypted. With a key-encryption key, keys still in clear (stored
+    /// before one was configured) or sealed with a previous one are re-sealed with the current one in place.
+    /// </summary>
+    private async Task<List<(StoredSigningKey Entry, byte[] PrivateKey)>> OpenAsync(
+        IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var result = new List<(StoredSigningKey, byte[])>(stored.Count);
+        var resealed = 0;
         foreach (var entry in stored)
         {
             if (entry.VerifyUntil <= now)
@@ -173,10 +210,47 @@ internal sealed partial class SigningKeyRing(
                 continue;
             }
 
+            var purpose = Purpose(entry.KeyId, entry.Algorithm);
+            var opened = keyEncryption.Open(entry.PrivateKey, purpose);
+            if (opened.Plaintext is not { } privateKey)
+            {
+                foreach (var (_, open) in result)
+                {
+                    CryptographicOperations.ZeroMemory(open);
+                }
+
+                throw KeyEncryptionException.For("signing key " + entry.KeyId, opened, keyEncryption);
+            }
+
+            // A lost swap means another replica re-sealed it first; the plaintext is the same either way.
+            if (keyEncryption.IsEnabled && opened.State is SealState.Clear or SealState.Previous &&
+                await store.TryReplaceSigningKeyAsync(entry.KeyId, entry.PrivateKey, keyEncryption.Seal(privateKey, purpose), cancellationToken))
+            {
+                resealed++;
+            }
+
+            result.Add((entry, privateKey));
+        }
+
+        if (resealed > 0)
+        {
+            Log.KeysResealed(logger, resealed, keyEncryption.CurrentKeyId);
+        }
+
+        return result;
+    }
+
+    private void Publish(List<(StoredSigningKey Entry, byte[] PrivateKey)> opened)
+    {
+        var previous = _snapshot;
+        var byKeyId = new Dictionary<string, SigningKey>(StringComparer.Ordinal);
+        var ordered = new List<SigningKey>();
+        foreach (var (entry, privateKey) in opened)
+        {
             // Loaded keys are reused, never disposed: a verification may still be using one on another thread.
             if (!previous.ByKeyId.TryGetValue(entry.KeyId, out var key))
             {
-                key = SigningKey.Load(entry);
+                key = SigningKey.Load(entry, privateKey);
             }
 
             byKeyId[entry.KeyId] = key;
@@ -225,5 +299,9 @@ internal sealed partial class SigningKeyRing(
         [LoggerMessage(EventId = 1100, Level = LogLevel.Information,
             Message = "Signing key {KeyId} ({Algorithm}) stored; signs from {SignsFrom:O} until {SignsUntil:O}")]
         public static partial void KeyAdded(ILogger logger, string keyId, SigningAlgorithm algorithm, DateTimeOffset signsFrom, DateTimeOffset signsUntil);
+
+        [LoggerMessage(EventId = 1454, Level = LogLevel.Information,
+            Message = "Encrypted {Count} signing key(s) in the session store with key-encryption key id {KeyEncryptionKeyId} (they were in clear or under a previous key)")]
+        public static partial void KeysResealed(ILogger logger, int count, string keyEncryptionKeyId);
     }
 }

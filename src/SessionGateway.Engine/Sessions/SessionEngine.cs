@@ -21,6 +21,8 @@ internal sealed partial class SessionEngine
     internal const string TheftAuditKind = "token-theft";
     internal const string SignedOutAuditKind = "signed-out";
     internal const string RevokedAuditKind = "revoked";
+    internal const string IdleTimeoutAuditKind = "idle-timeout";
+    internal const string AbsoluteLifetimeAuditKind = "absolute-lifetime";
 
     // A loser of the conditional update re-reads once and then sees its token as "previous"; a few
     // rounds cover pathological interleavings without ever looping forever.
@@ -28,26 +30,31 @@ internal sealed partial class SessionEngine
 
     private readonly ISessionStore _store;
     private readonly SigningKeyRing _keyRing;
+    private readonly KeyEncryption _keyEncryption;
     private readonly SessionEngineOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SessionEngine> _logger;
     private readonly AccessTokenIssuer _issuer;
     private readonly AccessTokenVerifier _verifier;
     private readonly RevokedSessionSet _revoked = new();
+    private readonly SessionLimits _limits;
     private RefreshTokenCodec? _refreshTokens;
 
     public SessionEngine(
         ISessionStore store,
         SigningKeyRing keyRing,
         SessionEngineOptions options,
+        KeyEncryption keyEncryption,
         TimeProvider timeProvider,
         ILogger<SessionEngine> logger)
     {
         _store = store;
         _keyRing = keyRing;
+        _keyEncryption = keyEncryption;
         _options = options;
         _timeProvider = timeProvider;
         _logger = logger;
+        _limits = new SessionLimits(options.IdleTimeout, options.AbsoluteLifetime);
         _issuer = new AccessTokenIssuer(keyRing, options);
         Cache = new VerifiedTokenCache(options.VerificationCacheSize, options.VerificationCacheMegabytes * 1024L * 1024L);
         _verifier = new AccessTokenVerifier(keyRing, _revoked, Cache, options, timeProvider);
@@ -65,15 +72,71 @@ internal sealed partial class SessionEngine
 
     /// <summary>
     /// Migrates the store, loads the refresh-token secret, ensures a signing key exists and loads the revocations
-    /// still in force, so a restart never makes a revoked session's access tokens valid again.
+    /// still in force, so a restart never makes a revoked session's access tokens valid again. Secrets the configured
+    /// key-encryption keys cannot decrypt throw <see cref="KeyEncryptionException"/>: the gateway must not start.
     /// </summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await _store.InitializeAsync(cancellationToken);
-        var secret = await _store.GetOrAddSecretAsync(RefreshSecretName, RandomNumberGenerator.GetBytes(32), cancellationToken);
-        _refreshTokens = new RefreshTokenCodec(secret);
+        if (!_keyEncryption.IsEnabled)
+        {
+            Log.NoKeyEncryptionKey(_logger);
+        }
+
+        // The secret first: it exists from the first start on, so a missing or wrong key-encryption key stops the
+        // start here, before anything is written.
+        var secret = await LoadRefreshSecretAsync(cancellationToken);
+        try
+        {
+            _refreshTokens = new RefreshTokenCodec(secret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+
         await _keyRing.RefreshAsync(cancellationToken);
         await ReloadRevocationsAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The refresh-token secret, created on first start (sealed when a key-encryption key is configured). A secret
+    /// found in clear or sealed with a previous key-encryption key is re-sealed with the current one in place; the
+    /// swap is conditional, so replicas starting together re-seal it once and all read the same value.
+    /// </summary>
+    private async Task<byte[]> LoadRefreshSecretAsync(CancellationToken cancellationToken)
+    {
+        const string purpose = "secret:" + RefreshSecretName;
+        var candidate = RandomNumberGenerator.GetBytes(32);
+        var sealedCandidate = _keyEncryption.Seal(candidate, purpose);
+        CryptographicOperations.ZeroMemory(candidate);
+        for (var attempt = 0; ; attempt++)
+        {
+            var stored = await _store.GetOrAddSecretAsync(RefreshSecretName, sealedCandidate, cancellationToken);
+            var opened = _keyEncryption.Open(stored, purpose);
+            if (opened.Plaintext is not { } secret)
+            {
+                throw KeyEncryptionException.For("refresh-token secret", opened, _keyEncryption);
+            }
+
+            if (!_keyEncryption.IsEnabled || opened.State == SealState.Current)
+            {
+                return secret;
+            }
+
+            if (await _store.TryReplaceSecretAsync(RefreshSecretName, stored, _keyEncryption.Seal(secret, purpose), cancellationToken))
+            {
+                Log.SecretResealed(_logger, _keyEncryption.CurrentKeyId);
+                return secret;
+            }
+
+            // Another replica re-sealed it in between: read its value (the same secret) once more.
+            CryptographicOperations.ZeroMemory(secret);
+            if (attempt == MaxRotationAttempts)
+            {
+                throw new TimeoutException("The refresh-token secret kept changing while it was being encrypted.");
+            }
+        }
     }
 
     /// <summary>Creates a session. A store outage is a result: nothing was created and the caller answers 503.</summary>
@@ -99,6 +162,7 @@ internal sealed partial class SessionEngine
             RotatedAt: null,
             ExpiresAt: now + _options.RefreshTokenLifetime,
             CreatedAt: now);
+        record = record with { ExpiresAt = _limits.EndOf(record) };
         try
         {
             await _store.CreateAsync(record, cancellationToken);
@@ -113,6 +177,10 @@ internal sealed partial class SessionEngine
         return Issue(record, refreshToken, record.ExpiresAt, now);
     }
 
+    /// <summary>
+    /// Rotates the refresh token (see the rotation rules in docs/architecture.md). A session past its idle timeout or
+    /// absolute lifetime is ended (revoked, audited) and the answer is <see cref="RefreshOutcomeKind.Unauthorised"/>.
+    /// </summary>
     public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
     {
         if (!RefreshTokens.TryParse(refreshToken, out var handle))
@@ -130,14 +198,27 @@ internal sealed partial class SessionEngine
             {
                 // The common case in one conditional statement: the presented token is current and the session live.
                 var now = _timeProvider.GetUtcNow();
-                var expiresAt = now + _options.RefreshTokenLifetime;
-                if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, cancellationToken) is { } rotated)
+                // Sliding, but never past the idle timeout from now; the store cuts it at the absolute end.
+                var expiresAt = now + (_options.IdleTimeout is { } idle && idle < _options.RefreshTokenLifetime ? idle : _options.RefreshTokenLifetime);
+                if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, _limits, cancellationToken) is { } rotated)
                 {
-                    return RefreshOutcome.Success(Issue(rotated, next, rotated.ExpiresAt, now));
+                    return RefreshOutcome.Success(Issue(rotated, next, _limits.EndOf(rotated), now));
                 }
 
                 var session = await _store.FindAsync(handle, cancellationToken);
-                if (session is null || session.ExpiresAt <= now)
+                if (session is null)
+                {
+                    return RefreshOutcome.Unauthorised;
+                }
+
+                // Before the expiry (which the limits also cut) and before theft: a session past its idle or absolute
+                // end is over, whichever of its tokens is presented, and it ends with an audit row saying why.
+                if (LimitReached(session, now) is { } limit)
+                {
+                    return await EndSessionAsync(session, limit, now, cancellationToken);
+                }
+
+                if (session.ExpiresAt <= now)
                 {
                     return RefreshOutcome.Unauthorised;
                 }
@@ -153,7 +234,7 @@ internal sealed partial class SessionEngine
                         && TokenHashing.FixedTimeEquals(nextHash, session.CurrentHash))
                     {
                         // A retry or a concurrent refresh: the same next token, so the lineage does not fork.
-                        return RefreshOutcome.Success(Issue(session, next, session.ExpiresAt, now));
+                        return RefreshOutcome.Success(Issue(session, next, _limits.EndOf(session), now));
                     }
 
                     return await HandleTheftAsync(session, TheftKind.PreviousAfterGrace, now, cancellationToken);
@@ -251,9 +332,10 @@ internal sealed partial class SessionEngine
         var result = new List<SessionInfo>(sessions.Count);
         foreach (var session in sessions)
         {
-            if (session.ExpiresAt > now)
+            var end = _limits.EndOf(session);
+            if (end > now)
             {
-                result.Add(new SessionInfo(session.Handle, session.UserId, session.CreatedAt, session.ExpiresAt, session.RotatedAt, session.CustomClaimsJson));
+                result.Add(new SessionInfo(session.Handle, session.UserId, session.CreatedAt, end, session.RotatedAt, session.CustomClaimsJson));
             }
         }
 
@@ -289,6 +371,33 @@ internal sealed partial class SessionEngine
         await _store.RevokeAsync(session.Handle, until, TheftAuditKind + ":" + kind, now, cancellationToken);
         Log.TheftDetected(_logger, session.UserId, session.Handle, kind);
         return RefreshOutcome.TheftDetected(new TheftReport(session.UserId, session.Handle, kind));
+    }
+
+    /// <summary>The audit kind of the limit <paramref name="session"/> has reached at <paramref name="now"/>, or null.</summary>
+    private string? LimitReached(SessionRecord session, DateTimeOffset now)
+    {
+        if (_options.AbsoluteLifetime is { } lifetime && session.CreatedAt + lifetime <= now)
+        {
+            return AbsoluteLifetimeAuditKind;
+        }
+
+        if (_options.IdleTimeout is { } idle && (session.RotatedAt ?? session.CreatedAt) + idle <= now)
+        {
+            return IdleTimeoutAuditKind;
+        }
+
+        return null;
+    }
+
+    /// <summary>Ends a session that reached its idle timeout or absolute lifetime: revoked like a sign-out, audited with <paramref name="auditKind"/>.</summary>
+    private async Task<RefreshOutcome> EndSessionAsync(SessionRecord session, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // Refused here first, as for theft: the session is over even if the store fails now.
+        var until = RefuseUntil(now);
+        _revoked.Add(session.Handle, until);
+        await _store.RevokeAsync(session.Handle, until, auditKind, now, cancellationToken);
+        Log.SessionEnded(_logger, session.UserId, session.Handle, auditKind);
+        return RefreshOutcome.Unauthorised;
     }
 
     /// <summary>The last moment an access token issued up to <paramref name="now"/> can still pass verification.</summary>
@@ -361,5 +470,17 @@ internal sealed partial class SessionEngine
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Rotation of session {SessionHandle} kept losing races; answering 'store unavailable'")]
         public static partial void RotationContended(ILogger logger, string sessionHandle);
+
+        [LoggerMessage(EventId = 1460, Level = LogLevel.Information,
+            Message = "Session {SessionHandle} of user {UserId} ended at refresh ({Reason}); the user signs in again")]
+        public static partial void SessionEnded(ILogger logger, string userId, string sessionHandle, string reason);
+
+        [LoggerMessage(EventId = 1453, Level = LogLevel.Warning,
+            Message = "No key-encryption key is configured (Session:KeyEncryption:KeyFile or Session:KeyEncryption:Key): the signing keys and the refresh-token secret are stored IN CLEAR, and anyone who can read the session store can mint valid tokens for any user. Configure one in production.")]
+        public static partial void NoKeyEncryptionKey(ILogger logger);
+
+        [LoggerMessage(EventId = 1455, Level = LogLevel.Information,
+            Message = "Encrypted the refresh-token secret in the session store with key-encryption key id {KeyEncryptionKeyId} (it was in clear or under a previous key)")]
+        public static partial void SecretResealed(ILogger logger, string keyEncryptionKeyId);
     }
 }

@@ -13,6 +13,18 @@ internal sealed record SessionEngineOptions
     /// <summary>Sliding: every rotation moves the session's expiry to now + this.</summary>
     public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// Optional (null: off). A session not refreshed for this long ends: the next refresh is refused and the session
+    /// revoked. Longer than <see cref="AccessTokenLifetime"/>, since an active client refreshes once per access token.
+    /// </summary>
+    public TimeSpan? IdleTimeout { get; init; }
+
+    /// <summary>
+    /// Optional (null: off). A session ends this long after it was created, however active: the refresh after that
+    /// is refused and the session revoked, and no refresh token or cookie outlives it.
+    /// </summary>
+    public TimeSpan? AbsoluteLifetime { get; init; }
+
     /// <summary>How long after a rotation the previous refresh token is still answered (with the same next token).</summary>
     public TimeSpan RefreshGracePeriod { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -47,6 +59,16 @@ internal sealed record SessionEngineOptions
         if (RefreshTokenLifetime <= AccessTokenLifetime)
         {
             errors.Add("Session:RefreshTokenLifetime must be longer than Session:AccessTokenLifetime.");
+        }
+
+        if (IdleTimeout is { } idle && (idle <= AccessTokenLifetime || idle > RefreshTokenLifetime))
+        {
+            errors.Add("Session:IdleTimeout must be longer than Session:AccessTokenLifetime (an active client refreshes once per access token) and at most Session:RefreshTokenLifetime (which already ends a session unused for that long).");
+        }
+
+        if (AbsoluteLifetime is { } absolute && absolute <= AccessTokenLifetime)
+        {
+            errors.Add("Session:AbsoluteLifetime must be longer than Session:AccessTokenLifetime.");
         }
 
         if (RefreshGracePeriod < TimeSpan.Zero || RefreshGracePeriod > TimeSpan.FromMinutes(5))

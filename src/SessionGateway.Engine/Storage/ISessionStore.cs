@@ -2,7 +2,8 @@ namespace SessionGateway.Storage;
 
 /// <summary>
 /// Durable state shared by every replica: sessions, revocations, signing keys, server secrets and the audit
-/// trail. A store is deliberately dumb: it knows hashes and timestamps, never what a token means. Every
+/// trail. A store is deliberately dumb: it knows hashes and timestamps, never what a token means, and keeps signing
+/// keys and secrets as the bytes it is given (the engine encrypts them before, see <c>KeyEncryption</c>). Every
 /// backend (SQLite, PostgreSQL) passes the same contract test suite. An unreachable or failing database
 /// surfaces as a <see cref="System.Data.Common.DbException"/> or <see cref="TimeoutException"/>, which the
 /// engine turns into a "store unavailable" result; no other layer sees it.
@@ -19,11 +20,13 @@ internal interface ISessionStore
     Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Rotates in one conditional statement: only while <paramref name="presentedHash"/> is the current hash and the
-    /// session is unexpired at <paramref name="now"/>, the current hash becomes the previous one,
-    /// <paramref name="nextHash"/> the current one, the rotation time <paramref name="now"/> and the expiry
-    /// <paramref name="newExpiresAt"/>. Returns the rotated session, or <see langword="null"/> when the condition did
-    /// not hold (the caller reads the session and judges).
+    /// Rotates in one conditional statement: only while <paramref name="presentedHash"/> is the current hash, the
+    /// session is unexpired at <paramref name="now"/> and within <paramref name="limits"/> (last activity after
+    /// <see cref="SessionLimits.ActiveAfter"/>, created after <see cref="SessionLimits.CreatedAfter"/>), the current
+    /// hash becomes the previous one, <paramref name="nextHash"/> the current one, the rotation time
+    /// <paramref name="now"/> and the expiry <paramref name="newExpiresAt"/>, cut at creation + absolute lifetime.
+    /// Returns the rotated session, or <see langword="null"/> when the condition did not hold (the caller reads the
+    /// session and judges).
     /// </summary>
     Task<SessionRecord?> TryRotateAsync(
         string handle,
@@ -31,6 +34,7 @@ internal interface ISessionStore
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
+        SessionLimits limits,
         CancellationToken cancellationToken);
 
     /// <summary>
@@ -68,6 +72,13 @@ internal interface ISessionStore
     /// </summary>
     Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Replaces a key's stored private key with <paramref name="privateKey"/> only while it still is
+    /// <paramref name="expected"/> (a compare-and-swap: replicas re-encrypting the same key at once do not overwrite
+    /// each other); returns whether it was replaced.
+    /// </summary>
+    Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken);
+
     /// <summary>Deletes keys whose verify-until is at or before <paramref name="now"/>.</summary>
     Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken);
 
@@ -76,4 +87,10 @@ internal interface ISessionStore
     /// there is none, so every replica ends up with the same value.
     /// </summary>
     Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Replaces the secret <paramref name="name"/> with <paramref name="value"/> only while it still is
+    /// <paramref name="expected"/> (compare-and-swap); returns whether it was replaced.
+    /// </summary>
+    Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken);
 }

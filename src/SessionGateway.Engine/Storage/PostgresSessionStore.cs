@@ -125,8 +125,10 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     // against the committed row (READ COMMITTED), no longer matches and returns nothing. No fork is possible.
     private const string RotateSession = """
         UPDATE sessions
-        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now, expires_at = @ExpiresAt
+        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
+            expires_at = CASE WHEN @Capped THEN LEAST(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
+          AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
         RETURNING
         """ + " " + SessionColumns + ";";
 
@@ -136,12 +138,24 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
+        SessionLimits limits,
         CancellationToken cancellationToken) => UseAsync(
         async connection =>
         {
             var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
                 RotateSession,
-                new { Handle = handle, PresentedHash = presentedHash, NextHash = nextHash, Now = now, ExpiresAt = newExpiresAt },
+                new
+                {
+                    Handle = handle,
+                    PresentedHash = presentedHash,
+                    NextHash = nextHash,
+                    Now = now,
+                    ExpiresAt = newExpiresAt,
+                    ActiveAfter = limits.ActiveAfter(now),
+                    CreatedAfter = limits.CreatedAfter(now),
+                    Capped = limits.AbsoluteLifetime is not null,
+                    MaxAge = limits.AbsoluteLifetime ?? TimeSpan.Zero,
+                },
                 cancellationToken: cancellationToken));
             return row?.ToRecord();
         },
@@ -337,7 +351,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 {
                     key.KeyId,
                     Algorithm = key.Algorithm.ToString(),
-                    PrivateKey = key.PrivateKeyPkcs8,
+                    key.PrivateKey,
                     key.CreatedAt,
                     key.SignsFrom,
                     key.SignsUntil,
@@ -345,6 +359,16 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 },
                 cancellationToken: cancellationToken));
             return changed == 1;
+        },
+        cancellationToken);
+
+    private const string ReplaceKey = "UPDATE signing_keys SET private_key = @PrivateKey WHERE kid = @KeyId AND private_key = @Expected;";
+
+    public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
         },
         cancellationToken);
 
@@ -367,6 +391,16 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             // this INSERT waited on it.
             await connection.ExecuteAsync(new CommandDefinition(InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
             return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+        },
+        cancellationToken);
+
+    private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
+
+    public Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1;
         },
         cancellationToken);
 

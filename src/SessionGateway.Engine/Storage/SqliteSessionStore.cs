@@ -1,6 +1,8 @@
 using System.Globalization;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SessionGateway.Keys;
 
 namespace SessionGateway.Storage;
@@ -8,9 +10,10 @@ namespace SessionGateway.Storage;
 /// <summary>
 /// SQLite backend: WAL journal with synchronous=NORMAL (a killed process loses no commit), one pooled
 /// connection per operation, every write a single statement or one short IMMEDIATE transaction.
-/// Times are stored as unix milliseconds.
+/// Times are stored as unix milliseconds. The file and its WAL and shared-memory files are readable by their owner
+/// only (<see cref="SqliteFilePermissions"/>).
 /// </summary>
-internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISessionStore
+internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<SqliteSessionStore>? logger = null) : ISessionStore
 {
     private readonly string _connectionString = BuildConnectionString(options.EffectiveConnectionString, options.BusyTimeout);
     private readonly string _openPragmas = string.Create(
@@ -53,6 +56,8 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        // Before the first open: SQLite would create the file 0644 and its WAL and shared-memory files alike.
+        SqliteFilePermissions.Secure(_connectionString, (ILogger?)logger ?? NullLogger.Instance);
         await using var connection = await OpenAsync(cancellationToken);
         await SqliteSchema.MigrateAsync(connection, cancellationToken);
     }
@@ -100,8 +105,10 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
 
     private const string RotateSession = """
         UPDATE sessions
-        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now, expires_at = @ExpiresAt
+        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
+            expires_at = CASE WHEN @Capped THEN MIN(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
+          AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
         RETURNING
         """ + " " + SessionColumns + ";";
 
@@ -111,6 +118,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
+        SessionLimits limits,
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -123,6 +131,10 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
                 NextHash = nextHash,
                 Now = now.ToUnixTimeMilliseconds(),
                 ExpiresAt = newExpiresAt.ToUnixTimeMilliseconds(),
+                ActiveAfter = limits.ActiveAfter(now).ToUnixTimeMilliseconds(),
+                CreatedAfter = limits.CreatedAfter(now).ToUnixTimeMilliseconds(),
+                Capped = limits.AbsoluteLifetime is not null,
+                MaxAge = (long)(limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds,
             },
             cancellationToken: cancellationToken));
         return row?.ToRecord();
@@ -320,7 +332,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
             {
                 key.KeyId,
                 Algorithm = key.Algorithm.ToString(),
-                PrivateKey = key.PrivateKeyPkcs8,
+                key.PrivateKey,
                 CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
                 SignsFrom = key.SignsFrom.ToUnixTimeMilliseconds(),
                 SignsUntil = key.SignsUntil.ToUnixTimeMilliseconds(),
@@ -328,6 +340,15 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
             },
             cancellationToken: cancellationToken));
         return changed == 1;
+    }
+
+    private const string ReplaceKey = "UPDATE signing_keys SET private_key = @PrivateKey WHERE kid = @KeyId AND private_key = @Expected;";
+
+    public async Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
     }
 
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
@@ -349,6 +370,15 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options) : ISession
             InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
         return await connection.QuerySingleAsync<byte[]>(
             new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+    }
+
+    private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
+
+    public async Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1;
     }
 
     /// <summary>Checks the file with <c>PRAGMA integrity_check</c>; used by tests and diagnostics.</summary>

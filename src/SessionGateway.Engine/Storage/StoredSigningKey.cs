@@ -3,13 +3,14 @@ using SessionGateway.Keys;
 namespace SessionGateway.Storage;
 
 /// <summary>
-/// A signing key as persisted. <see cref="PrivateKeyPkcs8"/> is secret: this type overrides ToString and
-/// the record printer so the key material can never end up in a log line.
+/// A signing key as persisted. <see cref="PrivateKey"/> is the PKCS#8 private key as stored: sealed by
+/// <see cref="KeyEncryption"/> when a key-encryption key is configured, else in clear. It is secret either way: this
+/// type overrides ToString and the record printer so the key material can never end up in a log line.
 /// </summary>
 internal sealed record StoredSigningKey(
     string KeyId,
     SigningAlgorithm Algorithm,
-    byte[] PrivateKeyPkcs8,
+    byte[] PrivateKey,
     DateTimeOffset CreatedAt,
     DateTimeOffset SignsFrom,
     DateTimeOffset SignsUntil,

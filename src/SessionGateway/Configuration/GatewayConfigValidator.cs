@@ -15,7 +15,7 @@ internal static class GatewayConfigValidator
     [
         "Urls", "Logging", "Kestrel", "AllowedHosts", "ReverseProxy", SessionSettings.SectionName,
         "http_ports", "https_ports", "https_port", "DetailedErrors", "ShutdownTimeoutSeconds", "HostFilteringOptions",
-        "ForwardedHeaders",
+        "ForwardedHeaders", "ForwardedHeaders_Enabled",
     ];
 
     public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator)
@@ -32,7 +32,9 @@ internal static class GatewayConfigValidator
         if (complete && TryBind(configuration, problems.Count > before) is { } settings)
         {
             CheckSession(settings, problems);
-            CheckStoreLocation(settings, Path.GetDirectoryName(Path.GetFullPath(document.Path))!, problems);
+            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
+            CheckStoreLocation(settings, configDirectory, problems);
+            settings.KeyEncryption.Load(configDirectory, problems);
         }
 
         ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);
@@ -186,6 +188,19 @@ internal static class GatewayConfigValidator
         for (var i = 0; i < settings.Cors.AllowedHeaders.Count; i++)
         {
             CheckHeaderName(settings.Cors.AllowedHeaders[i], $"{session}:Cors:AllowedHeaders:{i}", problems);
+        }
+
+        foreach (var (name, rule) in new[] { ("Refresh", settings.RateLimits.Refresh), ("Login", settings.RateLimits.Login) })
+        {
+            if (rule.PermitLimit < 1)
+            {
+                problems.Add(new ConfigProblem($"{session}:RateLimits:{name}:PermitLimit", $"{rule.PermitLimit} must be at least 1 (to turn the limit off, set Enabled: false)"));
+            }
+
+            if (rule.Window < TimeSpan.FromSeconds(1))
+            {
+                problems.Add(new ConfigProblem($"{session}:RateLimits:{name}:Window", "must be at least 1 second"));
+            }
         }
 
         CheckHeaderName(settings.Login.CreateHeader, session + ":Login:CreateHeader", problems);

@@ -18,6 +18,12 @@ internal sealed record SessionSettings
 
     public TimeSpan RefreshGracePeriod { get; init; } = EngineDefaults.RefreshGracePeriod;
 
+    /// <summary>Optional: a session not refreshed for this long ends at its next refresh. Unset: off.</summary>
+    public TimeSpan? IdleTimeout { get; init; } = EngineDefaults.IdleTimeout;
+
+    /// <summary>Optional: a session ends this long after sign-in, whatever the activity. Unset: off.</summary>
+    public TimeSpan? AbsoluteLifetime { get; init; } = EngineDefaults.AbsoluteLifetime;
+
     public TimeSpan SigningKeyRotation { get; init; } = EngineDefaults.SigningKeyRotation;
 
     public TimeSpan KeyRefreshInterval { get; init; } = EngineDefaults.KeyRefreshInterval;
@@ -44,6 +50,9 @@ internal sealed record SessionSettings
 
     public SessionStoreOptions Store { get; init; } = new();
 
+    /// <summary>The key-encryption key for signing keys and secrets at rest.</summary>
+    public KeyEncryptionSettings KeyEncryption { get; init; } = new();
+
     public CookieSettings Cookies { get; init; } = new();
 
     public CorsSettings Cors { get; init; } = new();
@@ -52,6 +61,9 @@ internal sealed record SessionSettings
 
     /// <summary>Which request paths are refused, and how the others are normalised before routing.</summary>
     public PathSettings Paths { get; init; } = new();
+
+    /// <summary>Requests per client address on the refresh endpoint and login routes.</summary>
+    public RateLimitSettings RateLimits { get; init; } = new();
 
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
     public IdentityHeaderSettings Headers { get; init; } = new();
@@ -64,6 +76,8 @@ internal sealed record SessionSettings
         AccessTokenLifetime = AccessTokenLifetime,
         RefreshTokenLifetime = RefreshTokenLifetime,
         RefreshGracePeriod = RefreshGracePeriod,
+        IdleTimeout = IdleTimeout,
+        AbsoluteLifetime = AbsoluteLifetime,
         SigningKeyRotation = SigningKeyRotation,
         KeyRefreshInterval = KeyRefreshInterval,
         Algorithm = Algorithm,
@@ -112,6 +126,8 @@ internal sealed record SessionSettings
         Compare(nameof(SignOutPath), SignOutPath, next.SignOutPath);
         Compare(nameof(JwksPath), JwksPath, next.JwksPath);
         Compare(nameof(Store), Store, next.Store);
+        Compare(nameof(KeyEncryption), KeyEncryption, next.KeyEncryption);
+        Compare(nameof(RateLimits), RateLimits, next.RateLimits);
         Compare(nameof(Policies), Policies, next.Policies);
         Compare(nameof(Cors), Cors, next.Cors);
         var engine = ToEngineOptions();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using SessionGateway.Configuration;
+using SessionGateway.RateLimiting;
 using SessionGateway.Sessions;
 
 namespace SessionGateway.Endpoints;
@@ -20,8 +21,13 @@ internal static class SessionEndpointExtensions
     public static void MapSessionEndpoints(this IEndpointRouteBuilder endpoints, SessionSettings settings)
     {
         // Every method is mapped so that GET /api/refresh is our 405, not a request forwarded by a catch-all route.
-        endpoints.Map(settings.RefreshPath, context => context.RequestServices.GetRequiredService<RefreshEndpoint>().InvokeAsync(context))
+        var refresh = endpoints.Map(settings.RefreshPath, context => context.RequestServices.GetRequiredService<RefreshEndpoint>().InvokeAsync(context))
             .WithOrder(BeforeEveryRoute).WithDisplayName("session refresh").WithMetadata(new AllowAnonymousAttribute());
+        if (settings.RateLimits.Refresh.Enabled)
+        {
+            refresh.RequireRateLimiting(SessionRateLimits.RefreshPolicy);
+        }
+
         endpoints.Map(settings.SignOutPath, context => context.RequestServices.GetRequiredService<SignOutEndpoint>().InvokeAsync(context))
             .WithOrder(BeforeEveryRoute).WithDisplayName("session sign-out").WithMetadata(new AllowAnonymousAttribute());
         endpoints.MapGet(settings.JwksPath, (HttpContext context, SessionEngine engine) =>

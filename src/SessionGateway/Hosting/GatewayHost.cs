@@ -4,6 +4,7 @@ using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
+using SessionGateway.RateLimiting;
 using SessionGateway.Requests;
 using SessionGateway.Sessions;
 using SessionGateway.Transport;
@@ -162,9 +163,10 @@ internal static partial class GatewayHost
         // validators, which then report every problem.
         var engineOptions = settings.ToEngineOptions();
         var storeOptions = settings.ResolveStore(configDirectory);
-        if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0)
+        var keyEncryption = settings.KeyEncryption.Load(configDirectory, problems: []);
+        if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0 && keyEncryption is not null)
         {
-            services.AddSessionEngine(engineOptions).UseStore(storeOptions);
+            services.AddSessionEngine(engineOptions, keyEncryption).UseStore(storeOptions);
         }
 
         services.AddMetrics();
@@ -173,6 +175,7 @@ internal static partial class GatewayHost
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);
         services.AddSessionAuthorization(settings);
+        services.AddSessionRateLimits(settings.RateLimits);
         if (settings.Cors.AllowedOrigins.Count > 0)
         {
             services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
@@ -209,6 +212,12 @@ internal static partial class GatewayHost
         }
 
         app.UseRouting();
+        if (settings.RateLimits.AnyEnabled)
+        {
+            // After routing (the policy is endpoint metadata), before any session work: refresh and login per client address.
+            app.UseRateLimiter();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapSessionEndpoints(settings);

@@ -25,6 +25,7 @@ internal static class JsonResponses
         PathRefusal.EscapedSlash => EscapedSlash,
         _ => PathParameter,
     };
+    public static readonly byte[] TooManyRequests = Encoding.UTF8.GetBytes("""{"message":"too many requests, try again later"}""");
 
     /// <summary>Writes <paramref name="body"/> as an uncacheable JSON response.</summary>
     public static Task WriteAsync(HttpResponse response, int status, byte[] body)

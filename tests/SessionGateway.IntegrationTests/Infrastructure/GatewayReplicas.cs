@@ -138,7 +138,7 @@ internal sealed class GatewayReplicas : IAsyncDisposable
     }
 
     /// <summary>
-    /// Long-lived access tokens, so "refused" can only mean revoked; warnings only, plus the revocation feed's
+    /// Long-lived access tokens, so "refused" can only mean revoked; no rate limits (one client address); warnings only, plus the revocation feed's
     /// own lines (lost / back), single-line with milliseconds, to read next to a failure.
     /// </summary>
     private static string Yaml(ReplicaOptions options, string upstreamUrl) => $$"""
@@ -158,6 +158,11 @@ internal sealed class GatewayReplicas : IAsyncDisposable
           Store:
             Provider: {{options.Provider}}
             BusyTimeout: 1s
+          RateLimits:          # every client here is 127.0.0.1, and the load tests chain hundreds of refreshes
+            Refresh:
+              Enabled: false
+            Login:
+              Enabled: false
         ReverseProxy:
           Routes:
             login:

@@ -242,4 +242,105 @@ public sealed class GatewayConfigValidatorTests
         Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
         Assert.Equal("Host=db;Database=sessions;Username=gw;Password=pw", GatewayConfigValidator.TryBind(configuration)!.Store.ConnectionString);
     }
+
+    private const string ValidKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+    [Theory]
+    [InlineData("Key: not-a-key-at-all", "Session:KeyEncryption:Key")]
+    [InlineData("Key: c2hvcnQ=", "Session:KeyEncryption:Key")]
+    [InlineData("KeyFile: /nonexistent/kek", "Session:KeyEncryption:KeyFile")]
+    [InlineData("PreviousKeys: [\"c2hvcnQ=\"]\n    Key: " + ValidKey, "Session:KeyEncryption:PreviousKeys:0")]
+    [InlineData("PreviousKeys: [\"" + ValidKey + "\"]", "Session:KeyEncryption:PreviousKeys")]
+    [InlineData("KeyFile: /nonexistent/kek\n    Key: " + ValidKey, "Session:KeyEncryption:Key")]
+    public void Validate_UnusableKeyEncryptionKey_IsAProblemOnThatKey_WithoutTheValue(string lines, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  KeyEncryption:\n    " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.DoesNotContain("c2hvcnQ", problem.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(ValidKey, problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_KeyFileWithTheKeyAndAPreviousOne_HasNoProblems_AndABadLineIsNamedWithoutItsValue()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "\n" + ValidKey + "\n\n" + ValidKey.Replace('A', 'B') + "\n");
+            var (document, configuration) = ConfigTestData.Load($"Session:\n  KeyEncryption:\n    KeyFile: {file}\n");
+            Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+            File.WriteAllText(file, ValidKey + "\nsecret-looking-garbage\n");
+            var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+            Assert.Equal("Session:KeyEncryption:KeyFile", problem.Key);
+            Assert.Contains("line 2", problem.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("garbage", problem.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void SessionSettings_ToString_DoesNotShowTheKeyEncryptionKey()
+    {
+        var settings = new SessionSettings { KeyEncryption = new KeyEncryptionSettings { Key = ValidKey, PreviousKeys = [ValidKey] } };
+
+        Assert.DoesNotContain(ValidKey, settings.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("IdleTimeout: 10m", "Session:IdleTimeout")] // not longer than the access token's 15 min
+    [InlineData("IdleTimeout: 31d", "Session:IdleTimeout")] // longer than the refresh token's 30 days
+    [InlineData("AbsoluteLifetime: 15m", "Session:AbsoluteLifetime")]
+    public void Validate_SessionLimitThatCannotWork_IsAProblemOnThatKey(string line, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Equal(2, problem.Location!.Value.Line);
+    }
+
+    [Fact]
+    public void Validate_SessionLimitsThatWork_HaveNoProblems()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  IdleTimeout: 2h\n  AbsoluteLifetime: 12h\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        var engine = GatewayConfigValidator.TryBind(configuration)!.ToEngineOptions();
+        Assert.Equal((TimeSpan.FromHours(2), TimeSpan.FromHours(12)), (engine.IdleTimeout, engine.AbsoluteLifetime));
+    }
+
+    [Theory]
+    [InlineData("Refresh:\n      PermitLimit: 0", "Session:RateLimits:Refresh:PermitLimit")]
+    [InlineData("Login:\n      Window: 500ms", "Session:RateLimits:Login:Window")]
+    [InlineData("Login:\n      Permits: 5", "Session:RateLimits:Login:Permits")]
+    public void Validate_BadRateLimit_IsAProblemOnThatKey(string lines, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  RateLimits:\n    " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+    }
+
+    [Fact]
+    public void Bind_RateLimits_DefaultsOnWithGenerousNumbers_AndAPartialSectionKeepsTheOtherDefaults()
+    {
+        var defaults = new SessionSettings().RateLimits;
+        var (_, configuration) = ConfigTestData.Load("Session:\n  RateLimits:\n    Login:\n      Window: 30s\n");
+
+        var bound = GatewayConfigValidator.TryBind(configuration)!.RateLimits;
+
+        Assert.Equal((true, 60, TimeSpan.FromMinutes(1)), (defaults.Refresh.Enabled, defaults.Refresh.PermitLimit, defaults.Refresh.Window));
+        Assert.Equal((true, 20, TimeSpan.FromMinutes(1)), (defaults.Login.Enabled, defaults.Login.PermitLimit, defaults.Login.Window));
+        Assert.Equal((true, 20, TimeSpan.FromSeconds(30)), (bound.Login.Enabled, bound.Login.PermitLimit, bound.Login.Window));
+        Assert.Equal(defaults.Refresh, bound.Refresh);
+    }
 }

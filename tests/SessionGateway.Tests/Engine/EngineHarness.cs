@@ -14,7 +14,13 @@ internal sealed class EngineHarness : IDisposable
     private readonly TestDatabase? _ownedDatabase;
     private readonly ISessionStore _innerStore;
 
-    private EngineHarness(TestDatabase database, bool ownsDatabase, SessionEngineOptions options, FakeTimeProvider time, Func<ISessionStore, ISessionStore>? decorateStore)
+    private EngineHarness(
+        TestDatabase database,
+        bool ownsDatabase,
+        SessionEngineOptions options,
+        FakeTimeProvider time,
+        Func<ISessionStore, ISessionStore>? decorateStore,
+        KeyEncryption keyEncryption)
     {
         _ownedDatabase = ownsDatabase ? database : null;
         Database = database;
@@ -22,8 +28,8 @@ internal sealed class EngineHarness : IDisposable
         Time = time;
         _innerStore = database.CreateStore();
         Store = decorateStore?.Invoke(_innerStore) ?? _innerStore;
-        Keys = new SigningKeyRing(Store, options, time, NullLogger<SigningKeyRing>.Instance);
-        Engine = new SessionEngine(Store, Keys, options, time, NullLogger<SessionEngine>.Instance);
+        Keys = new SigningKeyRing(Store, options, keyEncryption, time, NullLogger<SigningKeyRing>.Instance);
+        Engine = new SessionEngine(Store, Keys, options, keyEncryption, time, NullLogger<SessionEngine>.Instance);
     }
 
     public TestDatabase Database { get; }
@@ -40,19 +46,30 @@ internal sealed class EngineHarness : IDisposable
 
     /// <summary>
     /// Starts a replica on a new database of <paramref name="backend"/>, or on <paramref name="sharedDatabase"/> as a
-    /// further replica. A PostgreSQL harness skips the test when no server is available.
+    /// further replica. A PostgreSQL harness skips the test when no server is available. Initialisation failures
+    /// (for example <see cref="KeyEncryptionException"/>) propagate after the harness is disposed.
     /// </summary>
     public static async Task<EngineHarness> StartAsync(
         SessionEngineOptions? options = null,
         TestDatabase? sharedDatabase = null,
         FakeTimeProvider? time = null,
         Func<ISessionStore, ISessionStore>? decorateStore = null,
-        TestBackend backend = TestBackend.Sqlite)
+        TestBackend backend = TestBackend.Sqlite,
+        KeyEncryption? keyEncryption = null)
     {
         var database = sharedDatabase ?? await TestDatabase.CreateAsync(backend);
         var clock = time ?? new FakeTimeProvider(Start);
-        var harness = new EngineHarness(database, sharedDatabase is null, options ?? new SessionEngineOptions(), clock, decorateStore);
-        await harness.Engine.InitializeAsync(CancellationToken.None);
+        var harness = new EngineHarness(database, sharedDatabase is null, options ?? new SessionEngineOptions(), clock, decorateStore, keyEncryption ?? KeyEncryption.None);
+        try
+        {
+            await harness.Engine.InitializeAsync(CancellationToken.None);
+        }
+        catch
+        {
+            harness.Dispose();
+            throw;
+        }
+
         return harness;
     }
 

@@ -1,3 +1,7 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Npgsql;
 using SessionGateway.Storage;
 using SessionGateway.Testing;
 
@@ -39,6 +43,33 @@ internal sealed class TestDatabase : IDisposable
     public ISessionStore CreateStore() => Backend == TestBackend.Sqlite
         ? new SqliteSessionStore(StoreOptions)
         : new PostgresSessionStore(StoreOptions);
+
+    /// <summary>
+    /// A plain connection to the database, past the store: what someone holding a copy of the file or database
+    /// credentials sees.
+    /// </summary>
+    public async Task<DbConnection> OpenRawAsync()
+    {
+        DbConnection connection = Backend == TestBackend.Sqlite
+            ? new SqliteConnection(SqliteSessionStore.BuildConnectionString(StoreOptions.ConnectionString))
+            : new NpgsqlConnection(StoreOptions.ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on a plain connection and returns the first column of every row.</summary>
+    public async Task<List<T>> QueryRawAsync<T>(string sql, object? parameters = null)
+    {
+        await using var connection = await OpenRawAsync();
+        return (await connection.QueryAsync<T>(sql, parameters)).AsList();
+    }
+
+    /// <summary>Runs a statement on a plain connection; returns the rows it changed.</summary>
+    public async Task<int> ExecuteRawAsync(string sql, object? parameters = null)
+    {
+        await using var connection = await OpenRawAsync();
+        return await connection.ExecuteAsync(sql, parameters);
+    }
 
     public void Dispose()
     {

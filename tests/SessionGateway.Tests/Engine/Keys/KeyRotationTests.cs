@@ -133,7 +133,7 @@ public abstract class KeyRotationTests
     {
         using var harness = await EngineHarness.StartAsync(backend: Backend);
         var stored = (await harness.Store.GetSigningKeysAsync(Ct))[0];
-        var material = Convert.ToBase64String(stored.PrivateKeyPkcs8);
+        var material = Convert.ToBase64String(stored.PrivateKey);
 
         Assert.DoesNotContain(material, stored.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("PrivateKey", stored.ToString(), StringComparison.Ordinal);

@@ -8,8 +8,8 @@ internal class DelegatingStore(ISessionStore inner) : ISessionStore
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
     public virtual Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => inner.CreateAsync(session, cancellationToken);
     public virtual Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => inner.FindAsync(handle, cancellationToken);
-    public virtual Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, CancellationToken cancellationToken) =>
-        inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, cancellationToken);
+    public virtual Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, SessionLimits limits, CancellationToken cancellationToken) =>
+        inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, limits, cancellationToken);
     public virtual Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
         inner.RevokeAsync(handle, refuseUntil, auditKind, now, cancellationToken);
     public virtual Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
@@ -21,6 +21,8 @@ internal class DelegatingStore(ISessionStore inner) : ISessionStore
     public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => inner.ListAuditEventsAsync(userId, cancellationToken);
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => inner.GetSigningKeysAsync(cancellationToken);
     public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken) => inner.TryAddSigningKeyAsync(key, cancellationToken);
+    public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => inner.TryReplaceSigningKeyAsync(keyId, expected, privateKey, cancellationToken);
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.DeleteRetiredSigningKeysAsync(now, cancellationToken);
     public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => inner.GetOrAddSecretAsync(name, candidate, cancellationToken);
+    public Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken) => inner.TryReplaceSecretAsync(name, expected, value, cancellationToken);
 }

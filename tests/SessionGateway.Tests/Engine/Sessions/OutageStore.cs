@@ -10,7 +10,7 @@ internal sealed class OutageStore(ISessionStore inner) : DelegatingStore(inner)
 
     public override Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => throw Outage();
     public override Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => throw Outage();
-    public override Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, CancellationToken cancellationToken) =>
+    public override Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, SessionLimits limits, CancellationToken cancellationToken) =>
         throw Outage();
     public override Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
         throw Outage();

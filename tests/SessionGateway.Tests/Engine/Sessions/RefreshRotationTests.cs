@@ -1,4 +1,5 @@
 using SessionGateway.Sessions;
+using SessionGateway.Tokens;
 
 namespace SessionGateway.Tests.Engine.Sessions;
 
@@ -174,5 +175,94 @@ public abstract class RefreshRotationTests
 
         Assert.Equal(RefreshOutcomeKind.StoreUnavailable, outcome.Kind);
         Assert.True((await healthy.Engine.RefreshAsync(created.RefreshToken, Ct)).IsSuccess);
+    }
+
+    [SkippableFact]
+    public async Task Refresh_AfterTheIdleTimeout_EndsTheSession_WithAnAuditRow()
+    {
+        var options = new SessionEngineOptions { IdleTimeout = TimeSpan.FromHours(1) };
+        using var harness = await EngineHarness.StartAsync(options, backend: Backend);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        Assert.Equal(harness.Time.GetUtcNow() + TimeSpan.FromHours(1), created.RefreshTokenExpires);
+
+        // Activity keeps it alive: each refresh within the timeout restarts it, and the expiry slides only that far.
+        var token = created.RefreshToken;
+        for (var i = 0; i < 3; i++)
+        {
+            harness.Time.Advance(TimeSpan.FromMinutes(59));
+            var refreshed = await harness.Engine.RefreshAsync(token, Ct);
+            Assert.Equal(RefreshOutcomeKind.Success, refreshed.Kind);
+            Assert.Equal(harness.Time.GetUtcNow() + TimeSpan.FromHours(1), refreshed.Session!.RefreshTokenExpires);
+            token = refreshed.Session.RefreshToken;
+        }
+
+        await harness.Engine.RefreshAsync(token, Ct);
+        token = (await harness.Engine.RefreshAsync(token, Ct)).Session!.RefreshToken; // a retry within grace: same next token
+        harness.Time.Advance(TimeSpan.FromHours(1));
+
+        var outcome = await harness.Engine.RefreshAsync(token, Ct);
+
+        Assert.Equal(RefreshOutcomeKind.Unauthorised, outcome.Kind);
+        var audit = Assert.Single(await harness.Store.ListAuditEventsAsync("user-1", Ct));
+        Assert.Equal((SessionEngine.IdleTimeoutAuditKind, created.SessionHandle), (audit.Kind, audit.SessionHandle));
+        Assert.Null(await harness.Store.FindAsync(created.SessionHandle, Ct));
+        Assert.Equal(RefreshOutcomeKind.Unauthorised, (await harness.Engine.RefreshAsync(token, Ct)).Kind);
+    }
+
+    [SkippableFact]
+    public async Task Refresh_AtTheAbsoluteLifetime_EndsTheSessionWhateverTheActivity_AndNoRefreshTokenOutlivesIt()
+    {
+        var options = new SessionEngineOptions { AbsoluteLifetime = TimeSpan.FromHours(8) };
+        using var harness = await EngineHarness.StartAsync(options, backend: Backend);
+        var end = harness.Time.GetUtcNow() + TimeSpan.FromHours(8);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        Assert.Equal(end, created.RefreshTokenExpires);
+
+        var current = created;
+        while (harness.Time.GetUtcNow() + TimeSpan.FromMinutes(10) < end)
+        {
+            harness.Time.Advance(TimeSpan.FromMinutes(10));
+            var refreshed = await harness.Engine.RefreshAsync(current.RefreshToken, Ct);
+            Assert.Equal(RefreshOutcomeKind.Success, refreshed.Kind);
+            Assert.Equal(end, refreshed.Session!.RefreshTokenExpires);
+            Assert.Equal(end, (await harness.Store.FindAsync(created.SessionHandle, Ct))!.ExpiresAt);
+            current = refreshed.Session;
+        }
+
+        harness.Time.SetUtcNow(end);
+        Assert.True(harness.Engine.VerifyAccessToken(current.AccessToken).IsValid); // issued minutes ago, not yet expired
+        var outcome = await harness.Engine.RefreshAsync(current.RefreshToken, Ct);
+
+        Assert.Equal(RefreshOutcomeKind.Unauthorised, outcome.Kind);
+        var audit = Assert.Single(await harness.Store.ListAuditEventsAsync("user-1", Ct));
+        Assert.Equal(SessionEngine.AbsoluteLifetimeAuditKind, audit.Kind);
+        Assert.Null(await harness.Store.FindAsync(created.SessionHandle, Ct));
+        Assert.Equal(AccessTokenStatus.Invalid, harness.Engine.VerifyAccessToken(current.AccessToken).Status); // revoked with it
+    }
+
+    [SkippableFact]
+    public async Task Refresh_SessionsFromBeforeTheLimitsWereSet_AreHeldToThem()
+    {
+        using var before = await EngineHarness.StartAsync(backend: Backend);
+        var idle = await before.Engine.CreateLiveAsync("user-idle", null, false, Ct);
+        before.Time.Advance(TimeSpan.FromHours(3));
+        var active = await before.Engine.CreateLiveAsync("user-active", null, false, Ct);
+        before.Time.Advance(TimeSpan.FromHours(1.5));
+        active = (await before.Engine.RefreshAsync(active.RefreshToken, Ct)).Session!;
+        var limits = new SessionEngineOptions { IdleTimeout = TimeSpan.FromHours(2), AbsoluteLifetime = TimeSpan.FromHours(4) };
+        using var after = await EngineHarness.StartAsync(limits, sharedDatabase: before.Database, time: before.Time);
+        after.Time.Advance(TimeSpan.FromHours(1));
+
+        var idleOutcome = await after.Engine.RefreshAsync(idle.RefreshToken, Ct);
+        var activeOutcome = await after.Engine.RefreshAsync(active.RefreshToken, Ct);
+
+        Assert.Equal(RefreshOutcomeKind.Unauthorised, idleOutcome.Kind);
+        Assert.Equal(SessionEngine.AbsoluteLifetimeAuditKind, Assert.Single(await after.Store.ListAuditEventsAsync("user-idle", Ct)).Kind);
+        Assert.Equal(RefreshOutcomeKind.Success, activeOutcome.Kind);
+        Assert.Equal(active.SessionHandle, activeOutcome.Session!.SessionHandle);
+        // Its absolute end (created + 4 h) comes before its idle end (now + 2 h): the expiry stops there.
+        var createdAt = (await after.Store.FindAsync(active.SessionHandle, Ct))!.CreatedAt;
+        Assert.Equal(createdAt + TimeSpan.FromHours(4), activeOutcome.Session.RefreshTokenExpires);
+        Assert.True(createdAt + TimeSpan.FromHours(4) < after.Time.GetUtcNow() + TimeSpan.FromHours(2));
     }
 }

@@ -59,7 +59,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     {
         await Store.CreateAsync(Session("a"), Ct);
 
-        var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), Ct);
+        var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), SessionLimits.None, Ct);
 
         var expected = Session("a") with { CurrentHash = "h1", PreviousHash = "h0", RotatedAt = Now.AddMinutes(1), ExpiresAt = Now.AddDays(31) };
         Assert.Equal(expected, rotated);
@@ -70,9 +70,9 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     public async Task TryRotate_WithStaleHash_ChangesNothing()
     {
         await Store.CreateAsync(Session("a"), Ct);
-        await Store.TryRotateAsync("a", "h0", "h1", Now, Now.AddDays(30), Ct);
+        await Store.TryRotateAsync("a", "h0", "h1", Now, Now.AddDays(30), SessionLimits.None, Ct);
 
-        var rotated = await Store.TryRotateAsync("a", "h0", "h-fork", Now, Now.AddDays(30), Ct);
+        var rotated = await Store.TryRotateAsync("a", "h0", "h-fork", Now, Now.AddDays(30), SessionLimits.None, Ct);
 
         Assert.Null(rotated);
         Assert.Equal("h1", (await Store.FindAsync("a", Ct))!.CurrentHash);
@@ -84,7 +84,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         await Store.CreateAsync(Session("a"), Ct);
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            Task.Run(() => Store.TryRotateAsync("a", "h0", "h" + (i + 1), Now.AddSeconds(1), Now.AddDays(30), Ct))));
+            Task.Run(() => Store.TryRotateAsync("a", "h0", "h" + (i + 1), Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, Ct))));
 
         var winner = Assert.Single(attempts, a => a is not null)!;
         Assert.Equal(winner.CurrentHash, (await Store.FindAsync("a", Ct))!.CurrentHash);
@@ -96,7 +96,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     {
         await Store.CreateAsync(Session("a", expires: Now), Ct);
 
-        Assert.Null(await Store.TryRotateAsync("a", "h0", "h1", Now.AddSeconds(1), Now.AddDays(30), Ct));
+        Assert.Null(await Store.TryRotateAsync("a", "h0", "h1", Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, Ct));
     }
 
     [SkippableFact]
@@ -192,7 +192,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         var keys = await Store.GetSigningKeysAsync(Ct);
 
         Assert.Equal(["k1", "k3"], keys.Select(k => k.KeyId).Order());
-        Assert.Equal([1, 2, 3], keys[0].PrivateKeyPkcs8);
+        Assert.Equal([1, 2, 3], keys[0].PrivateKey);
     }
 
     [SkippableFact]

@@ -1,0 +1,55 @@
+using System.Runtime.Versioning;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using SessionGateway.Storage;
+
+namespace SessionGateway.Tests.Engine.Storage;
+
+/// <summary>The SQLite file and its WAL and shared-memory files hold secrets: readable by their owner only.</summary>
+[UnsupportedOSPlatform("windows")]
+public sealed class SqliteFilePermissionsTests : IDisposable
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private static readonly CancellationToken Ct = CancellationToken.None;
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    private IEnumerable<string> Files => [_database.FilePath, _database.FilePath + "-wal", _database.FilePath + "-shm"];
+
+    [Fact]
+    public async Task NewDatabase_AfterWrites_TheFileWalAndShm_AreOwnerOnly()
+    {
+        var store = new SqliteSessionStore(_database.StoreOptions());
+        await store.InitializeAsync(Ct);
+        var now = DateTimeOffset.UtcNow;
+        await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), Ct);
+        Assert.NotNull(await store.TryRotateAsync("h", "h0", "h1", now, now.AddDays(1), SessionLimits.None, Ct));
+
+        // The pooled connection keeps the WAL and shared-memory files in place while the store is open.
+        Assert.All(Files, file => Assert.True(File.Exists(file), file + " missing"));
+        Assert.All(Files, file => Assert.Equal(OwnerOnly, File.GetUnixFileMode(file)));
+    }
+
+    [Fact]
+    public async Task ExistingWorldReadableFile_IsTightenedToOwnerOnly_WithAWarning()
+    {
+        await using (var connection = new SqliteConnection(SqliteSessionStore.BuildConnectionString(_database.FilePath)))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync("PRAGMA journal_mode=WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);");
+            SqliteConnection.ClearPool(connection);
+        }
+
+        File.SetUnixFileMode(_database.FilePath, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var logger = new RecordingLogger<SqliteSessionStore>();
+
+        await new SqliteSessionStore(_database.StoreOptions(), logger).InitializeAsync(Ct);
+
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(_database.FilePath));
+        var warning = Assert.Single(logger.Entries, e => e.EventId == 1451);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains(_database.FilePath + " had mode 0644", warning.Message, StringComparison.Ordinal);
+    }
+}
