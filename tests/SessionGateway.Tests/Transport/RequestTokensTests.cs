@@ -92,6 +92,14 @@ public sealed class RequestTokensTests
     }
 
     [Theory]
+    [InlineData("a=b;;c=d", "a=b; c=d")]
+    [InlineData(";a=b", "a=b")]
+    [InlineData("a=b; ;c=d;", "a=b; c=d")]
+    [InlineData(";;sAccessToken=x;;c=d", "c=d")]
+    public void CookiesWithoutTokens_EmptyParts_LoseNoCookie(string cookie, string expected) =>
+        Assert.Equal(expected, RequestTokens.CookiesWithoutTokens(Headers(("Cookie", cookie))));
+
+    [Theory]
     [InlineData("sAccessToken")]
     [InlineData("SACCESSTOKEN")]
     [InlineData("saccesstoken")]
