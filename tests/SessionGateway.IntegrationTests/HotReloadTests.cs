@@ -55,9 +55,9 @@ public sealed class HotReloadTests
             """);
         await File.WriteAllTextAsync(gateway.ConfigPath, broken);
         await TestGateway.WaitUntilAsync(
-            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("'nowhere'", StringComparison.Ordinal))),
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("'nowhere'", StringComparison.Ordinal))),
             "the broken edit is reported");
-        var report = gateway.Logs.Entries.First(e => e.EventId.Id == 1002);
+        var report = gateway.Logs.Entries.First(e => e.EventId.Id == 4002);
         Assert.Contains(gateway.ConfigPath + ":9:7:", report.Message, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
         Assert.Equal(HttpStatusCode.Unauthorized, await gateway.StatusOfAsync("/c"));
@@ -65,7 +65,7 @@ public sealed class HotReloadTests
         // Invalid YAML: same story.
         await File.WriteAllTextAsync(gateway.ConfigPath, "ReverseProxy:\n  Routes: [unclosed\n");
         await TestGateway.WaitUntilAsync(
-            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("invalid YAML", StringComparison.Ordinal))),
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("invalid YAML", StringComparison.Ordinal))),
             "the invalid YAML is reported");
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
@@ -79,7 +79,7 @@ public sealed class HotReloadTests
 
         await File.WriteAllTextAsync(gateway.ConfigPath, "Session:\n  RefreshGracePeriod: 99999999999d\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
         await TestGateway.WaitUntilAsync(
-            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("Session:RefreshGracePeriod", StringComparison.Ordinal))),
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("Session:RefreshGracePeriod", StringComparison.Ordinal))),
             "the out-of-range value is reported");
 
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
@@ -95,7 +95,7 @@ public sealed class HotReloadTests
 
         await File.WriteAllTextAsync(gateway.ConfigPath, "Session: &loop\n  Headers: *loop\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
         await TestGateway.WaitUntilAsync(
-            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 1002 && e.Message.Contains("an alias refers to a node that contains it", StringComparison.Ordinal))),
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("an alias refers to a node that contains it", StringComparison.Ordinal))),
             "the recursive alias is reported");
 
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
@@ -111,7 +111,7 @@ public sealed class HotReloadTests
         await File.WriteAllTextAsync(gateway.ConfigPath, "Session:\n  RefreshPath: /auth/refresh\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
         await TestGateway.WaitUntilAsync(async () => await gateway.StatusOfAsync("/b") == HttpStatusCode.OK, "route b is served");
 
-        Assert.Contains(gateway.Logs.Entries, e => e.EventId.Id == 1004 && e.Message.Contains("Session:RefreshPath", StringComparison.Ordinal));
+        Assert.Contains(gateway.Logs.Entries, e => e.EventId.Id == 4004 && e.Message.Contains("Session:RefreshPath", StringComparison.Ordinal));
         using var stillHere = await gateway.Client.PostAsync("/api/refresh", null);
         Assert.Equal(440, (int)stillHere.StatusCode);
     }

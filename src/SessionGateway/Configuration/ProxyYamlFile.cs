@@ -161,13 +161,13 @@ internal sealed partial class ProxyYamlFile : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1001, LogLevel.Information, "Configuration reloaded from {Path}")]
+        [LoggerMessage(4001, LogLevel.Information, "Configuration reloaded from {Path}")]
         public static partial void Reloaded(ILogger logger, string path);
 
-        [LoggerMessage(1002, LogLevel.Error, "Configuration edit in {Path} rejected ({Count} problem(s)); the last good configuration stays in force: {Problem}")]
+        [LoggerMessage(4002, LogLevel.Error, "Configuration edit in {Path} rejected ({Count} problem(s)); the last good configuration stays in force: {Problem}")]
         public static partial void ReloadRejected(ILogger logger, string path, int count, string problem);
 
-        [LoggerMessage(1003, LogLevel.Error, "Configuration edit in {Path} could not be applied; the last good configuration stays in force")]
+        [LoggerMessage(4003, LogLevel.Error, "Configuration edit in {Path} could not be applied; the last good configuration stays in force")]
         public static partial void ReloadFailed(ILogger logger, string path, Exception exception);
     }
 }

@@ -226,7 +226,7 @@ internal static partial class GatewayHost
 
     private static partial class Log
     {
-        [LoggerMessage(1004, LogLevel.Warning, "{Key} changed in {Path}; it is read at start and takes effect after a restart")]
+        [LoggerMessage(4004, LogLevel.Warning, "{Key} changed in {Path}; it is read at start and takes effect after a restart")]
         public static partial void RestartNeeded(ILogger logger, string key, string path);
     }
 }
