@@ -12,15 +12,18 @@ namespace SessionGateway.Sessions;
 internal sealed partial class RevocationSync(SessionEngine engine, IRevocationFeed feed, ILogger<RevocationSync> logger) : BackgroundService
 {
     private int _connectedOnce;
+    private int _failuresWhileAway;
+    private volatile bool _isCurrent;
 
     /// <summary>True while the feed is listening and the set has been caught up since the last connection.</summary>
-    public bool IsCurrent { get; private set; }
+    public bool IsCurrent => _isCurrent;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => feed.RunAsync(
         async cancellationToken =>
         {
             var count = await engine.ReloadRevocationsAsync(cancellationToken);
-            IsCurrent = true;
+            _isCurrent = true;
+            _failuresWhileAway = 0;
             if (Interlocked.Exchange(ref _connectedOnce, 1) == 1)
             {
                 Log.Reconnected(logger, count);
@@ -29,12 +32,18 @@ internal sealed partial class RevocationSync(SessionEngine engine, IRevocationFe
         engine.ApplyRevocation,
         exception =>
         {
-            if (IsCurrent)
+            if (_isCurrent)
             {
                 Log.Lost(logger, exception);
             }
+            else if (++_failuresWhileAway is 1 || _failuresWhileAway % 60 == 0)
+            {
+                // Never connected, or still away: said at the first failure and then about once a minute, so a feed
+                // that cannot work (a pooler in transaction mode, a connection limit) is never silent.
+                Log.CannotListen(logger, _failuresWhileAway, exception);
+            }
 
-            IsCurrent = false;
+            _isCurrent = false;
         },
         stoppingToken);
 
@@ -43,6 +52,10 @@ internal sealed partial class RevocationSync(SessionEngine engine, IRevocationFe
         [LoggerMessage(EventId = 1300, Level = LogLevel.Warning,
             Message = "Lost the revocation feed from the session store; revocations made on other replicas are not seen here until it is back")]
         public static partial void Lost(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1302, Level = LogLevel.Error,
+            Message = "The revocation feed cannot listen on the session store ({Attempts} attempt(s) so far); revocations made on other replicas are not seen here")]
+        public static partial void CannotListen(ILogger logger, int attempts, Exception exception);
 
         [LoggerMessage(EventId = 1301, Level = LogLevel.Information,
             Message = "Revocation feed back; re-read {Count} revocations still in force")]

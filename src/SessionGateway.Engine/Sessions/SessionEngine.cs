@@ -351,25 +351,32 @@ internal sealed partial class SessionEngine
         var revocations = await _store.ListRevocationsAsync(_timeProvider.GetUtcNow(), cancellationToken);
         foreach (var revocation in revocations)
         {
-            _revoked.Add(revocation.SessionHandle, revocation.RefuseUntil);
+            ApplyRevocation(revocation);
         }
 
         return revocations.Count;
     }
 
-    /// <summary>Applies a revocation another replica committed (from the revocation feed).</summary>
-    public void ApplyRevocation(Revocation revocation) => _revoked.Add(revocation.SessionHandle, revocation.RefuseUntil);
+    /// <summary>
+    /// Applies a revocation another replica committed (from the revocation feed, or loaded from the store). It is kept
+    /// at least as long as this replica's own access tokens can live: the revoking replica computed its end with its
+    /// own lifetime, which may be shorter (a rolling change of the lifetime). Keeping a revocation longer than needed
+    /// costs nothing: no token of a revoked session can be valid.
+    /// </summary>
+    public void ApplyRevocation(Revocation revocation)
+    {
+        var ownEnd = RefuseUntil(_timeProvider.GetUtcNow());
+        _revoked.Add(revocation.SessionHandle, revocation.RefuseUntil > ownEnd ? revocation.RefuseUntil : ownEnd);
+    }
 
     /// <summary>Forgets revocations whose access tokens have all expired.</summary>
     public int PruneRevocations() => _revoked.Prune(_timeProvider.GetUtcNow());
 
     private async Task<RefreshOutcome> HandleTheftAsync(SessionRecord session, TheftKind kind, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Refused here at once, before the write: if the store fails now, this replica still fails closed.
-        var until = RefuseUntil(now);
-        _revoked.Add(session.Handle, until);
-        await _store.RevokeAsync(session.Handle, until, TheftAuditKind + ":" + kind, now, cancellationToken);
+        // On record before the write, so a theft met during a store outage still leaves a trace.
         Log.TheftDetected(_logger, session.UserId, session.Handle, kind);
+        await RevokeOrUndoAsync(session.Handle, TheftAuditKind + ":" + kind, now, cancellationToken);
         return RefreshOutcome.TheftDetected(new TheftReport(session.UserId, session.Handle, kind));
     }
 
@@ -392,12 +399,29 @@ internal sealed partial class SessionEngine
     /// <summary>Ends a session that reached its idle timeout or absolute lifetime: revoked like a sign-out, audited with <paramref name="auditKind"/>.</summary>
     private async Task<RefreshOutcome> EndSessionAsync(SessionRecord session, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // Refused here first, as for theft: the session is over even if the store fails now.
-        var until = RefuseUntil(now);
-        _revoked.Add(session.Handle, until);
-        await _store.RevokeAsync(session.Handle, until, auditKind, now, cancellationToken);
+        await RevokeOrUndoAsync(session.Handle, auditKind, now, cancellationToken);
         Log.SessionEnded(_logger, session.UserId, session.Handle, auditKind);
         return RefreshOutcome.Unauthorised;
+    }
+
+    /// <summary>
+    /// Refuses the session here at once, then revokes it in the store. If the store fails, the local mark is taken
+    /// back and the outage propagates (the client gets 503): a session alive in the store but refused by this one
+    /// replica would trap its owner in a refresh loop here. The stale token is judged again on its next use.
+    /// </summary>
+    private async Task RevokeOrUndoAsync(string handle, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var until = RefuseUntil(now);
+        _revoked.Add(handle, until);
+        try
+        {
+            await _store.RevokeAsync(handle, until, auditKind, now, cancellationToken);
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            _revoked.Remove(handle, until);
+            throw;
+        }
     }
 
     /// <summary>The last moment an access token issued up to <paramref name="now"/> can still pass verification.</summary>
@@ -459,7 +483,7 @@ internal sealed partial class SessionEngine
         public static partial void SessionCreated(ILogger logger, string userId, string sessionHandle);
 
         [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
-            Message = "Refresh token theft detected ({Kind}) for user {UserId}, session {SessionHandle}; the session has been revoked")]
+            Message = "Refresh token theft detected ({Kind}) for user {UserId}, session {SessionHandle}; revoking the session")]
         public static partial void TheftDetected(ILogger logger, string userId, string sessionHandle, TheftKind kind);
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Session store unavailable during {Operation}; answering 'store unavailable', the client keeps its tokens")]

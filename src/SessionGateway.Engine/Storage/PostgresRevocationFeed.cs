@@ -4,13 +4,14 @@ namespace SessionGateway.Storage;
 
 /// <summary>
 /// <c>LISTEN</c> on <see cref="PostgresSessionStore.RevocationChannel"/> over a connection of its own (not pooled).
-/// After a lost connection it reconnects with a short backoff (250 ms doubling up to 2 s), listens again, and
+/// After a lost connection it reconnects with a short backoff (250 ms doubling up to 1 s), listens again, and
 /// only then lets the caller re-read the revocations it may have missed, so none falls in between.
 /// </summary>
 internal sealed class PostgresRevocationFeed(PostgresSessionStore store, TimeProvider timeProvider) : IRevocationFeed
 {
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
-    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(2);
+    // Short: while the feed is away, revocations made elsewhere are not seen here.
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(1);
 
     // A peer that vanished without closing the socket sends nothing; a ping on a quiet connection finds out.
     private static readonly TimeSpan PingWhenQuietFor = TimeSpan.FromSeconds(5);

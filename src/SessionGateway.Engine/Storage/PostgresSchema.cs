@@ -4,7 +4,7 @@ using Npgsql;
 namespace SessionGateway.Storage;
 
 /// <summary>
-/// Versioned schema migrations for PostgreSQL, tracked in <c>schema_version</c>. All pending steps run in one
+/// Versioned schema migrations for PostgreSQL, tracked in <c>session_gateway_schema</c>. All pending steps run in one
 /// transaction under a transaction-scoped advisory lock, so replicas starting together migrate once and the
 /// others wait, then find nothing to do. Append new steps; never edit a shipped one.
 /// </summary>
@@ -63,17 +63,20 @@ internal static class PostgresSchema
 
     private static readonly string[] Migrations = [V1];
 
+    // Not the request-sized command timeout: waiting for another replica's migration, or a long one, is normal at start.
+    private const int MigrationTimeoutSeconds = 300;
+
     public static int LatestVersion => Migrations.Length;
 
     public static async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await connection.ExecuteAsync(new CommandDefinition(
-            "SELECT pg_advisory_xact_lock(@Lock);", new { Lock = MigrationLock }, transaction, cancellationToken: cancellationToken));
+            "SELECT pg_advisory_xact_lock(@Lock);", new { Lock = MigrationLock }, transaction, MigrationTimeoutSeconds, cancellationToken: cancellationToken));
         await connection.ExecuteAsync(new CommandDefinition(
-            "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL);", transaction: transaction, cancellationToken: cancellationToken));
+            "CREATE TABLE IF NOT EXISTS session_gateway_schema (version integer NOT NULL);", transaction: transaction, commandTimeout: MigrationTimeoutSeconds, cancellationToken: cancellationToken));
         var current = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_version;", transaction: transaction, cancellationToken: cancellationToken));
+            "SELECT COALESCE(MAX(version), 0) FROM session_gateway_schema;", transaction: transaction, commandTimeout: MigrationTimeoutSeconds, cancellationToken: cancellationToken));
         if (current >= Migrations.Length)
         {
             // A newer gateway may have migrated further; its additions are additive, so this one keeps working.
@@ -83,13 +86,14 @@ internal static class PostgresSchema
 
         for (var version = current + 1; version <= Migrations.Length; version++)
         {
-            await connection.ExecuteAsync(new CommandDefinition(Migrations[version - 1], transaction: transaction, cancellationToken: cancellationToken));
+            await connection.ExecuteAsync(new CommandDefinition(Migrations[version - 1], transaction: transaction, commandTimeout: MigrationTimeoutSeconds, cancellationToken: cancellationToken));
         }
 
         await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (@Version);",
+            "DELETE FROM session_gateway_schema; INSERT INTO session_gateway_schema (version) VALUES (@Version);",
             new { Version = Migrations.Length },
             transaction,
+            commandTimeout: MigrationTimeoutSeconds,
             cancellationToken: cancellationToken));
         await transaction.CommitAsync(cancellationToken);
     }

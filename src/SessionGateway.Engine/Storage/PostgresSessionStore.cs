@@ -26,7 +26,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         _dataSource = NpgsqlDataSource.Create(connectionString);
         // The listener holds its connection for the process's life and must not hand a LISTENing connection
         // back to the pool: it gets one of its own.
-        _listenerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
+        _listenerConnectionString = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Multiplexing = false }.ConnectionString;
     }
 
     /// <summary>A new, unpooled connection for the revocation feed's <c>LISTEN</c>.</summary>

@@ -91,17 +91,33 @@ internal sealed record SessionStoreOptions
             return "is required when Session:Store:Provider is postgres (for example Host=db;Database=sessions;Username=gateway;Password=...; or the environment variable Session__Store__ConnectionString).";
         }
 
+        NpgsqlConnectionStringBuilder builder;
         try
         {
-            var builder = new NpgsqlConnectionStringBuilder(connectionString);
-            return string.IsNullOrWhiteSpace(builder.Host)
-                ? "names no Host: a PostgreSQL connection string looks like Host=db;Database=sessions;Username=gateway;Password=..."
-                : null;
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException)
         {
-            // The parser names the offending keyword, never a value, so the message is safe to print.
-            return "is not a valid PostgreSQL connection string: " + ex.Message;
+            // The parser's message may quote part of a value (a password with an unquoted ';' reads as "keyword"
+            // after it), so none of it is printed.
+            return "is not a valid PostgreSQL connection string: a keyword is unknown or a value malformed (quote values that contain ';' as \"...\").";
+        }
+
+        if (string.IsNullOrWhiteSpace(builder.Host))
+        {
+            return "names no Host: a PostgreSQL connection string looks like Host=db;Database=sessions;Username=gateway;Password=...";
+        }
+
+        try
+        {
+            // Some settings parse but do not go together (pool sizes, target session attributes with one host); the
+            // data source says so when built, and that is checked here rather than as a crash at start.
+            using var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+            return null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or InvalidOperationException)
+        {
+            return "has settings that do not go together: " + ex.Message;
         }
     }
 }

@@ -15,6 +15,10 @@ internal sealed class RevokedSessionSet
     public void Add(string sessionHandle, DateTimeOffset rememberUntil) =>
         _until.AddOrUpdate(sessionHandle, rememberUntil, (_, existing) => existing > rememberUntil ? existing : rememberUntil);
 
+    /// <summary>Takes back a mark, only if it is still the one that was set (a later, longer mark stays).</summary>
+    public void Remove(string sessionHandle, DateTimeOffset rememberUntil) =>
+        _until.TryRemove(new KeyValuePair<string, DateTimeOffset>(sessionHandle, rememberUntil));
+
     public bool IsRevoked(string sessionHandle, DateTimeOffset now) =>
         _until.TryGetValue(sessionHandle, out var until) && now < until;
 

@@ -183,6 +183,7 @@ public sealed class GatewayConfigValidatorTests
     [InlineData("Provider: postgres\n    ConnectionString: \"Hots=db\"", "Session:Store:ConnectionString", "is not a valid PostgreSQL connection string")]
     [InlineData("Provider: postgres\n    ConnectionString: \"Database=sessions\"", "Session:Store:ConnectionString", "names no Host")]
     [InlineData("Provider: mysql", "Session:Store:Provider", "is not one of: Sqlite, Postgres")]
+    [InlineData("Provider: postgres\n    ConnectionString: \"Host=db;Minimum Pool Size=10;Maximum Pool Size=5\"", "Session:Store:ConnectionString", "settings that do not go together")]
     [InlineData("ConnectionString: \"Host=db;Database=sessions\"", "Session:Store:ConnectionString", "is not a valid SQLite connection string")]
     public void Validate_StoreProviderMistakes_NameTheKey(string store, string key, string message)
     {
@@ -342,5 +343,19 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal((true, 20, TimeSpan.FromMinutes(1)), (defaults.Login.Enabled, defaults.Login.PermitLimit, defaults.Login.Window));
         Assert.Equal((true, 20, TimeSpan.FromSeconds(30)), (bound.Login.Enabled, bound.Login.PermitLimit, bound.Login.Window));
         Assert.Equal(defaults.Refresh, bound.Refresh);
+    }
+
+    [Fact]
+    public void Validate_MalformedPostgresConnectionString_NeverQuotesAPieceOfIt()
+    {
+        // An unquoted ';' in a password makes the rest of it read as a keyword, which a parser error would name.
+        var (document, configuration) = ConfigTestData.Load(
+            "Session:\n  Store:\n    Provider: postgres\n    ConnectionString: \"Host=db;Password=Tr0ub4dor;horse=battery\"\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Contains("is not a valid PostgreSQL connection string", problem.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("horse", problem.ToString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("battery", problem.ToString(), StringComparison.OrdinalIgnoreCase);
     }
 }

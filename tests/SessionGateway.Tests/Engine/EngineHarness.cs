@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SessionGateway.Keys;
@@ -20,7 +21,8 @@ internal sealed class EngineHarness : IDisposable
         SessionEngineOptions options,
         FakeTimeProvider time,
         Func<ISessionStore, ISessionStore>? decorateStore,
-        KeyEncryption keyEncryption)
+        KeyEncryption keyEncryption,
+        ILogger<SessionEngine> engineLogger)
     {
         _ownedDatabase = ownsDatabase ? database : null;
         Database = database;
@@ -29,7 +31,7 @@ internal sealed class EngineHarness : IDisposable
         _innerStore = database.CreateStore();
         Store = decorateStore?.Invoke(_innerStore) ?? _innerStore;
         Keys = new SigningKeyRing(Store, options, keyEncryption, time, NullLogger<SigningKeyRing>.Instance);
-        Engine = new SessionEngine(Store, Keys, options, keyEncryption, time, NullLogger<SessionEngine>.Instance);
+        Engine = new SessionEngine(Store, Keys, options, keyEncryption, time, engineLogger);
     }
 
     public TestDatabase Database { get; }
@@ -55,11 +57,12 @@ internal sealed class EngineHarness : IDisposable
         FakeTimeProvider? time = null,
         Func<ISessionStore, ISessionStore>? decorateStore = null,
         TestBackend backend = TestBackend.Sqlite,
-        KeyEncryption? keyEncryption = null)
+        KeyEncryption? keyEncryption = null,
+        ILogger<SessionEngine>? engineLogger = null)
     {
         var database = sharedDatabase ?? await TestDatabase.CreateAsync(backend);
         var clock = time ?? new FakeTimeProvider(Start);
-        var harness = new EngineHarness(database, sharedDatabase is null, options ?? new SessionEngineOptions(), clock, decorateStore, keyEncryption ?? KeyEncryption.None);
+        var harness = new EngineHarness(database, sharedDatabase is null, options ?? new SessionEngineOptions(), clock, decorateStore, keyEncryption ?? KeyEncryption.None, engineLogger ?? NullLogger<SessionEngine>.Instance);
         try
         {
             await harness.Engine.InitializeAsync(CancellationToken.None);

@@ -29,4 +29,25 @@ public sealed class PostgresRevocationTests : RevocationTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"refused after {clock.Elapsed.TotalMilliseconds} ms");
         await sync.StopAsync(Ct);
     }
+
+    [SkippableFact]
+    public async Task RevokeAllForUser_OnOneReplica_IsRefusedOnAnotherWithinASecond()
+    {
+        using var a = await EngineHarness.StartAsync(backend: Backend);
+        using var b = await EngineHarness.StartAsync(sharedDatabase: a.Database, time: a.Time);
+        using var sync = new RevocationSync(b.Engine, new PostgresRevocationFeed((PostgresSessionStore)b.Store, TimeProvider.System), NullLogger<RevocationSync>.Instance);
+        await sync.StartAsync(Ct);
+        await WaitAsync(() => sync.IsCurrent, TimeSpan.FromSeconds(10));
+        var first = await a.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        var second = await a.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        var other = await a.Engine.CreateLiveAsync("user-2", null, false, Ct);
+
+        Assert.Equal(2, (await a.Engine.RevokeAllForUserAsync("user-1", Ct)).Value);
+        await WaitAsync(
+            () => !b.Engine.VerifyAccessToken(first.AccessToken).IsValid && !b.Engine.VerifyAccessToken(second.AccessToken).IsValid,
+            TimeSpan.FromSeconds(1));
+
+        Assert.True(b.Engine.VerifyAccessToken(other.AccessToken).IsValid);
+        await sync.StopAsync(Ct);
+    }
 }

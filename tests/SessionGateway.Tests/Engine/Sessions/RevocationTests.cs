@@ -56,6 +56,46 @@ public abstract class RevocationTests
         Assert.True((await healthy.Engine.RefreshAsync(issued.RefreshToken, Ct)).IsSuccess);
     }
 
+    [SkippableFact]
+    public async Task TheftMetDuringAStoreOutage_IsLogged_AndDoesNotLockTheOwnerOutOfThisReplica()
+    {
+        using var healthy = await EngineHarness.StartAsync(backend: Backend);
+        var created = await healthy.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        var rotated = (await healthy.Engine.RefreshAsync(created.RefreshToken, Ct)).Session!;
+        healthy.Time.Advance(healthy.Options.RefreshGracePeriod + TimeSpan.FromSeconds(1));
+        var logs = new RecordingLogger<SessionEngine>();
+        using var flaky = await EngineHarness.StartAsync(
+            sharedDatabase: healthy.Database, time: healthy.Time, decorateStore: inner => new RevokeFailsStore(inner), engineLogger: logs);
+
+        var stale = await flaky.Engine.RefreshAsync(created.RefreshToken, Ct);
+
+        Assert.Equal(RefreshOutcomeKind.StoreUnavailable, stale.Kind);
+        Assert.Contains(logs.Entries, e => e.EventId == 1001);
+        // The session is not revoked in the store, so this replica does not refuse it either: no 440 loop for the owner.
+        var next = await flaky.Engine.RefreshAsync(rotated.RefreshToken, Ct);
+        Assert.True(next.IsSuccess);
+        Assert.True(flaky.Engine.VerifyAccessToken(next.Session.AccessToken).IsValid);
+    }
+
+    [SkippableFact]
+    public async Task RevocationFromAReplicaWithAShorterLifetime_IsKeptForThisReplicasOwnLifetime()
+    {
+        using var harness = await EngineHarness.StartAsync(backend: Backend);
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
+
+        // Another replica, configured with a 20 s lifetime, revoked the session: its row says "refuse for 22 s".
+        harness.Engine.ApplyRevocation(new Revocation(issued.SessionHandle, harness.Time.GetUtcNow() + TimeSpan.FromSeconds(22)));
+        harness.Time.Advance(TimeSpan.FromMinutes(5));
+
+        Assert.Equal(AccessTokenStatus.Invalid, harness.Engine.VerifyAccessToken(issued.AccessToken).Status);
+    }
+
+    private sealed class RevokeFailsStore(ISessionStore inner) : DelegatingStore(inner)
+    {
+        public override Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
+            throw new Microsoft.Data.Sqlite.SqliteException("database is locked", 5);
+    }
+
     // The feed delivers on the real clock (a database round trip), so this polls; bounded.
     private protected static async Task WaitAsync(Func<bool> condition, TimeSpan timeout)
     {

@@ -39,8 +39,8 @@ public sealed class PostgresSessionStoreTests : SessionStoreContractTests, IDisp
             await Task.WhenAll(stores.Select(s => Task.Run(() => s.InitializeAsync(CancellationToken.None))));
 
             await using var connection = new NpgsqlConnection(connectionString);
-            Assert.Equal(PostgresSchema.LatestVersion, await connection.ExecuteScalarAsync<int>("SELECT version FROM schema_version"));
-            Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM schema_version"));
+            Assert.Equal(PostgresSchema.LatestVersion, await connection.ExecuteScalarAsync<int>("SELECT version FROM session_gateway_schema"));
+            Assert.Equal(1, await connection.ExecuteScalarAsync<int>("SELECT count(*) FROM session_gateway_schema"));
             foreach (var store in stores)
             {
                 await store.DisposeAsync();
