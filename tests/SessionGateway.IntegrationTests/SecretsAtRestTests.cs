@@ -177,7 +177,7 @@ public sealed class SecretsAtRestTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ClearDatabase_FirstStartWithAKey_EncryptsItInPlace_AndSessionsIssuedBeforeKeepWorking()
+    public async Task ClearDatabase_StartWithAKey_IsRefusedWithExit2_UnlessTheMigrationSwitchIsOn_ThenEncryptedAndSessionsIssuedBeforeKeepWorking()
     {
         var databasePath = Path.Combine(_directory, "shared.db");
         SessionClient client;
@@ -186,21 +186,33 @@ public sealed class SecretsAtRestTests : IAsyncLifetime
             client = await LoginAsync(before);
         }
 
+        SqliteConnection.ClearAllPools();
         var (clearKeys, clearSecret) = await ReadRowsAsync(databasePath);
         Assert.All(clearKeys, key => Assert.True(IsPkcs8PrivateKey(key)));
         Assert.Equal(32, clearSecret.Length);
         var keyFile = Path.Combine(_directory, "kek");
         await File.WriteAllTextAsync(keyFile, NewKek());
+        File.SetUnixFileMode(keyFile, OwnerOnly);
+        var configPath = Path.Combine(_directory, "proxy.yaml");
+        await File.WriteAllTextAsync(configPath, Yaml(databasePath));
 
-        await using var after = await TestGateway.StartAsync(Yaml(databasePath), "--Session:KeyEncryption:KeyFile=" + keyFile);
+        // Clear values with a key configured are what an attacker who can write the store would plant: refused.
+        var refused = await GatewayProcess.RunToExitAsync(
+            configPath, new Dictionary<string, string> { ["Session__KeyEncryption__KeyFile"] = keyFile }, ExitWithin);
+        AssertOneLineExit2(refused, "SessionGateway: Session:KeyEncryption: the refresh-token secret in the session store is in clear", "MigrateClearValues");
+
+        await using var after = await TestGateway.StartAsync(
+            Yaml(databasePath), "--Session:KeyEncryption:KeyFile=" + keyFile, "--Session:KeyEncryption:MigrateClearValues=true");
         client.Http = after.Client;
 
         var (keys, secret) = await ReadRowsAsync(databasePath);
-        Assert.Equal(clearKeys.Count, keys.Count);
         Assert.All(keys, key => Assert.False(IsPkcs8PrivateKey(key), "a private key is still in clear"));
         Assert.NotEqual(32, secret.Length);
         Assert.Contains(after.Logs.Entries, e => e.EventId.Id == 1454);
         Assert.Contains(after.Logs.Entries, e => e.EventId.Id == 1455);
+        Assert.Contains(after.Logs.Entries, e => e.EventId.Id == 1457 && e.Level == LogLevel.Warning);
+        Assert.Contains(after.Logs.Entries, e => e.EventId.Id == 1458);
+        Assert.DoesNotContain(after.Logs.Entries, e => e.EventId.Id == 4005);
         using (var api = await client.GetAsync("/api/me"))
         {
             Assert.Equal(HttpStatusCode.OK, api.StatusCode); // the access token issued before the migration
@@ -213,5 +225,19 @@ public sealed class SecretsAtRestTests : IAsyncLifetime
 
         using var afterRefresh = await client.GetAsync("/api/me");
         Assert.Equal(HttpStatusCode.OK, afterRefresh.StatusCode);
+    }
+
+    [Fact]
+    public async Task KeyFile_ReadableByGroupOrOther_IsWarnedAtStart()
+    {
+        var keyFile = Path.Combine(_directory, "kek");
+        await File.WriteAllTextAsync(keyFile, NewKek());
+        File.SetUnixFileMode(keyFile, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        await using var gateway = await TestGateway.StartAsync(Yaml(), "--Session:KeyEncryption:KeyFile=" + keyFile);
+
+        var warning = Assert.Single(gateway.Logs.Entries, e => e.EventId.Id == 4005);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains(keyFile + " has mode 0644", warning.Message, StringComparison.Ordinal);
     }
 }

@@ -14,6 +14,11 @@ namespace SessionGateway.Keys;
 /// PKCS#8 key starts with <c>0x30</c> and the refresh-token secret is 32 bytes, shorter than any sealed value.
 /// </para>
 /// <para>
+/// Integrity: with a KEK configured, a clear value is refused (the callers throw <see cref="KeyEncryptionException"/>),
+/// because anyone who can write a row could otherwise plant their own signing key or refresh-token secret and have
+/// it accepted (and even sealed). The one exception is an explicit migration, <see cref="MigrateClearValues"/>, at start.
+/// </para>
+/// <para>
 /// Rotation: <see cref="Open"/> also accepts values sealed with a previous KEK and reports them as
 /// <see cref="SealState.Previous"/>, so the caller re-seals them with the current one.
 /// </para>
@@ -41,13 +46,23 @@ internal sealed class KeyEncryption
 
     /// <param name="currentKey">The KEK that seals new values; null for none.</param>
     /// <param name="previousKeys">Older KEKs, only to open values sealed before a rotation.</param>
-    public KeyEncryption(byte[]? currentKey, IReadOnlyList<byte[]> previousKeys)
+    /// <param name="migrateClearValues">
+    /// Accept clear values at start and seal them (the one-time migration of a store written without a KEK).
+    /// </param>
+    public KeyEncryption(byte[]? currentKey, IReadOnlyList<byte[]> previousKeys, bool migrateClearValues = false)
     {
         ArgumentNullException.ThrowIfNull(previousKeys);
         if (currentKey is null && previousKeys.Count > 0)
         {
             throw new ArgumentException("Previous key-encryption keys need a current one.", nameof(previousKeys));
         }
+
+        if (currentKey is null && migrateClearValues)
+        {
+            throw new ArgumentException("Migrating clear values needs a key-encryption key.", nameof(migrateClearValues));
+        }
+
+        MigrateClearValues = migrateClearValues;
 
         _current = currentKey is null ? null : new Kek(currentKey);
         var previous = new List<Kek>();
@@ -64,6 +79,18 @@ internal sealed class KeyEncryption
     }
 
     public bool IsEnabled => _current is not null;
+
+    /// <summary>
+    /// True when clear values found at start are to be sealed (and the signing keys among them retired early); false
+    /// when, with a KEK, they are refused. Never true without a KEK.
+    /// </summary>
+    public bool MigrateClearValues { get; }
+
+    /// <summary>
+    /// True when a value opened as <see cref="SealState.Clear"/> must be refused: a KEK is configured, so every
+    /// legitimate value is sealed, and a clear one was written by someone without the KEK.
+    /// </summary>
+    public bool RefusesClear(SealState state, bool migrating) => state == SealState.Clear && IsEnabled && !(migrating && MigrateClearValues);
 
     /// <summary>The current KEK's id, in hex (for messages); empty without one.</summary>
     public string CurrentKeyId => _current is null ? "" : Convert.ToHexStringLower(_current.Id);
@@ -173,7 +200,7 @@ internal sealed class KeyEncryption
         return data;
     }
 
-    public override string ToString() => IsEnabled ? $"KeyEncryption {{ KeyId = {CurrentKeyId}, Previous = {_previous.Length} }}" : "KeyEncryption { None }";
+    public override string ToString() => IsEnabled ? $"KeyEncryption {{ KeyId = {CurrentKeyId}, Previous = {_previous.Length}, MigrateClearValues = {MigrateClearValues} }}" : "KeyEncryption { None }";
 
     private sealed class Kek
     {

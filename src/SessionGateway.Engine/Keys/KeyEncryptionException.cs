@@ -11,6 +11,8 @@ internal sealed class KeyEncryptionException(string message) : Exception(message
     /// <summary>The message for <paramref name="value"/> of <paramref name="what"/> (for example "signing key abc").</summary>
     public static KeyEncryptionException For(string what, OpenedValue value, KeyEncryption keyEncryption) => new(value.State switch
     {
+        SealState.Clear =>
+            $"Session:KeyEncryption: the {what} in the session store is in clear, but a key-encryption key (id {keyEncryption.CurrentKeyId}) is configured: refused, since anyone able to write the store could have put it there. If the store was written before the key-encryption key was configured, start once with Session:KeyEncryption:MigrateClearValues: true, then remove it.",
         SealState.NoKey =>
             $"Session:KeyEncryption: the {what} in the session store is encrypted (key-encryption key id {value.KeyId}), but no key-encryption key is configured; set Session:KeyEncryption:KeyFile or Session:KeyEncryption:Key.",
         SealState.UnknownKey =>

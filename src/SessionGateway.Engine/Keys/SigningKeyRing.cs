@@ -14,8 +14,10 @@ namespace SessionGateway.Keys;
 /// published in the JWKS) as soon as the current one starts signing, i.e. a full period before it signs; a key stays verifiable until signs-until + access-token
 /// lifetime + clock skew. Replicas pick the signer by the clock, so they switch together without
 /// coordination, and reload the set periodically to learn about keys other replicas added. Private keys are
-/// stored sealed by <see cref="KeyEncryption"/> when a key-encryption key is configured; a key found in clear or
-/// sealed with a previous key-encryption key is re-sealed in place with the current one at the next reload.
+/// stored sealed by <see cref="KeyEncryption"/> when a key-encryption key is configured; a key sealed with a previous
+/// key-encryption key is re-sealed in place with the current one at the next reload. A key found in clear while a
+/// key-encryption key is configured is refused (anyone able to write the store could have planted it), except by
+/// <see cref="MigrateClearKeysAsync"/> at a start with <see cref="KeyEncryption.MigrateClearValues"/>.
 /// </summary>
 internal sealed partial class SigningKeyRing(
     ISessionStore store,
@@ -72,6 +74,71 @@ internal sealed partial class SigningKeyRing(
                     CryptographicOperations.ZeroMemory(privateKey);
                 }
             }
+        }
+        finally
+        {
+            _refreshLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// The one-time migration of keys stored in clear (with <see cref="KeyEncryption.MigrateClearValues"/>; else
+    /// nothing): each is sealed and retired early in the same compare-and-swap. It signs no more from now on, and stays
+    /// verifiable only as long as the tokens it signed live (access-token lifetime + clock skew); a key that had not
+    /// started signing is dropped. A copy of the store taken before the migration (a backup, or bytes left in the
+    /// file) then mints no accepted token once that bound has passed. The caller's <see cref="RefreshAsync"/> adds a
+    /// fresh current key. Returns how many keys were migrated.
+    /// </summary>
+    public async Task<int> MigrateClearKeysAsync(CancellationToken cancellationToken)
+    {
+        if (!keyEncryption.MigrateClearValues)
+        {
+            return 0;
+        }
+
+        await _refreshLock.WaitAsync(cancellationToken);
+        try
+        {
+            var now = timeProvider.GetUtcNow();
+            var verifyBound = now + options.AccessTokenLifetime + SessionEngineOptions.ClockSkew;
+            var migrated = 0;
+            foreach (var entry in await store.GetSigningKeysAsync(cancellationToken))
+            {
+                var purpose = Purpose(entry.KeyId, entry.Algorithm);
+                var opened = keyEncryption.Open(entry.PrivateKey, purpose);
+                if (opened.State != SealState.Clear || entry.VerifyUntil <= now)
+                {
+                    continue;
+                }
+
+                var signsUntil = entry.SignsUntil < now ? entry.SignsUntil : now;
+                var verifyUntil = entry.SignsFrom > now ? now : (entry.VerifyUntil < verifyBound ? entry.VerifyUntil : verifyBound);
+                try
+                {
+                    // A lost swap means another replica migrated it first.
+                    if (await store.TryRetireSigningKeyAsync(
+                        entry.KeyId, entry.PrivateKey, keyEncryption.Seal(opened.Plaintext, purpose), signsUntil, verifyUntil, cancellationToken))
+                    {
+                        migrated++;
+                        Log.KeyRetired(logger, entry.KeyId, verifyUntil);
+                    }
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(opened.Plaintext);
+                }
+            }
+
+            if (migrated > 0)
+            {
+                Log.KeysResealed(logger, migrated, keyEncryption.CurrentKeyId);
+
+                // The slot of a first key is aligned to the period, and may be the one the retired key holds: the
+                // replacement starts at the migration instant instead, so it is the current key from now on.
+                await AddAsync(NewKey(now, now, now + options.SigningKeyRotation), cancellationToken);
+            }
+
+            return migrated;
         }
         finally
         {
@@ -195,8 +262,8 @@ internal sealed partial class SigningKeyRing(
     internal static string Purpose(string keyId, SigningAlgorithm algorithm) => $"signing-key:{keyId}:{algorithm}";
 
     /// <summary>
-    /// The private keys of the keys still verifying, decrypted. With a key-encryption key, keys still in clear (stored
-    /// before one was configured) or sealed with a previous one are re-sealed with the current one in place.
+    /// The private keys of the keys still verifying, decrypted. With a key-encryption key, keys sealed with a previous
+    /// one are re-sealed with the current one in place, and a key in clear is refused (see <see cref="MigrateClearKeysAsync"/>).
     /// </summary>
     private async Task<List<(StoredSigningKey Entry, byte[] PrivateKey)>> OpenAsync(
         IReadOnlyList<StoredSigningKey> stored, DateTimeOffset now, CancellationToken cancellationToken)
@@ -212,8 +279,13 @@ internal sealed partial class SigningKeyRing(
 
             var purpose = Purpose(entry.KeyId, entry.Algorithm);
             var opened = keyEncryption.Open(entry.PrivateKey, purpose);
-            if (opened.Plaintext is not { } privateKey)
+            if (opened.Plaintext is not { } privateKey || keyEncryption.RefusesClear(opened.State, migrating: false))
             {
+                if (opened.Plaintext is { } refused)
+                {
+                    CryptographicOperations.ZeroMemory(refused);
+                }
+
                 foreach (var (_, open) in result)
                 {
                     CryptographicOperations.ZeroMemory(open);
@@ -223,7 +295,7 @@ internal sealed partial class SigningKeyRing(
             }
 
             // A lost swap means another replica re-sealed it first; the plaintext is the same either way.
-            if (keyEncryption.IsEnabled && opened.State is SealState.Clear or SealState.Previous &&
+            if (keyEncryption.IsEnabled && opened.State is SealState.Previous &&
                 await store.TryReplaceSigningKeyAsync(entry.KeyId, entry.PrivateKey, keyEncryption.Seal(privateKey, purpose), cancellationToken))
             {
                 resealed++;
@@ -301,7 +373,11 @@ internal sealed partial class SigningKeyRing(
         public static partial void KeyAdded(ILogger logger, string keyId, SigningAlgorithm algorithm, DateTimeOffset signsFrom, DateTimeOffset signsUntil);
 
         [LoggerMessage(EventId = 1454, Level = LogLevel.Information,
-            Message = "Encrypted {Count} signing key(s) in the session store with key-encryption key id {KeyEncryptionKeyId} (they were in clear or under a previous key)")]
+            Message = "Encrypted {Count} signing key(s) in the session store with key-encryption key id {KeyEncryptionKeyId} (they were in clear, migrated, or under a previous key)")]
         public static partial void KeysResealed(ILogger logger, int count, string keyEncryptionKeyId);
+
+        [LoggerMessage(EventId = 1458, Level = LogLevel.Warning,
+            Message = "Signing key {KeyId} was stored in clear: encrypted, no longer signing, and verifiable only until {VerifyUntil:O} (a copy taken while it was in clear could sign tokens)")]
+        public static partial void KeyRetired(ILogger logger, string keyId, DateTimeOffset verifyUntil);
     }
 }

@@ -83,9 +83,14 @@ internal sealed partial class SessionEngine
             Log.NoKeyEncryptionKey(_logger);
         }
 
+        else if (_keyEncryption.MigrateClearValues)
+        {
+            Log.MigrationSwitchOn(_logger);
+        }
+
         // The secret first: it exists from the first start on, so a missing or wrong key-encryption key stops the
         // start here, before anything is written.
-        var secret = await LoadRefreshSecretAsync(cancellationToken);
+        var (secret, secretMigrated) = await LoadRefreshSecretAsync(cancellationToken);
         try
         {
             _refreshTokens = new RefreshTokenCodec(secret);
@@ -95,16 +100,27 @@ internal sealed partial class SessionEngine
             CryptographicOperations.ZeroMemory(secret);
         }
 
+        var keysMigrated = await _keyRing.MigrateClearKeysAsync(cancellationToken);
         await _keyRing.RefreshAsync(cancellationToken);
+        if (secretMigrated || keysMigrated > 0)
+        {
+            // The clear values were overwritten, but a file-backed store may still hold their bytes in freed pages
+            // or its log: have the store erase what it can.
+            await _store.EraseFreedSpaceAsync(cancellationToken);
+        }
+
         await ReloadRevocationsAsync(cancellationToken);
     }
 
     /// <summary>
-    /// The refresh-token secret, created on first start (sealed when a key-encryption key is configured). A secret
-    /// found in clear or sealed with a previous key-encryption key is re-sealed with the current one in place; the
-    /// swap is conditional, so replicas starting together re-seal it once and all read the same value.
+    /// The refresh-token secret, created on first start (sealed when a key-encryption key is configured), and whether
+    /// a clear one was sealed now. A secret sealed with a previous key-encryption key is re-sealed with the current
+    /// one in place; a clear one too, but only with <see cref="KeyEncryption.MigrateClearValues"/> (else, with a
+    /// key-encryption key, it is refused: it may have been planted). The swap is conditional, so replicas starting
+    /// together re-seal it once and all read the same value. The secret itself is kept (rotating it would
+    /// invalidate every refresh token).
     /// </summary>
-    private async Task<byte[]> LoadRefreshSecretAsync(CancellationToken cancellationToken)
+    private async Task<(byte[] Secret, bool Migrated)> LoadRefreshSecretAsync(CancellationToken cancellationToken)
     {
         const string purpose = "secret:" + RefreshSecretName;
         var candidate = RandomNumberGenerator.GetBytes(32);
@@ -114,20 +130,20 @@ internal sealed partial class SessionEngine
         {
             var stored = await _store.GetOrAddSecretAsync(RefreshSecretName, sealedCandidate, cancellationToken);
             var opened = _keyEncryption.Open(stored, purpose);
-            if (opened.Plaintext is not { } secret)
+            if (opened.Plaintext is not { } secret || _keyEncryption.RefusesClear(opened.State, migrating: true))
             {
                 throw KeyEncryptionException.For("refresh-token secret", opened, _keyEncryption);
             }
 
             if (!_keyEncryption.IsEnabled || opened.State == SealState.Current)
             {
-                return secret;
+                return (secret, false);
             }
 
             if (await _store.TryReplaceSecretAsync(RefreshSecretName, stored, _keyEncryption.Seal(secret, purpose), cancellationToken))
             {
                 Log.SecretResealed(_logger, _keyEncryption.CurrentKeyId);
-                return secret;
+                return (secret, opened.State == SealState.Clear);
             }
 
             // Another replica re-sealed it in between: read its value (the same secret) once more.
@@ -506,5 +522,9 @@ internal sealed partial class SessionEngine
         [LoggerMessage(EventId = 1455, Level = LogLevel.Information,
             Message = "Encrypted the refresh-token secret in the session store with key-encryption key id {KeyEncryptionKeyId} (it was in clear or under a previous key)")]
         public static partial void SecretResealed(ILogger logger, string keyEncryptionKeyId);
+
+        [LoggerMessage(EventId = 1457, Level = LogLevel.Warning,
+            Message = "Session:KeyEncryption:MigrateClearValues is on: clear signing keys and refresh-token secret found at this start are encrypted and accepted. Remove the setting once the store is migrated: while it is on, a value planted in clear in the store is accepted at start.")]
+        public static partial void MigrationSwitchOn(ILogger logger);
     }
 }

@@ -79,6 +79,20 @@ internal interface ISessionStore
     /// </summary>
     Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Like <see cref="TryReplaceSigningKeyAsync"/>, and in the same compare-and-swap sets the key's signs-until and
+    /// verify-until to <paramref name="signsUntil"/> and <paramref name="verifyUntil"/> (an early retirement).
+    /// </summary>
+    Task<bool> TryRetireSigningKeyAsync(
+        string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Erases, as far as the backend can, the bytes of values that were overwritten or deleted and may linger in
+    /// freed pages or a log (called after secrets stored in clear were encrypted). A no-op where the backend cannot
+    /// do it from a connection.
+    /// </summary>
+    Task EraseFreedSpaceAsync(CancellationToken cancellationToken);
+
     /// <summary>Deletes keys whose verify-until is at or before <paramref name="now"/>.</summary>
     Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken);
 

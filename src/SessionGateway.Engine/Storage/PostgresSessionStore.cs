@@ -372,6 +372,27 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         },
         cancellationToken);
 
+    private const string RetireKey =
+        "UPDATE signing_keys SET private_key = @PrivateKey, signs_until = @SignsUntil, verify_until = @VerifyUntil WHERE kid = @KeyId AND private_key = @Expected;";
+
+    public Task<bool> TryRetireSigningKeyAsync(
+        string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                RetireKey,
+                new { KeyId = keyId, Expected = expected, PrivateKey = privateKey, SignsUntil = signsUntil, VerifyUntil = verifyUntil },
+                cancellationToken: cancellationToken)) == 1;
+        },
+        cancellationToken);
+
+    /// <summary>
+    /// Nothing: PostgreSQL keeps an updated row's old version until VACUUM reclaims the space (and even then does not
+    /// zero it), and its WAL and archives keep it until recycled. No statement of this connection can erase them;
+    /// docs/security.md says what the operator can do and why the early retirement of clear keys bounds the harm.
+    /// </summary>
+    public Task EraseFreedSpaceAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
 
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(

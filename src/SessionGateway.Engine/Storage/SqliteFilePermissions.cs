@@ -23,13 +23,24 @@ internal static partial class SqliteFilePermissions
 
     /// <summary>
     /// Creates the database file (0600) when it does not exist, and removes group and other permissions from it and
-    /// its companion files when they exist. Nothing happens on Windows, for in-memory databases, for <c>file:</c>
-    /// URIs or for <c>|DataDirectory|</c> paths.
+    /// its companion files when they exist. <c>file:</c> URIs are resolved to their file. Nothing happens on Windows
+    /// or for in-memory databases; for a file the gateway cannot name (a <c>|DataDirectory|</c> path, a URI with a
+    /// remote authority) it warns that permissions are not managed.
     /// </summary>
     public static void Secure(string connectionString, ILogger logger)
     {
-        if (OperatingSystem.IsWindows() || DatabasePath(connectionString) is not { } path)
+        if (OperatingSystem.IsWindows())
         {
+            return;
+        }
+
+        if (DatabasePath(connectionString) is not { } path)
+        {
+            if (!IsInMemory(connectionString))
+            {
+                Log.NotManaged(logger);
+            }
+
             return;
         }
 
@@ -61,12 +72,52 @@ internal static partial class SqliteFilePermissions
         var builder = new SqliteConnectionStringBuilder(connectionString);
         var source = builder.DataSource;
         if (builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(source) || source == ":memory:" ||
-            source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || source.Contains("|DataDirectory|", StringComparison.OrdinalIgnoreCase))
+            source.Contains("|DataDirectory|", StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
-        return Path.GetFullPath(source);
+        return source.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? UriPath(source) : Path.GetFullPath(source);
+    }
+
+    /// <summary>
+    /// The file of an SQLite URI (<c>file:data.db?mode=rwc</c>, <c>file:///srv/data.db</c>), as SQLite reads it: the
+    /// path ends at <c>?</c> or <c>#</c>, is percent-decoded, and an authority must be empty or <c>localhost</c>.
+    /// Null for in-memory URIs (<c>file::memory:</c>, <c>mode=memory</c>).
+    /// </summary>
+    private static string? UriPath(string uri)
+    {
+        var rest = uri["file:".Length..];
+        var end = rest.IndexOfAny(['?', '#']);
+        var query = end < 0 ? "" : rest[end..];
+        var path = end < 0 ? rest : rest[..end];
+        if (query.Contains("mode=memory", StringComparison.OrdinalIgnoreCase) || path.StartsWith(":memory:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        if (path.StartsWith("//", StringComparison.Ordinal))
+        {
+            var slash = path.IndexOf('/', 2);
+            var authority = slash < 0 ? path[2..] : path[2..slash];
+            if (authority.Length > 0 && !authority.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            path = slash < 0 ? "" : path[slash..];
+        }
+
+        path = Uri.UnescapeDataString(path);
+        return path.Length == 0 ? null : Path.GetFullPath(path);
+    }
+
+    private static bool IsInMemory(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString);
+        var source = builder.DataSource;
+        return builder.Mode == SqliteOpenMode.Memory || string.IsNullOrEmpty(source) || source == ":memory:" ||
+            source.StartsWith("file::memory:", StringComparison.OrdinalIgnoreCase) || source.Contains("mode=memory", StringComparison.OrdinalIgnoreCase);
     }
 
     private static void Tighten(string file, ILogger logger)
@@ -109,5 +160,9 @@ internal static partial class SqliteFilePermissions
         [LoggerMessage(EventId = 1452, Level = LogLevel.Error,
             Message = "{Path} has mode {Mode} and this process does not own it, so it cannot remove the group and other permissions: run chmod go-rwx on it")]
         public static partial void CannotTighten(ILogger logger, string path, string mode);
+
+        [LoggerMessage(EventId = 1461, Level = LogLevel.Warning,
+            Message = "Session:Store:ConnectionString names no file the gateway can resolve (a |DataDirectory| path or a URI with a host): the permissions of the session database are not managed; make sure only the gateway's user can read it")]
+        public static partial void NotManaged(ILogger logger);
     }
 }

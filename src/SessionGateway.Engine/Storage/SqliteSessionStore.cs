@@ -351,6 +351,50 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
     }
 
+    private const string RetireKey =
+        "UPDATE signing_keys SET private_key = @PrivateKey, signs_until = @SignsUntil, verify_until = @VerifyUntil WHERE kid = @KeyId AND private_key = @Expected;";
+
+    public async Task<bool> TryRetireSigningKeyAsync(
+        string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+
+        // secure_delete: the page that held the old value is overwritten with zeros rather than left as free space.
+        await connection.ExecuteAsync(new CommandDefinition("PRAGMA secure_delete=ON;", cancellationToken: cancellationToken));
+        try
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                RetireKey,
+                new
+                {
+                    KeyId = keyId,
+                    Expected = expected,
+                    PrivateKey = privateKey,
+                    SignsUntil = signsUntil.ToUnixTimeMilliseconds(),
+                    VerifyUntil = verifyUntil.ToUnixTimeMilliseconds(),
+                },
+                cancellationToken: cancellationToken)) == 1;
+        }
+        finally
+        {
+            // The connection goes back to the pool: leave it as the others are.
+            await connection.ExecuteAsync(new CommandDefinition("PRAGMA secure_delete=OFF;", cancellationToken: CancellationToken.None));
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the file so no freed page keeps an old value: the write-ahead log is checkpointed into the file and
+    /// truncated, <c>VACUUM</c> rebuilds the file from live rows only (with <c>secure_delete</c> on), and the log it
+    /// went through is checkpointed and truncated again. Takes the write lock for as long as the file takes to copy.
+    /// </summary>
+    public async Task EraseFreedSpaceAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "PRAGMA secure_delete=ON; PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete=OFF;",
+            cancellationToken: cancellationToken));
+    }
+
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
 
     public async Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken)

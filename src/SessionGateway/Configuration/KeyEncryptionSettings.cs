@@ -24,6 +24,13 @@ internal sealed record KeyEncryptionSettings
     public IReadOnlyList<string> PreviousKeys { get; init; } = [];
 
     /// <summary>
+    /// The one-time migration of a store written without a KEK: at start, a signing key or refresh-token secret found
+    /// in clear is encrypted (and the clear signing keys retired early) instead of refused. Off by default, because
+    /// with it on a value planted in clear in the store is accepted; a warning at every start says to remove it.
+    /// </summary>
+    public bool MigrateClearValues { get; init; }
+
+    /// <summary>
     /// The keys in force: <see cref="KeyEncryption.None"/> when nothing is configured, null (with the problems
     /// added, each naming its key) when something configured is unusable.
     /// </summary>
@@ -105,7 +112,36 @@ internal sealed record KeyEncryptionSettings
             return null;
         }
 
-        return current is null ? KeyEncryption.None : new KeyEncryption(current, previous);
+        if (current is null && MigrateClearValues)
+        {
+            problems.Add(new ConfigProblem(section + ":MigrateClearValues", "encrypts clear values with the key-encryption key: set Session:KeyEncryption:KeyFile or Session:KeyEncryption:Key too"));
+            return null;
+        }
+
+        return current is null ? KeyEncryption.None : new KeyEncryption(current, previous, MigrateClearValues);
+    }
+
+    /// <summary>
+    /// The key file and its mode (octal) when group or other users may read it; null when it is private, not set,
+    /// missing, or on Windows. Checked at start, where the gateway warns.
+    /// </summary>
+    public (string Path, string Mode)? ExposedKeyFile(string configDirectory)
+    {
+        if (OperatingSystem.IsWindows() || string.IsNullOrWhiteSpace(KeyFile))
+        {
+            return null;
+        }
+
+        var path = Path.GetFullPath(KeyFile, configDirectory);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        // Through a symbolic link (a Kubernetes Secret mount is one) the mode that matters is the target's.
+        var mode = File.GetUnixFileMode(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path);
+        const UnixFileMode groupOrOther = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        return (mode & groupOrOther) == 0 ? null : (path, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
     }
 
     // Records print every property; these are keys.
@@ -113,7 +149,8 @@ internal sealed record KeyEncryptionSettings
     {
         builder.Append("KeyFile = ").Append(KeyFile)
             .Append(", Key = ").Append(string.IsNullOrEmpty(Key) ? "(unset)" : "(set)")
-            .Append(", PreviousKeys = ").Append(PreviousKeys.Count);
+            .Append(", PreviousKeys = ").Append(PreviousKeys.Count)
+            .Append(", MigrateClearValues = ").Append(MigrateClearValues);
         return true;
     }
 }

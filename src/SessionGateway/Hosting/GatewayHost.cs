@@ -130,6 +130,11 @@ internal static partial class GatewayHost
 
         // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
         var reloadLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
+        if (settings.KeyEncryption.ExposedKeyFile(Path.GetDirectoryName(file.Path)!) is { } exposed)
+        {
+            // The key file unlocks every signing key in the store: group or other read access to it defeats the encryption.
+            Log.KeyFileExposed(reloadLogger, exposed.Path, exposed.Mode);
+        }
         file.CandidateValidator = candidate =>
         {
             var merged = new ConfigurationBuilder()
@@ -228,5 +233,9 @@ internal static partial class GatewayHost
     {
         [LoggerMessage(4004, LogLevel.Warning, "{Key} changed in {Path}; it is read at start and takes effect after a restart")]
         public static partial void RestartNeeded(ILogger logger, string key, string path);
+
+        [LoggerMessage(4005, LogLevel.Warning,
+            "Session:KeyEncryption:KeyFile {Path} has mode {Mode}: group or other users can read the key-encryption key, and with it every signing key in the session store; run chmod 0400 (or 0600) on it")]
+        public static partial void KeyFileExposed(ILogger logger, string path, string mode);
     }
 }

@@ -11,11 +11,11 @@ namespace SessionGateway.Tests.Engine.Keys;
 public abstract class SecretsAtRestTests
 {
     private const string SecretPurpose = "secret:" + SessionEngine.RefreshSecretName;
-    private static readonly CancellationToken Ct = CancellationToken.None;
+    private protected static readonly CancellationToken Ct = CancellationToken.None;
 
     private protected abstract TestBackend Backend { get; }
 
-    private static byte[] NewKek() => RandomNumberGenerator.GetBytes(KeyEncryption.KeyLength);
+    private protected static byte[] NewKek() => RandomNumberGenerator.GetBytes(KeyEncryption.KeyLength);
 
     private static async Task<List<(string KeyId, string Algorithm, byte[] PrivateKey)>> RawKeysAsync(EngineHarness harness) =>
         await harness.Database.QueryRawAsync<(string, string, byte[])>("SELECT kid, algorithm, private_key FROM signing_keys ORDER BY kid");
@@ -101,34 +101,130 @@ public abstract class SecretsAtRestTests
         Assert.Contains("altered or copied from another row", refused.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Inserts a signing key in clear, as someone who can write the store but has no KEK would.</summary>
+    private static async Task PlantClearKeyAsync(EngineHarness harness, string keyId, byte[] pkcs8)
+    {
+        var now = harness.Time.GetUtcNow();
+        object At(DateTimeOffset t) => harness.Database.Backend == TestBackend.Sqlite ? t.ToUnixTimeMilliseconds() : t;
+        await harness.Database.ExecuteRawAsync(
+            "INSERT INTO signing_keys (kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until) " +
+            "VALUES (@KeyId, 'ES256', @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil)",
+            new
+            {
+                KeyId = keyId,
+                PrivateKey = pkcs8,
+                CreatedAt = At(now),
+                SignsFrom = At(now - TimeSpan.FromMinutes(1)),
+                SignsUntil = At(now + TimeSpan.FromHours(1)),
+                VerifyUntil = At(now + TimeSpan.FromHours(2)),
+            });
+    }
+
+    private static byte[] AttackerKey()
+    {
+        using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        return ecdsa.ExportPkcs8PrivateKey();
+    }
+
     [SkippableFact]
-    public async Task ClearStore_IsEncryptedInPlaceWhenReplicasStartWithAKek_AndItsSessionsStayValid()
+    public async Task WithKek_AClearSigningKeyPlantedInTheStore_StopsTheStart()
+    {
+        var kek = new KeyEncryption(NewKek(), []);
+        using var original = await EngineHarness.StartAsync(backend: Backend, keyEncryption: kek);
+        await PlantClearKeyAsync(original, "attacker", AttackerKey());
+
+        var refused = await Assert.ThrowsAsync<KeyEncryptionException>(
+            () => EngineHarness.StartAsync(sharedDatabase: original.Database, time: original.Time, keyEncryption: kek));
+
+        Assert.Contains("signing key attacker in the session store is in clear", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("Session:KeyEncryption:MigrateClearValues", refused.Message, StringComparison.Ordinal);
+        // Not sealed either: the planted row is left as it was, for the operator to look at.
+        var planted = Assert.Single(await RawKeysAsync(original), row => row.KeyId == "attacker");
+        Assert.False(KeyEncryption.IsSealed(planted.PrivateKey));
+    }
+
+    [SkippableFact]
+    public async Task WithKek_AClearSigningKeyPlantedWhileRunning_IsRefusedAtTheReload()
+    {
+        var kek = new KeyEncryption(NewKek(), []);
+        using var harness = await EngineHarness.StartAsync(backend: Backend, keyEncryption: kek);
+        await PlantClearKeyAsync(harness, "attacker", AttackerKey());
+
+        await Assert.ThrowsAsync<KeyEncryptionException>(() => harness.Keys.RefreshAsync(Ct));
+
+        Assert.False(harness.Keys.TryGetVerificationKey("attacker", harness.Time.GetUtcNow(), out _));
+        Assert.DoesNotContain("attacker", harness.Engine.JwksJson, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task WithKek_AClearRefreshTokenSecretPlantedInTheStore_StopsTheStart()
+    {
+        var kek = new KeyEncryption(NewKek(), []);
+        using var original = await EngineHarness.StartAsync(backend: Backend, keyEncryption: kek);
+        await original.Database.ExecuteRawAsync(
+            "UPDATE secrets SET value = @Value WHERE name = @Name", new { Value = new byte[32], Name = SessionEngine.RefreshSecretName });
+
+        var refused = await Assert.ThrowsAsync<KeyEncryptionException>(
+            () => EngineHarness.StartAsync(sharedDatabase: original.Database, time: original.Time, keyEncryption: kek));
+
+        Assert.Contains("refresh-token secret in the session store is in clear", refused.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task ClearStore_WithAKekButWithoutTheMigrationSwitch_DoesNotStart()
     {
         using var legacy = await EngineHarness.StartAsync(backend: Backend);
+
+        await Assert.ThrowsAsync<KeyEncryptionException>(
+            () => EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time, keyEncryption: new KeyEncryption(NewKek(), [])));
+    }
+
+    /// <summary>A store written without a KEK, one live session in it, migrated by <paramref name="replicas"/> replicas at once.</summary>
+    private protected async Task<(EngineHarness Legacy, IssuedSession Issued, List<(string KeyId, string Algorithm, byte[] PrivateKey)> ClearKeys, byte[] ClearSecret, byte[] Kek, EngineHarness[] Migrated)>
+        MigrateAsync(int replicas)
+    {
+        var legacy = await EngineHarness.StartAsync(backend: Backend);
         var issued = await legacy.Engine.CreateLiveAsync("user-1", null, false, Ct);
         var clearSecret = await RawSecretAsync(legacy);
         var clearKeys = await RawKeysAsync(legacy);
         Assert.Equal(32, clearSecret.Length);
 
+        var kekBytes = NewKek();
+        var kek = new KeyEncryption(kekBytes, [], migrateClearValues: true);
+        var migrated = await Task.WhenAll(Enumerable.Range(0, replicas).Select(
+            _ => EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time, keyEncryption: kek)));
+        return (legacy, issued, clearKeys, clearSecret, kekBytes, migrated);
+    }
+
+    [SkippableFact]
+    public async Task ClearStore_MigratedWithTheSwitch_IsEncrypted_ClearKeysRetireEarly_AndItsSessionsStayValid()
+    {
         // Two replicas start with the KEK at once, as a rollout does: both migrate, one wins each swap.
-        var kek = new KeyEncryption(NewKek(), []);
-        var started = await Task.WhenAll(
-            EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time, keyEncryption: kek),
-            EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time, keyEncryption: kek));
+        var (legacy, issued, clearKeys, clearSecret, kekBytes, started) = await MigrateAsync(2);
+        var kek = new KeyEncryption(kekBytes, []);
+        using var _ = legacy;
         using var a = started[0];
         using var b = started[1];
+        var now = legacy.Time.GetUtcNow();
 
         var secret = await RawSecretAsync(legacy);
         var openedSecret = kek.Open(secret, SecretPurpose);
         Assert.Equal(SealState.Current, openedSecret.State);
-        Assert.Equal(clearSecret, openedSecret.Plaintext);
+        Assert.Equal(clearSecret, openedSecret.Plaintext); // kept: a new secret would invalidate every refresh token
+
+        // Every stored key is sealed; the old current key is retired early, the old next key is gone, and a new key signs.
         var keys = await RawKeysAsync(legacy);
-        Assert.Equal(clearKeys.Select(k => k.KeyId), keys.Select(k => k.KeyId));
-        for (var i = 0; i < keys.Count; i++)
+        Assert.All(keys, row => Assert.Equal(SealState.Current, kek.Open(row.PrivateKey, Purpose(row)).State));
+        var stored = await legacy.Store.GetSigningKeysAsync(Ct);
+        var oldCurrent = Assert.Single(stored, k => clearKeys.Any(c => c.KeyId == k.KeyId));
+        Assert.True(oldCurrent.SignsUntil <= now);
+        Assert.True(oldCurrent.VerifyUntil <= now + a.Options.AccessTokenLifetime + SessionEngineOptions.ClockSkew);
+        Assert.Equal(clearKeys.Single(k => k.KeyId == oldCurrent.KeyId).PrivateKey, kek.Open(keys.Single(k => k.KeyId == oldCurrent.KeyId).PrivateKey, Purpose(keys.Single(k => k.KeyId == oldCurrent.KeyId))).Plaintext);
+        foreach (var replica in new[] { a, b })
         {
-            var opened = kek.Open(keys[i].PrivateKey, Purpose(keys[i]));
-            Assert.Equal(SealState.Current, opened.State);
-            Assert.Equal(clearKeys[i].PrivateKey, opened.Plaintext);
+            var signer = replica.Keys.GetSigner(now);
+            Assert.NotNull(signer);
+            Assert.DoesNotContain(clearKeys, c => c.KeyId == signer.KeyId);
         }
 
         // Tokens issued before the migration: the access token verifies, the refresh token rotates, on both.
@@ -138,8 +234,10 @@ public abstract class SecretsAtRestTests
         Assert.Equal(RefreshOutcomeKind.Success, rotated.Kind);
         Assert.Equal(RefreshOutcomeKind.Success, (await b.Engine.RefreshAsync(rotated.Session!.RefreshToken, Ct)).Kind);
 
-        // And from now on the store needs the KEK.
+        // From now on the store needs the KEK; and the switch is not needed any more.
         await Assert.ThrowsAsync<KeyEncryptionException>(() => EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time));
+        using var later = await EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time, keyEncryption: kek);
+        Assert.True(later.Engine.VerifyAccessToken(rotated.Session!.AccessToken).IsValid);
     }
 
     [SkippableFact]

@@ -22,6 +22,8 @@ internal class DelegatingStore(ISessionStore inner) : ISessionStore
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => inner.GetSigningKeysAsync(cancellationToken);
     public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken) => inner.TryAddSigningKeyAsync(key, cancellationToken);
     public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => inner.TryReplaceSigningKeyAsync(keyId, expected, privateKey, cancellationToken);
+    public Task<bool> TryRetireSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken) => inner.TryRetireSigningKeyAsync(keyId, expected, privateKey, signsUntil, verifyUntil, cancellationToken);
+    public Task EraseFreedSpaceAsync(CancellationToken cancellationToken) => inner.EraseFreedSpaceAsync(cancellationToken);
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => inner.DeleteRetiredSigningKeysAsync(now, cancellationToken);
     public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => inner.GetOrAddSecretAsync(name, candidate, cancellationToken);
     public Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken) => inner.TryReplaceSecretAsync(name, expected, value, cancellationToken);

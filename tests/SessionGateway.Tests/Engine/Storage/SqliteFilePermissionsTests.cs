@@ -52,4 +52,36 @@ public sealed class SqliteFilePermissionsTests : IDisposable
         Assert.Equal(LogLevel.Warning, warning.Level);
         Assert.Contains(_database.FilePath + " had mode 0644", warning.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("Data Source=file:{0}?mode=rwc")]
+    [InlineData("Data Source=file://{0}")]
+    [InlineData("Data Source=file://localhost{0}?cache=shared")]
+    public async Task NewDatabase_NamedByAFileUri_IsCreatedOwnerOnly(string template)
+    {
+        var connectionString = string.Format(System.Globalization.CultureInfo.InvariantCulture, template, _database.FilePath);
+        var store = new SqliteSessionStore(new SessionStoreOptions { ConnectionString = connectionString });
+        await store.InitializeAsync(Ct);
+        var now = DateTimeOffset.UtcNow;
+        await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), Ct);
+
+        Assert.All(Files, file => Assert.True(File.Exists(file), file + " missing"));
+        Assert.All(Files, file => Assert.Equal(OwnerOnly, File.GetUnixFileMode(file)));
+        using var pool = new SqliteConnection(SqliteSessionStore.BuildConnectionString(connectionString));
+        SqliteConnection.ClearPool(pool);
+    }
+
+    [Fact]
+    public void AFileTheGatewayCannotName_IsReportedAsNotManaged_AndMemoryIsNot()
+    {
+        var logger = new RecordingLogger<SqliteSessionStore>();
+
+        SqliteFilePermissions.Secure("Data Source=file://backup-host/srv/sessions.db", logger);
+        SqliteFilePermissions.Secure("Data Source=file::memory:?cache=shared", logger);
+        SqliteFilePermissions.Secure("Data Source=:memory:", logger);
+
+        var warning = Assert.Single(logger.Entries);
+        Assert.Equal(1461, warning.EventId);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+    }
 }
