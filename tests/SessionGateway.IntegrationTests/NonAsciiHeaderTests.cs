@@ -45,6 +45,19 @@ public sealed class NonAsciiHeaderTests : IAsyncLifetime
         Assert.DoesNotContain(_harness.Gateway.Logs.Entries.Skip(logged), e => e.Level >= LogLevel.Warning);
     }
 
+    [Theory]
+    [InlineData("X-Foo: caf\u00e9")]
+    [InlineData("Cookie: theme=\u00ff\u00fe")]
+    public async Task HeaderBytesThatAreNotUtf8_AreNeverA5xx(string header)
+    {
+        var logged = _harness.Gateway.Logs.Entries.Count;
+
+        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/public/page", header);
+
+        Assert.InRange(response.Status, 200, 499);
+        Assert.DoesNotContain(_harness.Gateway.Logs.Entries.Skip(logged), e => e.Level >= LogLevel.Warning);
+    }
+
     [Fact]
     public async Task NonAsciiCookieBesideATokenCookie_IsKeptAndTheTokenStripped()
     {
