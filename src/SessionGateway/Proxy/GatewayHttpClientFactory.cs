@@ -21,7 +21,7 @@ internal sealed class GatewayHttpClientFactory(ILogger<ForwarderHttpClientFactor
         // app set, a file name) arrives as text the HTTP client refuses to send ("Request headers must contain only
         // ASCII characters"), which YARP answers with an empty 502: a 5xx for client input. Encoded back as UTF-8,
         // the upstream gets the bytes the client sent, and the gateway's checks (token cookie names, identity
-        // headers) read the same text the upstream will. A cluster's own HttpRequest:RequestHeaderEncoding wins.
+        // headers) read the same text the upstream will. A cluster's own HttpClient:RequestHeaderEncoding wins.
         if (context.NewConfig.RequestHeaderEncoding is not { Length: > 0 })
         {
             handler.RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8;
