@@ -86,6 +86,23 @@ public sealed class LoginHeaderTests : IAsyncLifetime
         Assert.DoesNotContain("evil", warning.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("admin\t")]
+    [InlineData(" admin")]
+    [InlineData("\t admin \t")]
+    public async Task UserIdWithSurroundingWhitespace_IsTheTrimmedId_AResidualTheUpstreamMustAvoid(string rawBytes)
+    {
+        // Whitespace around a field value is HTTP's optional whitespace (RFC 9110 5.5), not part of the value: the
+        // HTTP client drops it while parsing, before any handler sees the header (NonValidated included), so the
+        // gateway cannot tell "admin\t" from "admin". Documented in docs/security.md and docs/protocol.md.
+        _upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + rawBytes);
+
+        var login = await LoginAsync();
+
+        Assert.Equal(200, login.Status);
+        Assert.Equal("admin", FrontToken.Decode(login.Header("front-token")!).Uid);
+    }
+
     [Fact]
     public async Task UserIdOfOnlyNonAsciiLetters_IsAccepted()
     {

@@ -40,6 +40,18 @@ public sealed class LoginTests : SessionHarnessTest
         var expected = Harness.Clock.GetUtcNow() + SessionHarness.RefreshTokenLifetime;
         var actual = cookies["sAccessToken"].Expires!.Value;
         Assert.InRange(actual, expected.AddSeconds(-2), expected.AddSeconds(1));
+
+        // ASVS 3.2.3 / 3.4.2-3.4.5: script cannot read the tokens, cross-site requests do not carry them, and the
+        // refresh token goes only to the refresh endpoint.
+        var access = cookies["sAccessToken"];
+        var refresh = cookies["sRefreshToken"];
+        Assert.True(access.HttpOnly);
+        Assert.True(refresh.HttpOnly);
+        Assert.Equal(Microsoft.Net.Http.Headers.SameSiteMode.Lax, access.SameSite);
+        Assert.Equal(Microsoft.Net.Http.Headers.SameSiteMode.Lax, refresh.SameSite);
+        Assert.Equal("/", access.Path.ToString());
+        Assert.Equal(SessionHarness.RefreshPath, refresh.Path.ToString());
+        Assert.True(refresh.Expires.HasValue);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class MethodTests : IAsyncLifetime
     [Fact]
     public async Task ConnectToAnAuthority_IsAClientErrorNotAProxyError()
     {
-        // Kestrel itself refuses authority-form targets: a 4xx, never forwarded.
+        // The guard answers (a CONNECT that is not a WebSocket handshake): a 4xx, never forwarded.
         var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request("CONNECT", "127.0.0.1:" + _harness.Gateway.Address.Port));
 
         Assert.InRange(response.Status, 400, 499);
@@ -85,5 +85,27 @@ public sealed class ExtendedConnectTests
 
         Assert.NotEqual(System.Net.HttpStatusCode.MethodNotAllowed, socket.HttpStatusCode);
         Assert.Contains(upstream.LogEntries, e => e.RequestMessage.Path == "/live");
+    }
+
+    [Theory]
+    [InlineData("foo")]
+    [InlineData("connect-udp")]
+    [InlineData("websocketx")]
+    public async Task ExtendedConnectForAnotherProtocol_Is405NotAProxyError(string protocol)
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Upstream.CatchAllYaml(upstream.Url()), "--Kestrel:EndpointDefaults:Protocols", "Http2");
+        using var client = new HttpClient(new SocketsHttpHandler());
+        using var request = new HttpRequestMessage(HttpMethod.Connect, new Uri(gateway.Address, "/live"))
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Protocol = protocol;
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.DoesNotContain(upstream.LogEntries, e => e.RequestMessage.Path == "/live");
     }
 }

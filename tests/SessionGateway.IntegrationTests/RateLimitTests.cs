@@ -83,6 +83,22 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task Rejection_IsLoggedWithThePathEscaped_SoAPathCannotForgeLogLines()
+    {
+        await using var harness = await SessionHarness.StartAsync(Limits("Login", 1, "1m"));
+        var request = RawClient.Request("POST", "/login/x%0D%0A2026-01-01%20forged%20entry", "rid: session", "Content-Length: 0");
+
+        await RawClient.SendAsync(harness.Gateway.Address, request);
+        var limited = await RawClient.SendAsync(harness.Gateway.Address, request);
+
+        Assert.Equal(429, limited.Status);
+        var logged = Assert.Single(harness.Gateway.Logs.Entries, e => e.EventId.Id == 2150);
+        Assert.DoesNotContain('\r', logged.Message);
+        Assert.DoesNotContain('\n', logged.Message);
+        Assert.Contains("on /login/x%0D%0A2026-01-01%20forged%20entry:", logged.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Window_AfterRetryAfter_RequestsAreAllowedAgain()
     {
         // ASP.NET Core's rate limiters run on the real clock (no TimeProvider), so this window is real and short.

@@ -50,6 +50,10 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     [InlineData("Cookie: ST-ACCESS-TOKEN={AT}")]
     [InlineData("Cookie: st_refresh_token={RT}")]
     [InlineData("Cookie: st.access.token={AT}")]
+    [InlineData("Cookie: sAccessToken[]={AT}")]
+    [InlineData("Cookie: sAccessToken%5B%5D={AT}")]
+    [InlineData("Cookie: sRefreshToken[0]={RT}")]
+    [InlineData("Cookie: theme=dark; sAccessToken[x]={AT}")]
     [InlineData("Authorization: Bearer\t{AT}")]
     [InlineData("Authorization: bearer \t {AT}")]
     [InlineData("Authorization: Bearer the-apps-token, Bearer {AT}")]
@@ -64,6 +68,17 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     [InlineData("Authorization: Basic {BASIC_AT}")]
     [InlineData("Authorization: Basic {BASIC_RT}")]
     [InlineData("Authorization: Bearer the-apps-token\r\nAuthorization: Bearer\t{AT}")]
+    [InlineData("Authorization: Bearer {AT}.")]
+    [InlineData("Authorization: Bearer x.{AT}")]
+    [InlineData("Authorization: Bearer {AT}.x")]
+    [InlineData("Authorization: Bearer x{AT}")]
+    [InlineData("Authorization: Token {AT}.")]
+    [InlineData("Authorization: Bearer a.b, Bearer {AT}.")]
+    [InlineData("Authorization: Bearer {RT}.")]
+    [InlineData("Authorization: Bearer x{RT}")]
+    [InlineData("Authorization: Bearer {RT}x")]
+    [InlineData("Authorization: Bearer x.{RT}")]
+    [InlineData("Authorization: Token {RT}.")]
     [InlineData("st-access-token: {AT}")]
     [InlineData("ST_REFRESH_TOKEN: {RT}")]
     public async Task TokenInAnOddSpelling_OnAnAnonymousRoute_NeverReachesTheUpstream(string header)
@@ -79,6 +94,10 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     [InlineData("Authorization: Bearer the-apps-token, Bearer {AT}")]
     [InlineData("Authorization: Token {AT}")]
     [InlineData("Authorization: Bearer {RT}")]
+    [InlineData("Authorization: Bearer {RT}.")]
+    [InlineData("Authorization: Bearer x{RT}")]
+    [InlineData("Authorization: Bearer {AT}.")]
+    [InlineData("Cookie: sAccessToken[]={AT}")]
     public async Task TokenInAnOddSpelling_BesideAValidCookie_OnAProtectedRoute_NeverReachesTheUpstream(string header)
     {
         var response = await RawClient.GetAsync(_harness.Gateway.Address, "/api/page", ["Cookie: sAccessToken=" + _access, .. Fill(header)]);
@@ -89,6 +108,19 @@ public sealed class TokenSpellingTests : IAsyncLifetime
         {
             AssertNoToken(seen);
         }
+    }
+
+    [Theory]
+    [InlineData("/api/page?sAccessToken={AT}")]
+    [InlineData("/api/page?access_token={AT}")]
+    [InlineData("/api/page?st-access-token={AT}")]
+    public async Task TokenInTheQueryString_IsNotASession(string target)
+    {
+        // ASVS 3.1.1: session tokens are never read from the URL, where logs and Referer headers would keep them.
+        var response = await RawClient.GetAsync(_harness.Gateway.Address, target.Replace("{AT}", _access, StringComparison.Ordinal));
+
+        Assert.Equal(401, response.Status);
+        Assert.Empty(_upstream.Requests);
     }
 
     [Fact]

@@ -164,7 +164,7 @@ internal sealed partial class SessionEngine
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var now = _timeProvider.GetUtcNow();
-        var handle = RandomBase64Url(16);
+        var handle = RandomBase64Url(RefreshTokenCodec.HandleBytes);
         var refreshToken = RefreshTokens.CreateInitial(handle);
         var claimsJson = SerializeCustomClaims(customClaims);
         var antiCsrf = withAntiCsrfToken ? RandomBase64Url(32) : null;
@@ -282,6 +282,13 @@ internal sealed partial class SessionEngine
     /// on as somebody else's. Grants nothing.
     /// </summary>
     public bool ClaimsToBeOurs(string accessToken) => AccessTokenShape.ClaimsIssuer(accessToken, _options.Issuer);
+
+    /// <summary>
+    /// True when <paramref name="text"/> holds something shaped like one of our tokens, whatever is joined to it (see
+    /// <see cref="AccessTokenShape.ContainsOurToken"/>): for keeping tokens from upstreams. No signature or MAC is
+    /// checked, so the cost stays a decode per candidate segment; <paramref name="budget"/> caps the candidates.
+    /// </summary>
+    public bool ContainsOurToken(ReadOnlySpan<char> text, ref int budget) => AccessTokenShape.ContainsOurToken(text, _options.Issuer, ref budget);
 
     /// <summary>
     /// Ends a session: durably revoked, so its access tokens are refused here at once and on every replica as the

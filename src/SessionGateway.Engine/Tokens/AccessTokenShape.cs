@@ -12,6 +12,78 @@ namespace SessionGateway.Tokens;
 /// </summary>
 internal static class AccessTokenShape
 {
+    private static readonly SearchValues<char> TokenChars =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+
+    // base64url of {"iss":"","sessionHandle":""}: no payload of ours is shorter.
+    private const int MinPayloadLength = 39;
+
+    // The session handle's length in a refresh token: 16 random bytes, base64url.
+    private static readonly int HandleTextLength = Base64Url.GetEncodedLength(RefreshTokenCodec.HandleBytes);
+
+    /// <summary>
+    /// True when <paramref name="text"/> holds, anywhere and whatever is joined to it, something shaped like one of
+    /// our tokens: within each run of token characters (base64url and dots), a dot-separated segment that is an
+    /// access-token payload of ours (see <see cref="SegmentClaimsIssuer"/>), or <c>v1</c> (also ending a longer
+    /// segment) followed by a dot and a segment as long as a session handle (a refresh token). Shapes only, never a
+    /// signature or MAC check, so the cost is a base64url decode per candidate segment; <paramref name="budget"/>
+    /// counts the candidates (segments long enough to be a payload) the caller still allows, and when it runs out
+    /// the answer is true: a header too stuffed to examine is treated as carrying a token (fail closed).
+    /// </summary>
+    public static bool ContainsOurToken(ReadOnlySpan<char> text, string issuer, ref int budget)
+    {
+        var rest = text;
+        while (!rest.IsEmpty)
+        {
+            var start = rest.IndexOfAny(TokenChars);
+            if (start < 0)
+            {
+                return false;
+            }
+
+            rest = rest[start..];
+            var end = rest.IndexOfAnyExcept(TokenChars);
+            var run = end < 0 ? rest : rest[..end];
+            rest = end < 0 ? default : rest[end..];
+            if (RunHoldsOurToken(run, issuer, ref budget))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool RunHoldsOurToken(ReadOnlySpan<char> run, string issuer, ref int budget)
+    {
+        var previousEndsWithV1 = false;
+        while (true)
+        {
+            var dot = run.IndexOf('.');
+            var segment = dot < 0 ? run : run[..dot];
+            if (previousEndsWithV1 && segment.Length == HandleTextLength)
+            {
+                return true;
+            }
+
+            if (segment.Length >= MinPayloadLength)
+            {
+                if (--budget < 0 || SegmentClaimsIssuer(segment, issuer))
+                {
+                    return true;
+                }
+            }
+
+            if (dot < 0)
+            {
+                return false;
+            }
+
+            previousEndsWithV1 = segment.EndsWith("v1", StringComparison.Ordinal);
+            run = run[(dot + 1)..];
+        }
+    }
+
     public static bool ClaimsIssuer(string token, string issuer)
     {
         if (token.Length > AccessTokenVerifier.MaxTokenLength)
@@ -27,7 +99,21 @@ internal static class AccessTokenShape
             return false;
         }
 
-        var payload = token.AsSpan(first + 1, second - first - 1);
+        return SegmentClaimsIssuer(token.AsSpan(first + 1, second - first - 1), issuer);
+    }
+
+    /// <summary>
+    /// True when one dot-free base64url segment decodes to a JSON object that names <paramref name="issuer"/> as
+    /// <c>iss</c> and has a <c>sessionHandle</c>: the payload of one of our access tokens, wherever it sits.
+    /// </summary>
+    public static bool SegmentClaimsIssuer(ReadOnlySpan<char> payload, string issuer)
+    {
+        // The shortest payload naming an issuer and a handle is far longer; anything shorter is not one.
+        if (payload.Length < MinPayloadLength || payload.Length > AccessTokenVerifier.MaxTokenLength)
+        {
+            return false;
+        }
+
         var buffer = ArrayPool<byte>.Shared.Rent(Base64Url.GetMaxDecodedLength(payload.Length));
         try
         {

@@ -14,6 +14,9 @@ namespace SessionGateway.Tokens;
 /// </summary>
 internal sealed class RefreshTokenCodec
 {
+    /// <summary>Random bytes in a session handle (base64url in the token).</summary>
+    internal const int HandleBytes = 16;
+
     private const string Prefix = "v1.";
     private const int NonceBytes = 32;
     private const int MacBytes = 32;

@@ -31,6 +31,11 @@ internal sealed class SessionAuthenticationHandler(
     private static readonly AuthenticateResult UnusualAuthorization = AuthenticateResult.Fail("a token of ours in an Authorization header that is not one plain bearer token");
     private static readonly AuthenticateResult AntiCsrfFailed = AuthenticateResult.Fail("anti-CSRF check failed");
 
+    // Segments long enough to be an access-token payload that one request's Authorization headers may hold before
+    // they count as carrying our token unexamined (fail closed): a few credentials have a handful, and each costs a
+    // base64url decode (no signature check), so the work per request stays bounded whatever a client sends.
+    private const int MaxCandidateSegments = 32;
+
     // One principal per verified token: the engine caches the token, so the principal is built once per token.
     private static readonly ConditionalWeakTable<VerifiedAccessToken, ClaimsPrincipal> Principals = [];
 
@@ -45,13 +50,11 @@ internal sealed class SessionAuthenticationHandler(
         {
             // The common case: one plain "Bearer <token>".
             var check = engine.VerifyAccessToken(bearer);
-            if (IsOurs(bearer, check))
+            if (check.Status != AccessTokenStatus.Invalid)
             {
                 // Header mode: no cookies involved, so no anti-CSRF check.
                 Context.Features.Set(new SessionFeature(check.Token, BearerIsOurs: true));
-                return check.IsValid ? Success(check.Token)
-                    : check.Status == AccessTokenStatus.Expired ? Expired
-                    : Invalid;
+                return check.IsValid ? Success(check.Token) : Expired;
             }
 
             if (RequestTokens.LooksLikeRefreshToken(bearer))
@@ -60,6 +63,13 @@ internal sealed class SessionAuthenticationHandler(
                 // may still), and it is never forwarded.
                 refreshTokenAsBearer = true;
                 Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
+            }
+            else if (ContainsOurToken(bearer))
+            {
+                // Failed verification but claims our issuer (tampered, retired key, revoked), or one of our tokens
+                // with something joined to it: "try refresh token", never passed on as somebody else's.
+                Context.Features.Set(new SessionFeature(null, BearerIsOurs: true));
+                return Invalid;
             }
         }
         else if (authorization.Count > 0 && CarriesOurToken(authorization))
@@ -100,14 +110,15 @@ internal sealed class SessionAuthenticationHandler(
     }
 
     /// <summary>
-    /// True when any <c>Authorization</c> value holds something shaped like one of our tokens that is ours: an access
-    /// token (see <see cref="IsOurs"/>) or a refresh token, wherever it sits in the value, Basic credentials included.
+    /// True when any <c>Authorization</c> value holds something shaped like one of our tokens, wherever it sits in
+    /// the value and whatever is joined to it, Basic credentials included (see <see cref="ContainsOurToken"/>).
     /// </summary>
     private bool CarriesOurToken(Microsoft.Extensions.Primitives.StringValues authorization)
     {
+        var budget = MaxCandidateSegments;
         foreach (var value in authorization)
         {
-            if (ContainsOurToken(value) || ContainsOurToken(RequestTokens.BasicCredentials(value)))
+            if (engine.ContainsOurToken(value, ref budget) || engine.ContainsOurToken(RequestTokens.BasicCredentials(value), ref budget))
             {
                 return true;
             }
@@ -116,32 +127,11 @@ internal sealed class SessionAuthenticationHandler(
         return false;
     }
 
-    private bool ContainsOurToken(string? text)
+    private bool ContainsOurToken(string text)
     {
-        var rest = text.AsSpan();
-        while (RequestTokens.NextTokenLike(ref rest, out var candidate))
-        {
-            if (RequestTokens.LooksLikeRefreshToken(candidate))
-            {
-                return true;
-            }
-
-            var token = candidate.ToString();
-            if (IsOurs(token, engine.VerifyAccessToken(token)))
-            {
-                return true;
-            }
-        }
-
-        return false;
+        var budget = MaxCandidateSegments;
+        return engine.ContainsOurToken(text, ref budget);
     }
-
-    /// <summary>
-    /// A bearer token is ours when it verifies (or merely expired), or when it failed but claims our issuer
-    /// (tampered, retired key, revoked): those get "try refresh token", not treatment as the app's token.
-    /// </summary>
-    private bool IsOurs(string token, AccessTokenCheck check) =>
-        check.Status != AccessTokenStatus.Invalid || engine.ClaimsToBeOurs(token);
 
     /// <summary>
     /// A WebSocket handshake is a GET, so anti-CSRF exempts it, yet browsers open WebSockets to any site with

@@ -97,7 +97,7 @@ internal static partial class SessionRateLimits
         context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         var policy = context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName ?? "?";
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(LogCategory);
-        Log.Rejected(logger, policy, context.Connection.RemoteIpAddress?.ToString() ?? "(none)", context.Request.Path.Value ?? "", seconds);
+        Log.Rejected(logger, policy, context.Connection.RemoteIpAddress?.ToString() ?? "(none)", context.Request.Path.ToUriComponent(), seconds);
         await JsonResponses.WriteAsync(context.Response, StatusCodes.Status429TooManyRequests, JsonResponses.TooManyRequests);
     }
 

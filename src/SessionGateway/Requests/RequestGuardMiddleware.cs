@@ -10,7 +10,7 @@ namespace SessionGateway.Requests;
 /// normalises the path, so that the router, the route's policy and the upstream all see one and the same path.
 /// <list type="bullet">
 /// <item>Methods: <c>CONNECT</c> (YARP cannot forward it; HTTP/2 WebSocket handshakes, which are extended
-/// <c>CONNECT</c>s, still pass), <c>TRACE</c> and <c>TRACK</c> (they echo the request, identity headers included,
+/// <c>CONNECT</c>s with <c>:protocol</c> <c>websocket</c>, still pass; other extended <c>CONNECT</c>s do not), <c>TRACE</c> and <c>TRACK</c> (they echo the request, identity headers included,
 /// and no app behind a session gateway needs them) get 405 instead of reaching the forwarder.</item>
 /// <item>Paths: the <c>Session:Paths</c> rules (<see cref="RequestPaths"/>); a refused path gets 400.</item>
 /// </list>
@@ -54,8 +54,17 @@ internal sealed partial class RequestGuardMiddleware(RequestDelegate next, IOpti
 
         return HttpMethods.IsTrace(method) ||
             string.Equals(method, "TRACK", StringComparison.OrdinalIgnoreCase) ||
-            (HttpMethods.IsConnect(method) && context.Features.Get<IHttpExtendedConnectFeature>()?.IsExtendedConnect != true);
+            (HttpMethods.IsConnect(method) && !IsWebSocketHandshake(context));
     }
+
+    /// <summary>
+    /// An HTTP/2 WebSocket handshake: an extended <c>CONNECT</c> whose <c>:protocol</c> is <c>websocket</c> (RFC 8441).
+    /// Any other protocol (<c>connect-udp</c>, made-up ones) is a tunnel YARP cannot carry, so it is refused like
+    /// <c>CONNECT</c> rather than left to fail inside the forwarder.
+    /// </summary>
+    private static bool IsWebSocketHandshake(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect &&
+        string.Equals(connect.Protocol, "websocket", StringComparison.OrdinalIgnoreCase);
 
     private static string Describe(PathRefusal refusal) => refusal switch
     {

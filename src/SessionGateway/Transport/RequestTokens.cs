@@ -120,7 +120,8 @@ internal static class RequestTokens
     /// True when a cookie called <paramref name="name"/> could be read as one of the token cookies by some server:
     /// compared ignoring case (also Unicode case folding, as Java's <c>equalsIgnoreCase</c> does: <c>ſ</c> is
     /// <c>s</c>), with <c>_</c> and <c>.</c> as <c>-</c>, after percent-decoding (repeatedly), without quotes,
-    /// whitespace, <c>+</c>, control and format characters, and also cut at a NUL (as C strings end there).
+    /// whitespace, <c>+</c>, control and format characters, and also cut at a NUL (as C strings end there) or before
+    /// a <c>[...]</c> (PHP's array cookies: <c>sAccessToken[]</c> is read as <c>$_COOKIE['sAccessToken'][0]</c>).
     /// Allocation-free for names made of letters, digits, <c>-</c>, <c>_</c> and <c>.</c>.
     /// </summary>
     internal static bool IsTokenCookieName(ReadOnlySpan<char> name)
@@ -150,7 +151,15 @@ internal static class RequestTokens
         }
 
         var nul = decoded.IndexOf('\0');
-        return IsFoldedTokenNameOf(decoded) || (nul >= 0 && IsFoldedTokenNameOf(decoded[..nul]));
+        if (IsFoldedTokenNameOf(decoded) || (nul >= 0 && IsFoldedTokenNameOf(decoded[..nul])))
+        {
+            return true;
+        }
+
+        // PHP reads "name[]" and "name[key]" as the array "name" (its first element is the value), so the name
+        // before a bracket pair counts too.
+        var bracket = decoded.IndexOf('[');
+        return bracket > 0 && decoded[bracket..].Contains(']') && IsFoldedTokenNameOf(decoded[..bracket]);
     }
 
     /// <summary>The token of an <c>Authorization: Bearer</c> header, if there is exactly one.</summary>

@@ -122,6 +122,10 @@ public sealed class RequestTokensTests
     [InlineData("sAccess+Token")]
     [InlineData("sAccess\u200BToken")]
     [InlineData("%22sAccessToken%22")]
+    [InlineData("sAccessToken[]")]
+    [InlineData("sAccessToken%5B%5D")]
+    [InlineData("sRefreshToken[0]")]
+    [InlineData("st-access-token[key]")]
     public void IsTokenCookieName_OurNamesInAnySpelling_AreOurs(string name) =>
         Assert.True(RequestTokens.IsTokenCookieName(name));
 

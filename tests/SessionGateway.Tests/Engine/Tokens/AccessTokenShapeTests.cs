@@ -71,4 +71,48 @@ public sealed class AccessTokenShapeTests
 
         Assert.Equal(0, thrown);
     }
+
+    private const string Ours = """{"sub":"u","sessionHandle":"h","iss":"session-gateway"}""";
+    private const string Handle = "AAAAAAAAAAAAAAAAAAAAAA";  // 22 characters: 16 bytes base64url
+    private const string Part = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    [Theory]
+    [InlineData("Bearer {AT}.", true)]
+    [InlineData("Bearer x.{AT}", true)]
+    [InlineData("Bearer {AT}.x", true)]
+    [InlineData("Token token=\"{AT}\", Bearer a.b", true)]
+    [InlineData("Bearer v1." + Handle + "." + Part + "." + Part + ".", true)]
+    [InlineData("Bearer xv1." + Handle + "." + Part + "." + Part, true)]
+    [InlineData("Bearer v1." + Handle, true)]
+    [InlineData("Bearer v1.short." + Part + "." + Part, false)]
+    [InlineData("Bearer the-apps-own.token.value", false)]
+    [InlineData("Bearer {FOREIGN}", false)]
+    public void ContainsOurToken_FindsOurShapesWhateverIsJoinedToThem(string text, bool expected)
+    {
+        var budget = 32;
+        var filled = text.Replace("{AT}", Jwt(Ours), StringComparison.Ordinal)
+            .Replace("{FOREIGN}", Jwt("""{"sub":"u","iss":"https://idp.example","aud":"app"}"""), StringComparison.Ordinal);
+
+        Assert.Equal(expected, AccessTokenShape.ContainsOurToken(filled, "session-gateway", ref budget));
+    }
+
+    [Fact]
+    public void ContainsOurToken_StopsAtTheBudgetAndThenCountsAsOurs()
+    {
+        // 160 foreign JWT-shaped candidates: examining each would be work any client could impose per request.
+        var text = string.Join(", ", Enumerable.Repeat("Bearer " + Jwt("""{"sub":"u","iss":"https://idp.example","aud":"app"}"""), 160));
+        var budget = 32;
+
+        Assert.True(AccessTokenShape.ContainsOurToken(text, "session-gateway", ref budget));
+        Assert.True(budget < 0);
+    }
+
+    [Fact]
+    public void ContainsOurToken_OneForeignToken_StaysWithinTheBudget()
+    {
+        var budget = 32;
+
+        Assert.False(AccessTokenShape.ContainsOurToken("Bearer " + Jwt("""{"sub":"u","iss":"https://idp.example","aud":"app"}"""), "session-gateway", ref budget));
+        Assert.True(budget >= 30);
+    }
 }

@@ -22,6 +22,22 @@ public sealed class RefreshTokenCodecTests
     }
 
     [Fact]
+    public async Task CreatedSession_HandleIs16RandomBytes_NonceAndMacAre32()
+    {
+        // ASVS 3.2.2: at least 64 bits of entropy in a session token. The handle (16 bytes) names the session; the
+        // nonce (32 random bytes for a new session) is what makes the token unguessable; the MAC binds both.
+        using var harness = await SessionGateway.Tests.Engine.EngineHarness.StartAsync();
+        var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, CancellationToken.None);
+
+        Assert.Equal(16, System.Buffers.Text.Base64Url.DecodeFromChars(issued.SessionHandle).Length);
+        var parts = issued.RefreshToken.Split('.');
+        Assert.Equal(["v1", issued.SessionHandle], parts[..2]);
+        Assert.Equal(32, System.Buffers.Text.Base64Url.DecodeFromChars(parts[2]).Length);
+        Assert.Equal(32, System.Buffers.Text.Base64Url.DecodeFromChars(parts[3]).Length);
+        Assert.NotEqual(parts[2], (await harness.Engine.CreateLiveAsync("user-1", null, false, CancellationToken.None)).RefreshToken.Split('.')[2]);
+    }
+
+    [Fact]
     public void CreateInitial_TwoCalls_DifferInTheirRandomNonce()
     {
         Assert.NotEqual(Codec.CreateInitial("h"), Codec.CreateInitial("h"));
