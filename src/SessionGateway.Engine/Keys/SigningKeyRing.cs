@@ -50,14 +50,16 @@ internal sealed partial class SigningKeyRing(
             var stored = await store.GetSigningKeysAsync(cancellationToken);
             if (FindCurrent(stored, now) is null)
             {
-                await AddAsync(FirstKey(now), cancellationToken);
+                // Guarded by the clock skew both ways: a replica whose clock is a moment behind a period boundary and
+                // one a moment past it must not each add a first key (the one behind then signs with the other's key).
+                await AddAsync(FirstKey(now), now - SessionEngineOptions.ClockSkew, now + SessionEngineOptions.ClockSkew, cancellationToken);
                 stored = await store.GetSigningKeysAsync(cancellationToken);
             }
 
             // The successor follows the key the store holds, which may be another replica's rather than ours.
             if (FindCurrent(stored, now) is { } current && !HasSuccessor(stored, current))
             {
-                await AddAsync(NewKey(now, current.SignsUntil, current.SignsUntil + options.SigningKeyRotation), cancellationToken);
+                await AddAsync(NewKey(now, current.SignsUntil, current.SignsUntil + options.SigningKeyRotation), current.SignsUntil, current.SignsUntil, cancellationToken);
                 stored = await store.GetSigningKeysAsync(cancellationToken);
             }
 
@@ -135,7 +137,7 @@ internal sealed partial class SigningKeyRing(
 
                 // The slot of a first key is aligned to the period, and may be the one the retired key holds: the
                 // replacement starts at the migration instant instead, so it is the current key from now on.
-                await AddAsync(NewKey(now, now, now + options.SigningKeyRotation), cancellationToken);
+                await AddAsync(NewKey(now, now, now + options.SigningKeyRotation), now, now, cancellationToken);
             }
 
             return migrated;
@@ -165,8 +167,23 @@ internal sealed partial class SigningKeyRing(
             }
         }
 
-        // Past every window only when reloads failed for a whole period; keep signing rather than go dark.
-        return inWindow ?? latestStarted;
+        // Past every window only when reloads failed for a whole period; keep signing rather than go dark. Before
+        // every window only on a clock a moment behind the replica that added the first key (within the clock skew
+        // the first key's guard allows): sign with that key, which every replica holds, rather than with none.
+        return inWindow ?? latestStarted ?? FirstStartingWithin(now + SessionEngineOptions.ClockSkew);
+    }
+
+    private SigningKey? FirstStartingWithin(DateTimeOffset limit)
+    {
+        foreach (var key in _snapshot.OrderedBySignsFrom)
+        {
+            if (key.Algorithm == options.Algorithm && key.SignsFrom <= limit)
+            {
+                return key;
+            }
+        }
+
+        return null;
     }
 
     public bool TryGetVerificationKey(string keyId, DateTimeOffset now, out SigningKey key)
@@ -228,10 +245,10 @@ internal sealed partial class SigningKeyRing(
         return NewKey(now, from, until);
     }
 
-    private async Task AddAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    private async Task AddAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken)
     {
-        // Not added means another replica filled the same slot first; the reload that follows picks its key up.
-        if (await store.TryAddSigningKeyAsync(key, cancellationToken))
+        // Not added means another replica filled the slot first; the reload that follows picks its key up.
+        if (await store.TryAddSigningKeyAsync(key, unlessSigningFrom, unlessSigningUntil, cancellationToken))
         {
             Log.KeyAdded(logger, key.KeyId, key.Algorithm, key.SignsFrom, key.SignsUntil);
         }

@@ -67,10 +67,12 @@ internal interface ISessionStore
     Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds a signing key unless a key of the same algorithm already starts signing at the same instant
-    /// (another replica won the race); returns whether this key was added.
+    /// Adds a signing key unless a key of the same algorithm already signs at some instant of
+    /// [<paramref name="unlessSigningFrom"/>, <paramref name="unlessSigningUntil"/>] or starts at the same instant
+    /// (another replica got there first). Replicas adding keys at the same moment are serialised, so two replicas
+    /// starting on an empty store never both add a first key. Returns whether this key was added.
     /// </summary>
-    Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken);
+    Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken);
 
     /// <summary>
     /// Replaces a key's stored private key with <paramref name="privateKey"/> only while it still is

@@ -336,15 +336,25 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         },
         cancellationToken);
 
+    // READ COMMITTED would let two replicas both see "no key" and both insert: the advisory lock, held to the end of
+    // the transaction, makes the second wait and then see the first's key.
+    private const long KeyScheduleLock = 0x5365_7373_4757_0002;
+
     private const string InsertKey = """
         INSERT INTO signing_keys (kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until)
-        VALUES (@KeyId, @Algorithm, @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil)
+        SELECT @KeyId, @Algorithm, @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil
+        WHERE NOT EXISTS (
+            SELECT 1 FROM signing_keys
+            WHERE algorithm = @Algorithm AND signs_from <= @GuardUntil AND signs_until > @GuardFrom)
         ON CONFLICT DO NOTHING;
         """;
 
-    public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken) => UseAsync(
+    public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken) => UseAsync(
         async connection =>
         {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                "SELECT pg_advisory_xact_lock(@Lock);", new { Lock = KeyScheduleLock }, transaction, cancellationToken: cancellationToken));
             var changed = await connection.ExecuteAsync(new CommandDefinition(
                 InsertKey,
                 new
@@ -356,8 +366,12 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                     key.SignsFrom,
                     key.SignsUntil,
                     key.VerifyUntil,
+                    GuardFrom = unlessSigningFrom,
+                    GuardUntil = unlessSigningUntil,
                 },
+                transaction,
                 cancellationToken: cancellationToken));
+            await transaction.CommitAsync(cancellationToken);
             return changed == 1;
         },
         cancellationToken);

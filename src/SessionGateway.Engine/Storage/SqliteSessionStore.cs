@@ -317,13 +317,17 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         return result;
     }
 
+    // One statement: SQLite serialises writers, so the check and the insert cannot interleave with another replica's.
     private const string InsertKey = """
         INSERT INTO signing_keys (kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until)
-        VALUES (@KeyId, @Algorithm, @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil)
+        SELECT @KeyId, @Algorithm, @PrivateKey, @CreatedAt, @SignsFrom, @SignsUntil, @VerifyUntil
+        WHERE NOT EXISTS (
+            SELECT 1 FROM signing_keys
+            WHERE algorithm = @Algorithm AND signs_from <= @GuardUntil AND signs_until > @GuardFrom)
         ON CONFLICT DO NOTHING;
         """;
 
-    public async Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken)
+    public async Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         var changed = await connection.ExecuteAsync(new CommandDefinition(
@@ -337,6 +341,8 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
                 SignsFrom = key.SignsFrom.ToUnixTimeMilliseconds(),
                 SignsUntil = key.SignsUntil.ToUnixTimeMilliseconds(),
                 VerifyUntil = key.VerifyUntil.ToUnixTimeMilliseconds(),
+                GuardFrom = unlessSigningFrom.ToUnixTimeMilliseconds(),
+                GuardUntil = unlessSigningUntil.ToUnixTimeMilliseconds(),
             },
             cancellationToken: cancellationToken));
         return changed == 1;

@@ -102,6 +102,30 @@ public abstract class KeyRotationTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Refresh_ReplicasStartingOnBothSidesOfAPeriodBoundary_EndWithOneKeyAndVerifyEachOthersTokens(bool laterClockFirst)
+    {
+        var options = new SessionEngineOptions();
+        var period = (long)options.SigningKeyRotation.TotalMilliseconds;
+        var boundary = DateTimeOffset.FromUnixTimeMilliseconds((EngineHarness.Start.ToUnixTimeMilliseconds() / period + 1) * period);
+        var early = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(boundary - TimeSpan.FromMilliseconds(5));
+        var late = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(boundary + TimeSpan.FromMilliseconds(5));
+        using var database = await TestDatabase.CreateAsync(Backend);
+
+        using var first = await EngineHarness.StartAsync(options, database, laterClockFirst ? late : early);
+        using var second = await EngineHarness.StartAsync(options, database, laterClockFirst ? early : late);
+
+        var keys = await first.Store.GetSigningKeysAsync(Ct);
+        Assert.Single(keys, k => k.SignsFrom <= boundary && boundary < k.SignsUntil);
+        var fromFirst = await first.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        var fromSecond = await second.Engine.CreateLiveAsync("user-2", null, false, Ct);
+        Assert.Equal(KeyIdOf(fromFirst.AccessToken), KeyIdOf(fromSecond.AccessToken));
+        Assert.True(second.Engine.VerifyAccessToken(fromFirst.AccessToken).IsValid);
+        Assert.True(first.Engine.VerifyAccessToken(fromSecond.AccessToken).IsValid);
+    }
+
     [SkippableFact]
     public async Task Refresh_SecondReplicaStarting_ReusesTheStoredKeys()
     {

@@ -20,7 +20,7 @@ internal class DelegatingStore(ISessionStore inner) : ISessionStore
     public Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => inner.DeleteExpiredRevocationsAsync(now, batchSize, cancellationToken);
     public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => inner.ListAuditEventsAsync(userId, cancellationToken);
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => inner.GetSigningKeysAsync(cancellationToken);
-    public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, CancellationToken cancellationToken) => inner.TryAddSigningKeyAsync(key, cancellationToken);
+    public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken) => inner.TryAddSigningKeyAsync(key, unlessSigningFrom, unlessSigningUntil, cancellationToken);
     public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => inner.TryReplaceSigningKeyAsync(keyId, expected, privateKey, cancellationToken);
     public Task<bool> TryRetireSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken) => inner.TryRetireSigningKeyAsync(keyId, expected, privateKey, signsUntil, verifyUntil, cancellationToken);
     public Task EraseFreedSpaceAsync(CancellationToken cancellationToken) => inner.EraseFreedSpaceAsync(cancellationToken);

@@ -185,9 +185,9 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryAddSigningKey_SameSlotTwice_KeepsTheFirst()
     {
-        Assert.True(await Store.TryAddSigningKeyAsync(Key("k1", Now), Ct));
-        Assert.False(await Store.TryAddSigningKeyAsync(Key("k2", Now), Ct));
-        Assert.True(await Store.TryAddSigningKeyAsync(Key("k3", Now, SigningAlgorithm.RS256), Ct));
+        Assert.True(await Store.TryAddSigningKeyAsync(Key("k1", Now), Now, Now, Ct));
+        Assert.False(await Store.TryAddSigningKeyAsync(Key("k2", Now), Now, Now, Ct));
+        Assert.True(await Store.TryAddSigningKeyAsync(Key("k3", Now, SigningAlgorithm.RS256), Now, Now, Ct));
 
         var keys = await Store.GetSigningKeysAsync(Ct);
 
@@ -196,10 +196,32 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task TryAddSigningKey_WhenAKeyAlreadySignsInTheGuardWindow_AddsNothing()
+    {
+        Assert.True(await Store.TryAddSigningKeyAsync(Key("current", Now), Now, Now, Ct));
+
+        Assert.False(await Store.TryAddSigningKeyAsync(Key("earlier-slot", Now.AddHours(-1)), Now.AddSeconds(-1), Now.AddSeconds(1), Ct));
+        Assert.True(await Store.TryAddSigningKeyAsync(Key("next", Now.AddDays(7)), Now.AddDays(7), Now.AddDays(7), Ct));
+
+        Assert.Equal(["current", "next"], (await Store.GetSigningKeysAsync(Ct)).Select(k => k.KeyId).Order());
+    }
+
+    [SkippableFact]
+    public async Task TryAddSigningKey_ReplicasAddingFirstKeysAtOnce_OnlyOneIsAdded()
+    {
+        // Different slots (their clocks straddle a boundary), the same guard: without serialisation both would land.
+        var added = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            Store.TryAddSigningKeyAsync(Key("k" + i, Now.AddMinutes(-i)), Now.AddSeconds(-1), Now.AddSeconds(1), Ct))));
+
+        Assert.Single(added, a => a);
+        Assert.Single(await Store.GetSigningKeysAsync(Ct));
+    }
+
+    [SkippableFact]
     public async Task DeleteRetiredSigningKeys_RemovesOnlyKeysPastVerifyUntil()
     {
-        await Store.TryAddSigningKeyAsync(Key("old", Now.AddDays(-30)), Ct);
-        await Store.TryAddSigningKeyAsync(Key("current", Now), Ct);
+        await Store.TryAddSigningKeyAsync(Key("old", Now.AddDays(-30)), Now.AddDays(-30), Now.AddDays(-30), Ct);
+        await Store.TryAddSigningKeyAsync(Key("current", Now), Now, Now, Ct);
 
         Assert.Equal(1, await Store.DeleteRetiredSigningKeysAsync(Now, Ct));
         Assert.Equal("current", Assert.Single(await Store.GetSigningKeysAsync(Ct)).KeyId);
