@@ -9,29 +9,15 @@ namespace SessionGateway.IntegrationTests;
 /// turns NUL, bare CR and line folding into spaces on the way and the id would be somebody else's. The upstream here
 /// answers with raw bytes, as an app can.
 /// </summary>
-public sealed class LoginHeaderTests : IAsyncLifetime
+public sealed class LoginHeaderTests : RawUpstreamHarnessTest
 {
     private const string LoginPath = "/login/form";
 
-    private RawUpstream _upstream = null!;
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = RawUpstream.Start();
-        _harness = await SessionHarness.StartAsync(new SessionHarnessOptions { UpstreamAddress = _upstream.Url });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Fact]
     public async Task Utf8UserId_LogsInEndToEnd()
     {
-        _upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + Utf8Bytes("zoë") + "\r\nX-Session-Claims: " + Utf8Bytes("""{"role":"rédactrice"}"""));
+        Upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + Utf8Bytes("zoë") + "\r\nX-Session-Claims: " + Utf8Bytes("""{"role":"rédactrice"}"""));
 
         var login = await LoginAsync();
 
@@ -44,10 +30,10 @@ public sealed class LoginHeaderTests : IAsyncLifetime
 
         var accessToken = login.Headers.Where(h => h.Key == "Set-Cookie").Select(h => h.Value)
             .Single(v => v.StartsWith("sAccessToken=", StringComparison.Ordinal)).Split(';')[0]["sAccessToken=".Length..];
-        var me = await RawClient.GetAsync(_harness.Gateway.Address, "/api/me", "Cookie: sAccessToken=" + accessToken);
+        var me = await RawClient.GetAsync(Harness.Gateway.Address, "/api/me", "Cookie: sAccessToken=" + accessToken);
 
         Assert.Equal(200, me.Status);
-        var seen = _upstream.Requests.Single(r => r.Target == "/api/me");
+        var seen = Upstream.Requests.Single(r => r.Target == "/api/me");
         Assert.Equal("zo%C3%AB", seen.Header("X-User-Id"));
         Assert.Equal("r%C3%A9dactrice", seen.Header("X-User-Role"));
     }
@@ -70,7 +56,7 @@ public sealed class LoginHeaderTests : IAsyncLifetime
     [InlineData("alice\u00ef\u00bf\u00bd", "U+FFFD")]
     public async Task UserIdWithControlOrWhitespace_IsRefusedWithAReason(string rawBytes, string reason)
     {
-        _upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + rawBytes);
+        Upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + rawBytes);
 
         var login = await LoginAsync();
 
@@ -80,7 +66,7 @@ public sealed class LoginHeaderTests : IAsyncLifetime
         Assert.Null(login.Header("front-token"));
         Assert.Null(login.Header("Set-Cookie"));
         Assert.Null(login.Header("X-Session-Create"));
-        var warning = Assert.Single(_harness.Gateway.Logs.Entries, e => e.EventId.Id == 2120);
+        var warning = Assert.Single(Harness.Gateway.Logs.Entries, e => e.EventId.Id == 2120);
         Assert.Contains(reason, warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(warning.Message, c => char.IsControl(c) || c > '~');
         Assert.DoesNotContain("evil", warning.Message, StringComparison.Ordinal);
@@ -95,7 +81,7 @@ public sealed class LoginHeaderTests : IAsyncLifetime
         // Whitespace around a field value is HTTP's optional whitespace (RFC 9110 5.5), not part of the value: the
         // HTTP client drops it while parsing, before any handler sees the header (NonValidated included), so the
         // gateway cannot tell "admin\t" from "admin". Documented in docs/security.md and docs/protocol.md.
-        _upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + rawBytes);
+        Upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + rawBytes);
 
         var login = await LoginAsync();
 
@@ -106,7 +92,7 @@ public sealed class LoginHeaderTests : IAsyncLifetime
     [Fact]
     public async Task UserIdOfOnlyNonAsciiLetters_IsAccepted()
     {
-        _upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + Utf8Bytes("用户-Ωμέγα-😀"));
+        Upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: " + Utf8Bytes("用户-Ωμέγα-😀"));
 
         var login = await LoginAsync();
 
@@ -117,7 +103,7 @@ public sealed class LoginHeaderTests : IAsyncLifetime
     [Fact]
     public async Task ClaimsThatAreNotUtf8_AreRefused()
     {
-        _upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: alice\r\nX-Session-Claims: {\"role\":\"r\u00e9dactrice\"}");
+        Upstream.RespondWith(LoginPath, "HTTP/1.1 200 OK\r\nX-Session-Create: alice\r\nX-Session-Claims: {\"role\":\"r\u00e9dactrice\"}");
 
         var login = await LoginAsync();
 
@@ -129,9 +115,9 @@ public sealed class LoginHeaderTests : IAsyncLifetime
     [Fact]
     public async Task NonAsciiLoginHeader_OnARouteThatIsNotALogin_IsDroppedNotA502()
     {
-        _upstream.RespondWith("/public/page", "HTTP/1.1 200 OK\r\nX-Session-Create: " + Utf8Bytes("zoë"));
+        Upstream.RespondWith("/public/page", "HTTP/1.1 200 OK\r\nX-Session-Create: " + Utf8Bytes("zoë"));
 
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/public/page");
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/public/page");
 
         Assert.Equal(200, response.Status);
         Assert.Equal("welcome", response.Body);
@@ -140,7 +126,7 @@ public sealed class LoginHeaderTests : IAsyncLifetime
     }
 
     private Task<RawResponse> LoginAsync() =>
-        RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request("POST", LoginPath, "Content-Length: 0"));
+        RawClient.SendAsync(Harness.Gateway.Address, RawClient.Request("POST", LoginPath, "Content-Length: 0"));
 
     /// <summary>The UTF-8 bytes of <paramref name="text"/> as Latin-1 chars, so the raw upstream sends them as they are.</summary>
     private static string Utf8Bytes(string text) => Encoding.Latin1.GetString(Encoding.UTF8.GetBytes(text));

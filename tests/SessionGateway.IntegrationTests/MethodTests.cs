@@ -6,22 +6,8 @@ namespace SessionGateway.IntegrationTests;
 /// Methods the forwarder cannot carry (<c>CONNECT</c>), or that echo the request back (<c>TRACE</c>, <c>TRACK</c>),
 /// are answered by the gateway with 405 and <c>Allow</c>, never a 5xx from inside the proxy, and never forwarded.
 /// </summary>
-public sealed class MethodTests : IAsyncLifetime
+public sealed class MethodTests : RawUpstreamHarnessTest
 {
-    private RawUpstream _upstream = null!;
-    private SessionHarness _harness = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = RawUpstream.Start();
-        _harness = await SessionHarness.StartAsync(new SessionHarnessOptions { UpstreamAddress = _upstream.Url });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Theory]
     [InlineData("CONNECT", "/public/x")]
@@ -33,23 +19,23 @@ public sealed class MethodTests : IAsyncLifetime
     [InlineData("TRACK", "/public/x")]
     public async Task UnforwardableMethod_Is405WithAllow(string method, string target)
     {
-        var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request(method, target));
+        var response = await RawClient.SendAsync(Harness.Gateway.Address, RawClient.Request(method, target));
 
         Assert.Equal(405, response.Status);
         Assert.Equal("""{"message":"method not allowed"}""", response.Body);
         Assert.Equal("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", response.Header("Allow"));
         Assert.Equal("no-store", response.Header("Cache-Control"));
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task ConnectToAnAuthority_IsAClientErrorNotAProxyError()
     {
         // The guard answers (a CONNECT that is not a WebSocket handshake): a 4xx, never forwarded.
-        var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request("CONNECT", "127.0.0.1:" + _harness.Gateway.Address.Port));
+        var response = await RawClient.SendAsync(Harness.Gateway.Address, RawClient.Request("CONNECT", "127.0.0.1:" + Harness.Gateway.Address.Port));
 
         Assert.InRange(response.Status, 400, 499);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Theory]
@@ -58,10 +44,10 @@ public sealed class MethodTests : IAsyncLifetime
     [InlineData("PATCH")]
     public async Task OtherMethods_AreStillForwarded(string method)
     {
-        var response = await RawClient.SendAsync(_harness.Gateway.Address, RawClient.Request(method, "/public/x"));
+        var response = await RawClient.SendAsync(Harness.Gateway.Address, RawClient.Request(method, "/public/x"));
 
         Assert.Equal(200, response.Status);
-        Assert.Equal(method, _upstream.Single().Method);
+        Assert.Equal(method, Upstream.Single().Method);
     }
 }
 

@@ -8,23 +8,13 @@ namespace SessionGateway.IntegrationTests;
 /// forwarded as the bytes the client sent, never answered with a 5xx and a logged stack trace. Raw socket in (a
 /// client library refuses such headers), and an upstream that records the bytes it received.
 /// </summary>
-public sealed class NonAsciiHeaderTests : IAsyncLifetime
+public sealed class NonAsciiHeaderTests : RawUpstreamHarnessTest
 {
-    private RawUpstream _upstream = null!;
-    private SessionHarness _harness = null!;
     private string _access = null!;
 
-    public async Task InitializeAsync()
+    private protected override async Task StartedAsync()
     {
-        _upstream = RawUpstream.Start();
-        _harness = await SessionHarness.StartAsync(new SessionHarnessOptions { UpstreamAddress = _upstream.Url });
-        _access = (await _harness.CreateSessionAsync("alice")).AccessToken;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await _upstream.DisposeAsync();
+        _access = (await Harness.CreateSessionAsync("alice")).AccessToken;
     }
 
     // Each char is one byte on the wire: "\u00c3\u00a9" is the UTF-8 of é.
@@ -35,14 +25,14 @@ public sealed class NonAsciiHeaderTests : IAsyncLifetime
     [InlineData("/api/page", "X-Foo: \u00e2\u0082\u00ac 10")]
     public async Task NonAsciiHeaderValue_IsForwardedAsSent(string target, string header)
     {
-        var logged = _harness.Gateway.Logs.Entries.Count;
+        var logged = Harness.Gateway.Logs.Entries.Count;
 
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, target, "Cookie: sAccessToken=" + _access, header);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, target, "Cookie: sAccessToken=" + _access, header);
 
         Assert.Equal(200, response.Status);
-        Assert.Contains(header[(header.IndexOf(':', StringComparison.Ordinal) + 2)..], _upstream.Single().HeadText, StringComparison.Ordinal);
+        Assert.Contains(header[(header.IndexOf(':', StringComparison.Ordinal) + 2)..], Upstream.Single().HeadText, StringComparison.Ordinal);
         // No warning (YARP logs the HTTP client's exception with its stack trace) for what the client sent.
-        Assert.DoesNotContain(_harness.Gateway.Logs.Entries.Skip(logged), e => e.Level >= LogLevel.Warning);
+        Assert.DoesNotContain(Harness.Gateway.Logs.Entries.Skip(logged), e => e.Level >= LogLevel.Warning);
     }
 
     [Theory]
@@ -50,21 +40,21 @@ public sealed class NonAsciiHeaderTests : IAsyncLifetime
     [InlineData("Cookie: theme=\u00ff\u00fe")]
     public async Task HeaderBytesThatAreNotUtf8_AreNeverA5xx(string header)
     {
-        var logged = _harness.Gateway.Logs.Entries.Count;
+        var logged = Harness.Gateway.Logs.Entries.Count;
 
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/public/page", header);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/public/page", header);
 
         Assert.InRange(response.Status, 200, 499);
-        Assert.DoesNotContain(_harness.Gateway.Logs.Entries.Skip(logged), e => e.Level >= LogLevel.Warning);
+        Assert.DoesNotContain(Harness.Gateway.Logs.Entries.Skip(logged), e => e.Level >= LogLevel.Warning);
     }
 
     [Fact]
     public async Task NonAsciiCookieBesideATokenCookie_IsKeptAndTheTokenStripped()
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/public/page", $"Cookie: th\u00c3\u00a8me=dark; sAccessToken={_access}");
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/public/page", $"Cookie: th\u00c3\u00a8me=dark; sAccessToken={_access}");
 
         Assert.Equal(200, response.Status);
-        var seen = _upstream.Single();
+        var seen = Upstream.Single();
         Assert.Contains("Cookie: th\u00c3\u00a8me=dark\r\n", seen.HeadText, StringComparison.Ordinal);
         Assert.DoesNotContain(_access, seen.HeadText, StringComparison.Ordinal);
     }

@@ -9,24 +9,14 @@ namespace SessionGateway.IntegrationTests;
 /// refused with 400 before routing, or judged and forwarded as the one normalised path. Requests go over a raw
 /// socket (a client library would normalise them) to an upstream that records the request target byte for byte.
 /// </summary>
-public sealed class RequestPathTests : IAsyncLifetime
+public sealed class RequestPathTests : RawUpstreamHarnessTest
 {
-    private RawUpstream _upstream = null!;
-    private SessionHarness _harness = null!;
     private string _cookie = null!;
 
-    public async Task InitializeAsync()
+    private protected override async Task StartedAsync()
     {
-        _upstream = RawUpstream.Start();
-        _harness = await SessionHarness.StartAsync(new SessionHarnessOptions { UpstreamAddress = _upstream.Url });
-        var bob = await _harness.CreateSessionAsync("bob", """{"role":"staff"}""");
+        var bob = await Harness.CreateSessionAsync("bob", """{"role":"staff"}""");
         _cookie = "Cookie: sAccessToken=" + bob.AccessToken;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await _upstream.DisposeAsync();
     }
 
     [Theory]
@@ -43,13 +33,13 @@ public sealed class RequestPathTests : IAsyncLifetime
     [InlineData("http://127.0.0.1/public/..;/admin/x", "path parameter")]
     public async Task AmbiguousPath_IsRefusedWith400BeforeRouting(string target, string reason)
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, target, _cookie);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, target, _cookie);
 
         Assert.Equal(400, response.Status);
         Assert.Equal($$"""{"message":"request path refused: {{reason}}"}""", response.Body);
         Assert.Equal("application/json", response.Header("Content-Type"));
         Assert.Equal("no-store", response.Header("Cache-Control"));
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Theory]
@@ -60,10 +50,10 @@ public sealed class RequestPathTests : IAsyncLifetime
     [InlineData("http://127.0.0.1//admin/x")]
     public async Task PathThatIsAdminOnceNormalised_IsJudgedByTheAdminPolicy(string target)
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, target, _cookie);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, target, _cookie);
 
         Assert.Equal(403, response.Status);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Theory]
@@ -76,30 +66,30 @@ public sealed class RequestPathTests : IAsyncLifetime
     [InlineData("/public/x?next=/../admin;x", "/public/x?next=/../admin;x")]
     public async Task ForwardedPath_IsExactlyTheNormalisedPathTheRouteJudged(string target, string forwarded)
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, target, _cookie);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, target, _cookie);
 
         Assert.Equal(200, response.Status);
-        Assert.Equal(forwarded, _upstream.Single().Target);
+        Assert.Equal(forwarded, Upstream.Single().Target);
     }
 
     [Fact]
     public async Task AdminWithAPathParameter_WithTheAdminRole_IsStillRefused()
     {
         // Refusal does not depend on who asks: the path itself is ambiguous.
-        var admin = await _harness.CreateSessionAsync("alice", """{"role":"admin"}""");
+        var admin = await Harness.CreateSessionAsync("alice", """{"role":"admin"}""");
 
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/admin;jsessionid=1/x", "Cookie: sAccessToken=" + admin.AccessToken);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/admin;jsessionid=1/x", "Cookie: sAccessToken=" + admin.AccessToken);
 
         Assert.Equal(400, response.Status);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task RefusedPath_IsLoggedWithItsReasonAndEscaped()
     {
-        await RawClient.GetAsync(_harness.Gateway.Address, "/public/..;/admin/%0A%1Bx", _cookie);
+        await RawClient.GetAsync(Harness.Gateway.Address, "/public/..;/admin/%0A%1Bx", _cookie);
 
-        var entry = Assert.Single(_harness.Gateway.Logs.Entries, e => e.EventId.Id == 2101);
+        var entry = Assert.Single(Harness.Gateway.Logs.Entries, e => e.EventId.Id == 2101);
         Assert.Contains("path parameter", entry.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(entry.Message, c => char.IsControl(c));
     }

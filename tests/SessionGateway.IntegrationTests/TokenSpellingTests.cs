@@ -8,26 +8,16 @@ namespace SessionGateway.IntegrationTests;
 /// tab, comma-joined, in another scheme, quoted, in Basic credentials, in several headers. Raw socket in, and an
 /// upstream that records the header bytes it received.
 /// </summary>
-public sealed class TokenSpellingTests : IAsyncLifetime
+public sealed class TokenSpellingTests : RawUpstreamHarnessTest
 {
-    private RawUpstream _upstream = null!;
-    private SessionHarness _harness = null!;
     private string _access = null!;
     private string _refresh = null!;
 
-    public async Task InitializeAsync()
+    private protected override async Task StartedAsync()
     {
-        _upstream = RawUpstream.Start();
-        _harness = await SessionHarness.StartAsync(new SessionHarnessOptions { UpstreamAddress = _upstream.Url });
-        var session = await _harness.CreateSessionAsync("alice");
+        var session = await Harness.CreateSessionAsync("alice");
         _access = session.AccessToken;
         _refresh = session.RefreshToken;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _harness.DisposeAsync();
-        await _upstream.DisposeAsync();
     }
 
     [Theory]
@@ -83,10 +73,10 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     [InlineData("ST_REFRESH_TOKEN: {RT}")]
     public async Task TokenInAnOddSpelling_OnAnAnonymousRoute_NeverReachesTheUpstream(string header)
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/public/page", Fill(header));
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/public/page", Fill(header));
 
         Assert.Equal(200, response.Status);
-        AssertNoToken(_upstream.Single());
+        AssertNoToken(Upstream.Single());
     }
 
     [Theory]
@@ -100,11 +90,11 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     [InlineData("Cookie: sAccessToken[]={AT}")]
     public async Task TokenInAnOddSpelling_BesideAValidCookie_OnAProtectedRoute_NeverReachesTheUpstream(string header)
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/api/page", ["Cookie: sAccessToken=" + _access, .. Fill(header)]);
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/api/page", ["Cookie: sAccessToken=" + _access, .. Fill(header)]);
 
         // Ambiguous Authorization values are refused; otherwise the session is the cookie's. Either way no token passes.
         Assert.True(response.Status is 200 or 440, "status " + response.Status);
-        foreach (var seen in _upstream.Requests)
+        foreach (var seen in Upstream.Requests)
         {
             AssertNoToken(seen);
         }
@@ -117,19 +107,19 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     public async Task TokenInTheQueryString_IsNotASession(string target)
     {
         // ASVS 3.1.1: session tokens are never read from the URL, where logs and Referer headers would keep them.
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, target.Replace("{AT}", _access, StringComparison.Ordinal));
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, target.Replace("{AT}", _access, StringComparison.Ordinal));
 
         Assert.Equal(401, response.Status);
-        Assert.Empty(_upstream.Requests);
+        Assert.Empty(Upstream.Requests);
     }
 
     [Fact]
     public async Task BearerAfterATab_OnAProtectedRoute_IsTheSessionAndIsNotForwarded()
     {
-        var response = await RawClient.GetAsync(_harness.Gateway.Address, "/api/page", $"Authorization: Bearer\t{_access}");
+        var response = await RawClient.GetAsync(Harness.Gateway.Address, "/api/page", $"Authorization: Bearer\t{_access}");
 
         Assert.Equal(200, response.Status);
-        var seen = _upstream.Single();
+        var seen = Upstream.Single();
         Assert.Equal("alice", seen.Header("X-User-Id"));
         AssertNoToken(seen);
     }
@@ -138,13 +128,13 @@ public sealed class TokenSpellingTests : IAsyncLifetime
     public async Task OtherCookiesAndTheAppsOwnBearer_StillReachTheUpstream()
     {
         var response = await RawClient.GetAsync(
-            _harness.Gateway.Address,
+            Harness.Gateway.Address,
             "/public/page",
             $"Cookie: theme=dark; SACCESSTOKEN={_access}; _ga=GA1.2.3; lang=en",
             "Authorization: Bearer the-apps-own.token.value");
 
         Assert.Equal(200, response.Status);
-        var seen = _upstream.Single();
+        var seen = Upstream.Single();
         Assert.Equal("theme=dark; _ga=GA1.2.3; lang=en", seen.Header("Cookie"));
         Assert.Equal("Bearer the-apps-own.token.value", seen.Header("Authorization"));
     }
