@@ -175,13 +175,10 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         """;
 
     public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                RevokeSession,
-                new { Handle = handle, RefuseUntil = refuseUntil, Kind = auditKind, Now = now, Payload = NotificationPayload(refuseUntil, handle) },
-                cancellationToken: cancellationToken));
-        },
+        connection => connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            RevokeSession,
+            new { Handle = handle, RefuseUntil = refuseUntil, Kind = auditKind, Now = now, Payload = NotificationPayload(refuseUntil, handle) },
+            cancellationToken: cancellationToken)),
         cancellationToken);
 
     private const string RevokeForUser = $"""
@@ -269,11 +266,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         """;
 
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                DeleteExpired, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
-        },
+        connection => connection.ExecuteAsync(new CommandDefinition(
+            DeleteExpired, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken)),
         cancellationToken);
 
     private const string DeleteExpiredRevocations = """
@@ -282,11 +276,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         """;
 
     public Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken));
-        },
+        connection => connection.ExecuteAsync(new CommandDefinition(
+            DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken)),
         cancellationToken);
 
     private const string SelectEvents = """
@@ -379,11 +370,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     private const string ReplaceKey = "UPDATE signing_keys SET private_key = @PrivateKey WHERE kid = @KeyId AND private_key = @Expected;";
 
     public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
-        },
+        async connection => await connection.ExecuteAsync(new CommandDefinition(
+            ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1,
         cancellationToken);
 
     private const string RetireKey =
@@ -391,13 +379,10 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
 
     public Task<bool> TryRetireSigningKeyAsync(
         string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                RetireKey,
-                new { KeyId = keyId, Expected = expected, PrivateKey = privateKey, SignsUntil = signsUntil, VerifyUntil = verifyUntil },
-                cancellationToken: cancellationToken)) == 1;
-        },
+        async connection => await connection.ExecuteAsync(new CommandDefinition(
+            RetireKey,
+            new { KeyId = keyId, Expected = expected, PrivateKey = privateKey, SignsUntil = signsUntil, VerifyUntil = verifyUntil },
+            cancellationToken: cancellationToken)) == 1,
         cancellationToken);
 
     /// <summary>
@@ -410,10 +395,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
 
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(DeleteRetiredKeys, new { Now = now }, cancellationToken: cancellationToken));
-        },
+        connection => connection.ExecuteAsync(new CommandDefinition(DeleteRetiredKeys, new { Now = now }, cancellationToken: cancellationToken)),
         cancellationToken);
 
     private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING;";
@@ -432,11 +414,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
 
     public Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
-        {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1;
-        },
+        async connection => await connection.ExecuteAsync(new CommandDefinition(
+            ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1,
         cancellationToken);
 
     /// <summary>
