@@ -54,6 +54,12 @@ declare -A label=(
   [yarp]="bare YARP"
   [gateway-anon]="gateway, anonymous route"
   [gateway-session]="gateway, session route (valid cookie)"
+  [refresh-sqlite]="refresh, SQLite"
+  [refresh-postgres]="refresh, PostgreSQL"
+)
+declare -A short=(
+  [upstream]="upstream alone" [nginx]="nginx proxy_pass" [yarp]="bare YARP"
+  [gateway-anon]="gateway, anonymous" [gateway-session]="gateway, session"
 )
 # The goals of issue 9, shown next to the numbers: rps ratio to bare YARP (at least), p99 ratio (at most).
 declare -A rps_goal=([gateway-anon]=0.97 [gateway-session]=0.95)
@@ -332,15 +338,18 @@ machine_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 +
 # does whatever else runs on the machine: the last column counts it too).
 measure() { # name threads connections url [wrk args...]
   local name=$1 threads=$2 conns=$3 url=$4; shift 4
-  local out rps p99 bad proxy0 up0 m0 proxy1 up1 m1 wrk_s proxy_cores up_cores wrk_cores machine_cores
+  local out rps p99 bad proxy0 up0 m0 proxy1 up1 m1 wrk_s proxy_cores up_cores wrk_cores machine_cores p
   # shellcheck disable=SC2086 # lists of pids, one a word
   { proxy0=$(cpu_ticks $proxy_pids); up0=$(cpu_ticks $backend_pids); m0=$(machine_ticks); }
   # `times` after wrk: its second line is the CPU time of this subshell's children, that is of wrk.
-  out=$(wrk -t"$threads" -c"$conns" -d"${seconds}s" --latency "$@" "$url"; times)
+  out=$(wrk -t"$threads" -c"$conns" -d"${seconds}s" --latency "$@" "$url" && times)
   # shellcheck disable=SC2086
   { proxy1=$(cpu_ticks $proxy_pids); up1=$(cpu_ticks $backend_pids); m1=$(machine_ticks); }
   wrk_s=$(tail -n 1 <<<"$out" | awk '{for (i = 1; i <= 2; i++) {split($i, a, /[ms]/); s += a[1] * 60 + a[2]}} END {print s}')
   out=$(head -n -2 <<<"$out")
+  for p in $proxy_pids $backend_pids; do
+    kill -0 "$p" 2>/dev/null || die "process $p ($name or what is behind it) ended during the run"
+  done
   echo "$out" >>"$work/raw/$name.txt"
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   # wrk prints 850.00us, 2.61ms or 1.02s.
@@ -542,8 +551,9 @@ mb() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 
 # Medians of the CPU columns: "1.21 / 0.35 / 0.62 / 1.98".
 cores() { # results-file
-  echo "$(median "$1" 4) / $(median "$1" 5) / $(median "$1" 6) / $(median "$1" 7)"
+  printf '%.2f / %.2f / %.2f / %.2f' "$(median "$1" 4)" "$(median "$1" 5)" "$(median "$1" 6)" "$(median "$1" 7)"
 }
+fixed() { printf "%.${2:-2}f" "$1"; }
 
 answers() { # bad-count
   if [ "$1" -eq 0 ]; then echo "all 2xx"; else echo "**INVALID: $1 non-2xx or errors**"; fi
@@ -565,8 +575,8 @@ report() {
     if [ -n "${rps_goal[$t]:-}" ]; then
       goal="rps >= ${rps_goal[$t]}x: $(at_least "$rr" "${rps_goal[$t]}"); p99 <= ${p99_goal[$t]}x: $(at_most "$pr" "${p99_goal[$t]}")"
     fi
-    echo "| ${label[$t]} | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $p99 | ${rr}x | ${pr}x | $goal | $(answers "$bad") | $(cores "$work/results/$t") |"
-    echo "\"${label[$t]}\" $rr $pr" >>"$work/chart-proxy.dat"
+    echo "| ${label[$t]} | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $(fixed "$p99") | ${rr}x | ${pr}x | $goal | $(answers "$bad") | $(cores "$work/results/$t") |"
+    echo "\"${short[$t]}\" $rr $pr" >>"$work/chart-proxy.dat"
   done
   echo
   echo "| refresh, $refresh_clients clients each chaining its own token | rotations/s, median (range) | p99 ms, median | goal (issue 9) | answers | cores used: gateway / database server / wrk / whole machine |"
@@ -576,7 +586,7 @@ report() {
     min=$(sort -g "$work/results/refresh-$t" | head -n 1 | cut -d' ' -f1); max=$(sort -g "$work/results/refresh-$t" | tail -n 1 | cut -d' ' -f1)
     goal=""; [ "$t" = sqlite ] && goal=">= 8,000/s: $(at_least "$rps" 8000)"
     [ "$t" = sqlite ] && name="SQLite (WAL, synchronous=NORMAL)" || name="PostgreSQL $pg_version (fsync, synchronous_commit on)"
-    echo "| $name | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $p99 | $goal | $(answers "$bad") | $(cores "$work/results/refresh-$t") |"
+    echo "| $name | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $(fixed "$p99") | $goal | $(answers "$bad") | $(cores "$work/results/refresh-$t") |"
   done
   echo
   steady_g=$(median "$work/results/rss-gateway" 1); steady_y=$(median "$work/results/rss-yarp" 1)
@@ -590,7 +600,7 @@ report() {
   echo "| peak RSS, MB (VmHWM after the last run) | $(mb "$hwm_gateway") | $(mb "$hwm_yarp") | ${rr}x | <= 1.2x: $(at_most "$rr" 1.2) |"
   echo "\"peak RSS\" $rr" >>"$work/chart-process.dat"
   rr=$(ratio "$s_g" "$s_y")
-  echo "| start to first answer, ms (median of $starts starts) | $s_g | $s_y | ${rr}x | <= 1.2x: $(at_most "$rr" 1.2) |"
+  echo "| start to first answer, ms (median of $starts starts) | $(fixed "$s_g" 0) | $(fixed "$s_y" 0) | ${rr}x | <= 1.2x: $(at_most "$rr" 1.2) |"
   echo "\"start to first answer\" $rr" >>"$work/chart-process.dat"
 }
 
@@ -600,7 +610,7 @@ raw_runs() {
   echo "| target | requests/s per round | p99 ms per round |"
   echo "|---|---|---|"
   for t in "${targets[@]}" refresh-sqlite refresh-postgres; do
-    echo "| ${label[$t]:-$t} | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), int($1)}' "$work/results/$t") | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), $2}' "$work/results/$t") |"
+    echo "| ${label[$t]} | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), int($1)}' "$work/results/$t") | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), $2}' "$work/results/$t") |"
   done
   echo
   echo "Start to first answer, ms, each start in order: gateway $(paste -sd' ' "$work/results/start-gateway"); bare YARP $(paste -sd' ' "$work/results/start-yarp")."
@@ -628,7 +638,7 @@ environment() {
 
 draw_chart() { # png
   gnuplot <<GNUPLOT
-set terminal pngcairo size 1100,480 font "sans,10"
+set terminal pngcairo size 1300,520 font "sans,10" noenhanced
 set output "$1"
 set multiplot layout 1,2 title "SessionGateway benchmark, $(date -u +%Y-%m-%d), commit $(commit_of_run) (ratios to bare YARP, same run)"
 set style data histograms
@@ -638,18 +648,18 @@ set boxwidth 0.9
 set grid ytics
 set yrange [0:*]
 set xtics rotate by -20 left
-set key top right
+set key below
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
 set title "requests/s and p99 latency"
 plot "$work/chart-proxy.dat" using 2:xtic(1) title "requests/s vs bare YARP (higher is better)" lc rgb "#4878d0", \
      "" using 3 title "p99 vs bare YARP (lower is better)" lc rgb "#ee854a", \
-     "" using (\$0 - 0.2):2:(sprintf("%.2f", \$2)) with labels offset 0,0.7 notitle, \
-     "" using (\$0 + 0.2):3:(sprintf("%.2f", \$3)) with labels offset 0,0.7 notitle
+     "" using (\$0 - 0.17):2:(sprintf("%.2f", \$2)) with labels font "sans,8" offset 0,0.7 notitle, \
+     "" using (\$0 + 0.17):3:(sprintf("%.2f", \$3)) with labels font "sans,8" offset 0,0.7 notitle
 unset arrow
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb "black"
-set arrow from graph 0, first 1.2 to graph 1, first 1.2 nohead dt 3 lc rgb "#d62728"
+set arrow from graph 0, first 1.2 to graph 1, first 1.2 nohead dt 2 lw 2 lc rgb "#d62728"
 set title "gateway vs bare YARP (goal: at most 1.2x, red line)"
-set yrange [0:2]
+set yrange [0:$(awk '{if ($NF * 1.15 > m) m = $NF * 1.15} END {print (m > 1.5 ? m : 1.5)}' "$work/chart-process.dat")]
 plot "$work/chart-process.dat" using 2:xtic(1) title "gateway / bare YARP (lower is better)" lc rgb "#6acc64", \
      "" using 0:2:(sprintf("%.2f", \$2)) with labels offset 0,0.7 notitle
 unset multiplot
