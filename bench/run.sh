@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The published benchmark: the gateway against what a user would compare it with, on this machine, in one run.
 #
-#   bash bench/run.sh            full run (about 7 minutes); rewrites the generated part of docs/benchmarks.md
+#   bash bench/run.sh            full run (about 5 minutes); rewrites the generated part of docs/benchmarks.md
 #                                and docs/benchmarks.png
-#   bash bench/run.sh --quick    smoke run (about 1.5 minutes): 2 s runs, 1 round; prints the table only
+#   bash bench/run.sh --quick    smoke run (about a minute): 2 s runs, 1 round; prints the tables only
 #   bash bench/run.sh --no-docs  full run that prints the table only
 #
 # Settings (environment):
@@ -607,10 +607,13 @@ report() {
 # Every wrk run of the proxy and refresh benchmarks, for a look at the spread.
 raw_runs() {
   local t
-  echo "| target | requests/s per round | p99 ms per round |"
-  echo "|---|---|---|"
+  echo "| target | requests/s per round | p99 ms per round | rps vs bare YARP of the same round |"
+  echo "|---|---|---|---|"
   for t in "${targets[@]}" refresh-sqlite refresh-postgres; do
-    echo "| ${label[$t]} | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), int($1)}' "$work/results/$t") | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), $2}' "$work/results/$t") |"
+    echo "| ${label[$t]} | $(awk '{printf "%s%s", (NR > 1 ? ", " : ""), int($1)}' "$work/results/$t") |" \
+      "$(awk '{printf "%s%s", (NR > 1 ? ", " : ""), $2}' "$work/results/$t") |" \
+      "$([[ $t == refresh-* ]] || paste -d' ' "$work/results/$t" "$work/results/yarp" |
+         awk '{printf "%s%.2f", (NR > 1 ? ", " : ""), $1 / $8}') |"
   done
   echo
   echo "Start to first answer, ms, each start in order: gateway $(paste -sd' ' "$work/results/start-gateway"); bare YARP $(paste -sd' ' "$work/results/start-yarp")."
