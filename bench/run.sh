@@ -553,6 +553,11 @@ mb() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 cores() { # results-file
   printf '%.2f / %.2f / %.2f / %.2f' "$(median "$1" 4)" "$(median "$1" 5)" "$(median "$1" 6)" "$(median "$1" 7)"
 }
+# CPU time of the target per request, in µs: the median over the runs of (cores used / requests per second).
+cpu_per_request() { # results-file
+  awk '{print $4 / $1 * 1000000}' "$1" >"$1.cpu"
+  median "$1.cpu" 1
+}
 fixed() { printf "%.${2:-2}f" "$1"; }
 
 answers() { # bad-count
@@ -561,12 +566,13 @@ answers() { # bad-count
 
 # The tables, in Markdown (readable as they are in a terminal too); also the chart's data files.
 report() {
-  local t rps p99 bad min max yarp_rps yarp_p99 rr pr goal steady_g steady_y s_g s_y name
+  local t rps p99 bad min max yarp_rps yarp_p99 yarp_cpu cpu rr pr goal steady_g steady_y s_g s_y name
   yarp_rps=$(median "$work/results/yarp" 1)
   yarp_p99=$(median "$work/results/yarp" 2)
   : >"$work/chart-proxy.dat"
-  echo "| target | requests/s, median (range) | p99 ms, median | rps vs bare YARP | p99 vs bare YARP | goal (issue 9) | answers | cores used: target / upstream / wrk / whole machine |"
-  echo "|---|---|---|---|---|---|---|---|"
+  yarp_cpu=$(cpu_per_request "$work/results/yarp")
+  echo "| target | requests/s, median (range) | p99 ms, median | rps vs bare YARP | p99 vs bare YARP | CPU µs per request (vs bare YARP) | goal (issue 9) | answers | cores used: target / upstream / wrk / whole machine |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   for t in "${targets[@]}"; do
     rps=$(median "$work/results/$t" 1); p99=$(median "$work/results/$t" 2); bad=$(sum "$work/results/$t" 3)
     min=$(sort -g "$work/results/$t" | head -n 1 | cut -d' ' -f1); max=$(sort -g "$work/results/$t" | tail -n 1 | cut -d' ' -f1)
@@ -575,7 +581,8 @@ report() {
     if [ -n "${rps_goal[$t]:-}" ]; then
       goal="rps >= ${rps_goal[$t]}x: $(at_least "$rr" "${rps_goal[$t]}"); p99 <= ${p99_goal[$t]}x: $(at_most "$pr" "${p99_goal[$t]}")"
     fi
-    echo "| ${label[$t]} | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $(fixed "$p99") | ${rr}x | ${pr}x | $goal | $(answers "$bad") | $(cores "$work/results/$t") |"
+    cpu=$(cpu_per_request "$work/results/$t")
+    echo "| ${label[$t]} | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $(fixed "$p99") | ${rr}x | ${pr}x | $(fixed "$cpu" 1) ($(ratio "$cpu" "$yarp_cpu")x) | $goal | $(answers "$bad") | $(cores "$work/results/$t") |"
     echo "\"${short[$t]}\" $rr $pr" >>"$work/chart-proxy.dat"
   done
   echo
