@@ -586,6 +586,11 @@ report() {
     echo "\"${short[$t]}\" $rr $pr" >>"$work/chart-proxy.dat"
   done
   echo
+  # What else ran: the machine's busy cores minus the target, what is behind it and wrk, over every measured run.
+  cat "${targets[@]/#/$work/results/}" | awk '{o = $7 - $4 - $5 - $6; print (o > 0 ? o : 0)}' >"$work/results/others"
+  echo "Other processes on the machine used a median of $(fixed "$(median "$work/results/others" 1)") of the $(nproc) cores" \
+    "during these runs (0 on an idle machine; the more, the noisier the numbers)."
+  echo
   echo "| refresh, $refresh_clients clients each chaining its own token | rotations/s, median (range) | p99 ms, median | goal (issue 9) | answers | cores used: gateway / database server / wrk / whole machine |"
   echo "|---|---|---|---|---|---|"
   for t in sqlite postgres; do
