@@ -12,6 +12,7 @@ internal static class SessionAuthenticationExtensions
     /// </summary>
     public static IServiceCollection AddSessionAuthentication(this IServiceCollection services, IConfigurationSection sessionSection)
     {
+        services.AddSingleton<SessionAuthenticator>();
         services.AddAuthentication(SessionAuthenticationDefaults.AuthenticationScheme)
             .AddScheme<SessionAuthenticationOptions, SessionAuthenticationHandler>(SessionAuthenticationDefaults.AuthenticationScheme, configureOptions: null);
         services.AddOptions<SessionAuthenticationOptions>(SessionAuthenticationDefaults.AuthenticationScheme).Configure(options =>

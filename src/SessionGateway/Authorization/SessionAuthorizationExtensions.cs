@@ -13,7 +13,7 @@ internal static class SessionAuthorizationExtensions
     public static IServiceCollection AddSessionAuthorization(this IServiceCollection services, SessionSettings settings)
     {
         services.AddSingleton<IAuthorizationHandler, ClaimRequirementHandler>();
-        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, SessionAuthorizationResultHandler>();
+        services.AddSingleton<RouteAccessPolicies>();
         services.AddAuthorization(options =>
         {
             // No scheme named on the policies: the session scheme is the default one, so the authentication

@@ -180,6 +180,10 @@ internal static partial class GatewayHost
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);
         services.AddSessionAuthorization(settings);
+
+        // Routing's end-of-pipeline check that a route with authorization metadata went through UseAuthorization:
+        // RouteAccessMiddleware enforces that metadata, always, in its place.
+        services.Configure<RouteOptions>(routing => routing.SuppressCheckForUnhandledSecurityMetadata = true);
         services.AddSessionRateLimits(settings.RateLimits);
         if (settings.Cors.AllowedOrigins.Count > 0)
         {
@@ -223,8 +227,14 @@ internal static partial class GatewayHost
             app.UseRateLimiter();
         }
 
-        app.UseAuthentication();
-        app.UseAuthorization();
+        // Authentication and the route's policy in one step (instead of UseAuthentication + UseAuthorization, see
+        // RouteAccessMiddleware for why). The web host adds the framework's two middlewares at the start of the
+        // pipeline when the application did not add them itself; these keys (the ones UseAuthentication and
+        // UseAuthorization set) say it did. If a framework version stopped honouring them, the framework's
+        // middlewares would run before routing and refuse every request, public routes included: fail closed.
+        ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
+        ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
+        app.UseMiddleware<RouteAccessMiddleware>();
         app.MapSessionEndpoints(settings);
         app.MapReverseProxy();
     }

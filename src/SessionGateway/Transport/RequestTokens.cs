@@ -99,21 +99,46 @@ internal static class RequestTokens
     /// </summary>
     public static string? CookiesWithoutTokens(IHeaderDictionary headers)
     {
-        StringBuilder? kept = null;
-        foreach (var header in headers[HeaderNames.Cookie])
+        var cookies = headers[HeaderNames.Cookie];
+        var bound = 0;
+        foreach (var header in cookies)
         {
-            var rest = header.AsSpan();
-            while (NextPart(ref rest, out var part))
-            {
-                if (!HasTokenCookieName(part))
-                {
-                    kept = kept is null ? new StringBuilder(header!.Length) : kept.Append("; ");
-                    kept.Append(part);
-                }
-            }
+            // A kept part is never longer than its text, and "; " between parts adds at most one character to each
+            // ';' it replaces (plus one between two headers).
+            bound += 2 * ((header?.Length ?? 0) + 1);
         }
 
-        return kept?.ToString();
+        // Every forwarded request with a session cookie comes through here: a pooled buffer and one string, not a
+        // StringBuilder and its chunks.
+        var buffer = ArrayPool<char>.Shared.Rent(bound);
+        try
+        {
+            var length = 0;
+            foreach (var header in cookies)
+            {
+                var rest = header.AsSpan();
+                while (NextPart(ref rest, out var part))
+                {
+                    if (!HasTokenCookieName(part))
+                    {
+                        if (length > 0)
+                        {
+                            buffer[length++] = ';';
+                            buffer[length++] = ' ';
+                        }
+
+                        part.CopyTo(buffer.AsSpan(length));
+                        length += part.Length;
+                    }
+                }
+            }
+
+            return length == 0 ? null : new string(buffer, 0, length);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -174,17 +199,21 @@ internal static class RequestTokens
     /// tabs) and one token68 credential. Anything else (a comma, a quote, a second word) is not a plain bearer token;
     /// <see cref="NextTokenLike"/> finds tokens of ours hidden in such values.
     /// </summary>
-    public static string? ParseBearer(string? value)
+    public static string? ParseBearer(string? value) => TryParseBearer(value, out var token) ? token.ToString() : null;
+
+    /// <summary><see cref="ParseBearer"/> without a copy: <paramref name="token"/> is a view of <paramref name="value"/>.</summary>
+    public static bool TryParseBearer(string? value, out ReadOnlySpan<char> token)
     {
         const string scheme = "Bearer";
+        token = default;
         if (value is null || value.Length <= scheme.Length + 1 || !value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ||
             value[scheme.Length] is not (' ' or '\t'))
         {
-            return null;
+            return false;
         }
 
-        var token = value.AsSpan(scheme.Length).Trim(" \t");
-        return token.Length > 0 && !token.ContainsAnyExcept(Token68Chars) ? token.ToString() : null;
+        token = value.AsSpan(scheme.Length).Trim(" \t");
+        return token.Length > 0 && !token.ContainsAnyExcept(Token68Chars);
     }
 
     /// <summary>

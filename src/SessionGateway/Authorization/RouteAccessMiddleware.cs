@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using SessionGateway.Authentication;
+
+namespace SessionGateway.Authorization;
+
+/// <summary>
+/// Authentication and authorization of every routed request, in one step and with ASP.NET Core's own parts: the
+/// session scheme's <see cref="SessionAuthenticator"/> sets <c>HttpContext.User</c>; the route's authorization policy
+/// (<see cref="RouteAccessPolicies"/>) decides; policies with requirements beyond a session (claims) go to
+/// <see cref="IAuthorizationService"/> and its handlers. No session where one is needed: 401 or the session-expired
+/// status (<see cref="SessionChallenge"/>); a session without the claims: 403 (<see cref="ClaimFailures"/>).
+/// <para>
+/// It stands in for <c>UseAuthentication</c> + <c>UseAuthorization</c>, whose generic per-request work (a service
+/// scope, a handler and an authentication service resolved from it, the policy combined and evaluated with a new
+/// handler context, an async frame each that every response passes back through) measured about a tenth of the
+/// gateway's CPU on a proxied request. Here a request with a cached token allocates nothing for authentication, a
+/// route whose policy is "a session" is decided without the authorization service, and the request goes on without
+/// an extra async frame.
+/// </para>
+/// </summary>
+internal sealed class RouteAccessMiddleware(
+    RequestDelegate next,
+    SessionAuthenticator authenticator,
+    RouteAccessPolicies policies,
+    IAuthorizationService authorization)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        return policies.TryGet(endpoint, out var access) ? DecideAsync(context, access) : ResolveThenDecideAsync(context, endpoint);
+    }
+
+    private async Task ResolveThenDecideAsync(HttpContext context, Endpoint? endpoint) =>
+        await DecideAsync(context, await policies.ResolveAsync(endpoint));
+
+    private Task DecideAsync(HttpContext context, RouteAccess access)
+    {
+        // Every request is authenticated, also on public routes: a session there still reaches the upstream as
+        // identity headers.
+        var result = authenticator.Authenticate(context);
+        if (result.Succeeded)
+        {
+            context.User = result.Principal;
+        }
+
+        if (access.AllowsAnonymous)
+        {
+            return next(context);
+        }
+
+        if (access.SessionSuffices)
+        {
+            return result.Succeeded ? next(context) : SessionChallenge.WriteAsync(context, result, authenticator.Options);
+        }
+
+        return AuthorizeAsync(context, access.Policy!, result);
+    }
+
+    private async Task AuthorizeAsync(HttpContext context, AuthorizationPolicy policy, AuthenticateResult result)
+    {
+        var outcome = await authorization.AuthorizeAsync(context.User, context, policy);
+        if (outcome.Succeeded)
+        {
+            await next(context);
+        }
+        else if (result.Succeeded)
+        {
+            await ClaimFailures.WriteAsync(context, outcome.Failure);
+        }
+        else
+        {
+            await SessionChallenge.WriteAsync(context, result, authenticator.Options);
+        }
+    }
+}
