@@ -8,9 +8,10 @@ WORKDIR /source
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/SessionGateway/SessionGateway.csproj src/SessionGateway/
 COPY src/SessionGateway.Engine/SessionGateway.Engine.csproj src/SessionGateway.Engine/
-RUN dotnet restore src/SessionGateway/SessionGateway.csproj
+RUN dotnet restore src/SessionGateway/SessionGateway.csproj --use-current-runtime
 COPY src/ src/
-RUN dotnet publish src/SessionGateway/SessionGateway.csproj -c Release --no-restore -o /app
+# ReadyToRun (see the csproj) for the platform being built: a start is mostly the JIT otherwise.
+RUN dotnet publish src/SessionGateway/SessionGateway.csproj -c Release --no-restore --use-current-runtime --self-contained false -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

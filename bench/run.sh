@@ -26,7 +26,6 @@
 # the docs alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 quick=0
 write_docs=1
@@ -268,8 +267,10 @@ ReverseProxy:
 EOF
 }
 
-gateway_dll="$root/src/SessionGateway/bin/Release/net10.0/SessionGateway.dll"
-yarp_dll="$root/bench/BareYarp/bin/Release/net10.0/BareYarp.dll"
+# Set by build(): both are published the way the Dockerfile publishes the gateway (ReadyToRun, framework-
+# dependent), so the comparison is of what a deployment runs, start-up included.
+gateway_dll=""
+yarp_dll=""
 
 start_gateway() { # port log [extra args...]; the pid is in $started
   local port=$1 logfile=$2; shift 2
@@ -309,10 +310,14 @@ resolved_yarp() { # project folder
 }
 
 build() {
-  log "building in Release"
-  dotnet build src/SessionGateway -c Release -nologo -clp:ErrorsOnly -v:q >/dev/null
+  log "publishing in Release (ReadyToRun, as the Dockerfile does)"
+  gateway_dll="$work/publish/gateway/SessionGateway.dll"
+  yarp_dll="$work/publish/yarp/BareYarp.dll"
+  dotnet publish src/SessionGateway -c Release --use-current-runtime --self-contained false \
+    -o "$work/publish/gateway" -nologo -clp:ErrorsOnly -v:q >/dev/null
   # Not in SessionGateway.sln (so the solution's builds and tests stay as they are): built by path.
-  dotnet build bench/BareYarp -c Release -nologo -clp:ErrorsOnly -v:q >/dev/null
+  dotnet publish bench/BareYarp -c Release --use-current-runtime --self-contained false \
+    -o "$work/publish/yarp" -nologo -clp:ErrorsOnly -v:q >/dev/null
   check_same_runtime_settings
   yarp_version=$(resolved_yarp src/SessionGateway)
   [ "$yarp_version" = "$(resolved_yarp bench/BareYarp)" ] || die "the gateway and bench/BareYarp resolved different Yarp.ReverseProxy versions"
