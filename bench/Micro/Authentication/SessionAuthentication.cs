@@ -1,13 +1,16 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using SessionGateway.Authentication;
+using SessionGateway.Authorization;
 using SessionGateway.Micro.Infrastructure;
 
 namespace SessionGateway.Micro.Authentication;
 
 /// <summary>
-/// <see cref="SessionAuthenticationHandler"/> as <c>app.UseAuthentication()</c> runs it: ASP.NET Core's
-/// <see cref="AuthenticationMiddleware"/> over the scheme the gateway registers (<c>AddSessionAuthentication</c>), on
-/// a request scope as the host creates one per request (the handler is resolved from it). The token was verified
+/// Authentication on the request path: <see cref="RouteAccessMiddleware"/> as the gateway runs it (the session
+/// authenticator and a route whose policy is "a session"), and for comparison the scheme as <c>app.UseAuthentication()</c>
+/// would run it: ASP.NET Core's <see cref="AuthenticationMiddleware"/> over <see cref="SessionAuthenticationHandler"/>, on a
+/// request scope as the host creates one per request (the handler is resolved from it). The token was verified
 /// before, so the engine answers from its cache. The baseline is the request scope alone.
 /// </summary>
 [MemoryDiagnoser]
@@ -16,6 +19,7 @@ public class SessionAuthentication
     private BenchGateway _gateway = null!;
     private IServiceScopeFactory _scopes = null!;
     private AuthenticationMiddleware _middleware = null!;
+    private RouteAccessMiddleware _routeAccess = null!;
     private HttpContext _cookie = null!;
     private HttpContext _bearer = null!;
     private HttpContext _anonymous = null!;
@@ -26,10 +30,19 @@ public class SessionAuthentication
         _gateway = BenchGateway.Start();
         _scopes = _gateway.Services.GetRequiredService<IServiceScopeFactory>();
         _middleware = new AuthenticationMiddleware(static _ => Task.CompletedTask, _gateway.Services.GetRequiredService<IAuthenticationSchemeProvider>());
+        _routeAccess = new RouteAccessMiddleware(
+            static _ => Task.CompletedTask,
+            _gateway.Services.GetRequiredService<SessionAuthenticator>(),
+            _gateway.Services.GetRequiredService<RouteAccessPolicies>(),
+            _gateway.Services.GetRequiredService<IAuthorizationService>());
         var token = _gateway.CreateSession().AccessToken;
         _cookie = BrowserRequests.Get(BrowserRequests.CookieHeader(token));
         _bearer = BrowserRequests.Get(cookie: null, authorization: "Bearer " + token);
         _anonymous = BrowserRequests.Get(BrowserRequests.OtherCookies);
+        var sessionRoute = new Endpoint(static _ => Task.CompletedTask, new EndpointMetadataCollection(new AuthorizeAttribute()), "app");
+        _cookie.SetEndpoint(sessionRoute);
+        _bearer.SetEndpoint(sessionRoute);
+        _anonymous.SetEndpoint(new Endpoint(static _ => Task.CompletedTask, new EndpointMetadataCollection(new AllowAnonymousAttribute()), "public"));
         if (!Authenticate(_cookie).GetAwaiter().GetResult() || !Authenticate(_bearer).GetAwaiter().GetResult()
             || Authenticate(_anonymous).GetAwaiter().GetResult())
         {
@@ -49,17 +62,29 @@ public class SessionAuthentication
         return _anonymous.RequestServices is null;
     }
 
-    /// <summary>No token at all (an anonymous route still runs the scheme).</summary>
+    /// <summary>The gateway: a public route, no token at all (an anonymous route still authenticates).</summary>
     [Benchmark]
-    public Task<bool> NoToken() => Authenticate(_anonymous);
+    public Task RouteAccessNoToken() => _routeAccess.InvokeAsync(_anonymous);
 
-    /// <summary>The <c>sAccessToken</c> cookie among five others, verified before.</summary>
+    /// <summary>The gateway: a session route, the <c>sAccessToken</c> cookie among five others, verified before.</summary>
     [Benchmark]
-    public Task<bool> CookieCacheHit() => Authenticate(_cookie);
+    public Task RouteAccessCookieCacheHit() => _routeAccess.InvokeAsync(_cookie);
 
-    /// <summary><c>Authorization: Bearer</c> with a token verified before (header mode).</summary>
+    /// <summary>The gateway: a session route, <c>Authorization: Bearer</c> with a token verified before (header mode).</summary>
     [Benchmark]
-    public Task<bool> BearerCacheHit() => Authenticate(_bearer);
+    public Task RouteAccessBearerCacheHit() => _routeAccess.InvokeAsync(_bearer);
+
+    /// <summary>The framework's middleware over the scheme, no token at all.</summary>
+    [Benchmark]
+    public Task<bool> FrameworkNoToken() => Authenticate(_anonymous);
+
+    /// <summary>The framework's middleware over the scheme, the cookie verified before.</summary>
+    [Benchmark]
+    public Task<bool> FrameworkCookieCacheHit() => Authenticate(_cookie);
+
+    /// <summary>The framework's middleware over the scheme, the bearer token verified before.</summary>
+    [Benchmark]
+    public Task<bool> FrameworkBearerCacheHit() => Authenticate(_bearer);
 
     private async Task<bool> Authenticate(HttpContext context)
     {

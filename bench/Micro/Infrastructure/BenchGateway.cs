@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
 using SessionGateway.Authentication;
+using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
@@ -72,6 +73,8 @@ internal sealed class BenchGateway : IDisposable
         services.AddSingleton<SessionResponseWriter>();
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);
+        services.AddRouting();
+        services.AddSessionAuthorization(settings);
         services.AddSingleton<IdentityHeaderTransform>();
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
