@@ -128,6 +128,10 @@ internal static partial class GatewayHost
             return new GatewayBuild(null, file, problems);
         }
 
+        // The configuration is good: open the store and load the keys now, on another core, while the rest of the
+        // start-up runs (the host's start waits for it before the server listens).
+        app.Services.GetService<SessionEngineInitializer>()?.Begin();
+
         // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
         var reloadLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
         if (settings.KeyEncryption.ExposedKeyFile(Path.GetDirectoryName(file.Path)!) is { } exposed)
