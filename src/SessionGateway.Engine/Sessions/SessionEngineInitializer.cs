@@ -19,6 +19,7 @@ internal sealed class SessionEngineInitializer(SessionEngine engine, SessionStor
     private readonly Lock _lock = new();
     private readonly CancellationTokenSource _stopping = new();
     private Task? _initialization;
+    private bool _disposed;
 
     /// <summary>Starts initialising the engine in the background, once; <see cref="StartAsync"/> waits for the same work.</summary>
     public Task Begin()
@@ -33,12 +34,30 @@ internal sealed class SessionEngineInitializer(SessionEngine engine, SessionStor
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping.Cancel();
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                _stopping.Cancel();
+            }
+        }
+
         return Task.CompletedTask;
     }
 
     public void Dispose()
     {
+        // The container disposes this twice (as itself and as the hosted service it also is).
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
         // A host built and disposed without running: the store must not be disposed under a running initialisation.
         _stopping.Cancel();
         try
