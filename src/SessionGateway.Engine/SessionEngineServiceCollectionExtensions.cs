@@ -33,7 +33,8 @@ internal static class SessionEngineServiceCollectionExtensions
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<SessionEngine>();
         services.AddSingleton<ExpiredSessionSweeper>();
-        services.AddHostedService<SessionEngineInitializer>();
+        services.AddSingleton<SessionEngineInitializer>();
+        services.AddHostedService(static provider => provider.GetRequiredService<SessionEngineInitializer>());
         services.AddHostedService<KeyRotationService>();
         services.AddHostedService(static provider => provider.GetRequiredService<ExpiredSessionSweeper>());
         return new SessionEngineBuilder(services);

@@ -9,11 +9,72 @@ namespace SessionGateway.Sessions;
 /// services, and hosted services start before the server listens, so no request sees an uninitialised engine.
 /// A store that cannot be reached or migrated, or whose secrets the configured key-encryption keys cannot decrypt,
 /// stops the host with a <see cref="SessionStoreStartException"/> naming the setting to look at.
+/// <para>
+/// The work can begin before the host starts (<see cref="Begin"/>): opening the store, migrating it and loading
+/// the keys is the longest step of a start, and overlaps the rest of it on another core.
+/// </para>
 /// </summary>
-internal sealed class SessionEngineInitializer(SessionEngine engine, SessionStoreOptions storeOptions) : IHostedService
+internal sealed class SessionEngineInitializer(SessionEngine engine, SessionStoreOptions storeOptions) : IHostedService, IDisposable
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _initialization;
+    private bool _disposed;
+
+    /// <summary>Starts initialising the engine in the background, once; <see cref="StartAsync"/> waits for the same work.</summary>
+    public Task Begin()
     {
+        lock (_lock)
+        {
+            return _initialization ??= Task.Run(InitializeAsync);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Begin().WaitAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                _stopping.Cancel();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        // The container disposes this twice (as itself and as the hosted service it also is).
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        // A host built and disposed without running: the store must not be disposed under a running initialisation.
+        _stopping.Cancel();
+        try
+        {
+            _initialization?.Wait(TimeSpan.FromSeconds(5));
+        }
+        catch (AggregateException)
+        {
+            // Reported by StartAsync when the host runs; nothing to report when it does not.
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task InitializeAsync()
+    {
+        var cancellationToken = _stopping.Token;
         try
         {
             await engine.InitializeAsync(cancellationToken);
@@ -33,6 +94,4 @@ internal sealed class SessionEngineInitializer(SessionEngine engine, SessionStor
             throw new SessionStoreStartException(exception.Message, exception);
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

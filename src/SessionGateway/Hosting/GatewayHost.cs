@@ -101,32 +101,36 @@ internal static partial class GatewayHost
         AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settings, Path.GetDirectoryName(file.Path)!);
         configure?.Invoke(builder);
 
-        // First the checks that need no services: with a broken value, building the application could itself
-        // fail (a log level, a duration) and say less than these problems do.
-        var problems = GatewayConfigValidator.Validate(builder.Configuration, file.Current, yarpValidator: null);
         WebApplication app;
         IConfigValidator yarpValidator;
         try
         {
             app = builder.Build();
 
-            // Then on the built (not started) application: YARP's own validator knows things only its services
-            // have (authorization policies, load balancers, health checks...).
+            // YARP's own validator knows things only its services have (authorization policies, load balancers,
+            // health checks...), so the configuration is validated once, on the built (not started) application.
             yarpValidator = app.Services.GetRequiredService<IConfigValidator>();
         }
-        catch (Exception ex) when (problems.Count > 0 && ex is InvalidOperationException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException &&
+            GatewayConfigValidator.Validate(builder.Configuration, file.Current, yarpValidator: null) is { Count: > 0 } buildProblems)
         {
+            // A broken value can make building the application itself fail (a log level, a duration); the checks
+            // that need no services say more than its exception does.
             file.Dispose();
-            return new GatewayBuild(null, file, problems);
+            return new GatewayBuild(null, file, buildProblems);
         }
 
-        problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
+        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
         if (problems.Count > 0)
         {
             file.Dispose();
             ((IDisposable)app).Dispose();
             return new GatewayBuild(null, file, problems);
         }
+
+        // The configuration is good: open the store and load the keys now, on another core, while the rest of the
+        // start-up runs (the host's start waits for it before the server listens).
+        app.Services.GetService<SessionEngineInitializer>()?.Begin();
 
         // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
         var reloadLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
