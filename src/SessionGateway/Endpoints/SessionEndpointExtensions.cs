@@ -30,11 +30,14 @@ internal static class SessionEndpointExtensions
 
         endpoints.Map(settings.SignOutPath, context => context.RequestServices.GetRequiredService<SignOutEndpoint>().InvokeAsync(context))
             .WithOrder(BeforeEveryRoute).WithDisplayName("session sign-out").WithMetadata(new AllowAnonymousAttribute());
-        endpoints.MapGet(settings.JwksPath, (HttpContext context, SessionEngine engine) =>
+        // A plain request delegate, like the two above: a minimal-API handler with parameters would make the
+        // framework build its parameter binding (form mapping included) at start, hundreds of methods to compile.
+        endpoints.MapGet(settings.JwksPath, static context =>
             {
                 // Short caching: a new key is published a whole rotation period before it signs.
                 context.Response.Headers.CacheControl = "public, max-age=300";
-                return Results.Text(engine.JwksJson, "application/json");
+                context.Response.ContentType = "application/json";
+                return context.Response.WriteAsync(context.RequestServices.GetRequiredService<SessionEngine>().JwksJson, context.RequestAborted);
             })
             .WithOrder(BeforeEveryRoute).WithDisplayName("JWKS").WithMetadata(new AllowAnonymousAttribute());
     }
