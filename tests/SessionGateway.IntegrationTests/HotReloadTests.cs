@@ -135,6 +135,26 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task RouteWithItsOwnCorsPolicy_IsRefusedAtStartAndOnReload()
+    {
+        // The gateway's CORS (Session:Cors) answers for every path before routing; a route's CorsPolicy would be
+        // ignored without a word (its "disable" still answered with credentialed CORS for the allowed origins).
+        using var upstream = Upstream.Start();
+        const string cors = "Session:\n  Cors:\n    AllowedOrigins: [\"https://app.example\"]\n";
+        var withCorsPolicy = cors + Yaml(upstream.Url(), RouteA.Replace("AuthorizationPolicy: anonymous", "AuthorizationPolicy: anonymous\n      CorsPolicy: disable", StringComparison.Ordinal));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => TestGateway.StartAsync(withCorsPolicy));
+        Assert.Contains("ReverseProxy:Routes:a:CorsPolicy", refused.Message, StringComparison.Ordinal);
+
+        await using var gateway = await TestGateway.StartAsync(cors + Yaml(upstream.Url(), RouteA));
+        await File.WriteAllTextAsync(gateway.ConfigPath, withCorsPolicy);
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("CorsPolicy", StringComparison.Ordinal))),
+            "the route's CORS policy is reported");
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
+    }
+
+    [Fact]
     public async Task EditedProxyYaml_WithAnOutOfRangeSessionValue_IsRejectedAndTheGatewayKeepsServing()
     {
         using var upstream = Upstream.Start();
