@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using SessionGateway.IntegrationTests.Infrastructure;
+using SessionGateway.Sessions;
 
 namespace SessionGateway.IntegrationTests;
 
@@ -69,6 +71,87 @@ public sealed class HotReloadTests
             "the invalid YAML is reported");
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/b"));
+    }
+
+    [Fact]
+    public async Task EditedProxyYaml_ChangingARoutesPolicy_AppliesTheNewPolicyToTheNextRequest()
+    {
+        // Route policies are worked out once per endpoint and remembered (RouteAccessPolicies); a reload must not
+        // leave a route under its old policy: anonymous -> default -> a claim policy -> anonymous, each through a
+        // real edit of proxy.yaml.
+        using var upstream = Upstream.Start();
+        const string policies = "Session:\n  Policies:\n    admin:\n      RequireClaims:\n        role: admin\n";
+        string WithPolicy(string policy) => policies + Yaml(upstream.Url(), $$"""
+                a:
+                  ClusterId: app
+                  AuthorizationPolicy: {{policy}}
+                  Match:
+                    Path: /a
+            """);
+        await using var gateway = await TestGateway.StartAsync(WithPolicy("anonymous"));
+        var engine = gateway.Services.GetRequiredService<SessionEngine>();
+        var bob = (await engine.CreateAsync("bob", null, withAntiCsrfToken: false, CancellationToken.None)).Value!;
+        async Task<HttpResponseMessage> GetAsync(string path, string? token)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            if (token is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            }
+
+            return await gateway.Client.SendAsync(request);
+        }
+
+        async Task<HttpStatusCode> StatusAsync(string path, string? token)
+        {
+            using var response = await GetAsync(path, token);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync("/a", null));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, WithPolicy("default"));
+        await TestGateway.WaitUntilAsync(async () => await StatusAsync("/a", null) == HttpStatusCode.Unauthorized, "route a needs a session");
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync("/a", bob.AccessToken));
+        Assert.Equal("bob", upstream.LastRequest().RequestMessage.Header("X-User-Id"));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, WithPolicy("admin"));
+        await TestGateway.WaitUntilAsync(async () => await StatusAsync("/a", bob.AccessToken) == HttpStatusCode.Forbidden, "route a needs the admin claim");
+        using (var forbidden = await GetAsync("/a", bob.AccessToken))
+        {
+            Assert.Contains("\"invalid claim\"", await forbidden.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync("/a", null));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, WithPolicy("anonymous"));
+        await TestGateway.WaitUntilAsync(async () => await StatusAsync("/a", null) == HttpStatusCode.OK, "route a is public again");
+        Assert.Equal(HttpStatusCode.OK, await StatusAsync("/a", bob.AccessToken));
+        Assert.Equal("bob", upstream.LastRequest().RequestMessage.Header("X-User-Id"));
+
+        // No route at all: the fallback policy, so no session is 401 and a session gets the router's 404.
+        Assert.Equal(HttpStatusCode.Unauthorized, await StatusAsync("/nowhere", null));
+        Assert.Equal(HttpStatusCode.NotFound, await StatusAsync("/nowhere", bob.AccessToken));
+    }
+
+    [Fact]
+    public async Task RouteWithItsOwnCorsPolicy_IsRefusedAtStartAndOnReload()
+    {
+        // The gateway's CORS (Session:Cors) answers for every path before routing; a route's CorsPolicy would be
+        // ignored without a word (its "disable" still answered with credentialed CORS for the allowed origins).
+        using var upstream = Upstream.Start();
+        const string cors = "Session:\n  Cors:\n    AllowedOrigins: [\"https://app.example\"]\n";
+        var withCorsPolicy = cors + Yaml(upstream.Url(), RouteA.Replace("AuthorizationPolicy: anonymous", "AuthorizationPolicy: anonymous\n      CorsPolicy: disable", StringComparison.Ordinal));
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => TestGateway.StartAsync(withCorsPolicy));
+        Assert.Contains("ReverseProxy:Routes:a:CorsPolicy", refused.Message, StringComparison.Ordinal);
+
+        await using var gateway = await TestGateway.StartAsync(cors + Yaml(upstream.Url(), RouteA));
+        await File.WriteAllTextAsync(gateway.ConfigPath, withCorsPolicy);
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("CorsPolicy", StringComparison.Ordinal))),
+            "the route's CORS policy is reported");
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
     }
 
     [Fact]

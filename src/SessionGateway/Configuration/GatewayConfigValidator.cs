@@ -265,6 +265,14 @@ internal static class GatewayConfigValidator
                 problems.Add(new ConfigProblem(key + ":ClusterId", $"route '{route.RouteId}' names cluster '{route.ClusterId}', which is not defined under ReverseProxy:Clusters{ConfigSchema.Suggest(route.ClusterId, clusters.Keys)}"));
             }
 
+            if (!string.IsNullOrEmpty(route.CorsPolicy))
+            {
+                // CORS is answered for every path before routing (Session:Cors), and routing's check that an endpoint's
+                // CORS metadata was handled is off (RouteAccessMiddleware stands in for UseAuthorization), so a route's
+                // own policy would be ignored without a word: its "disable" would still get credentialed CORS.
+                problems.Add(new ConfigProblem(key + ":CorsPolicy", $"route '{route.RouteId}' sets CorsPolicy '{route.CorsPolicy}': the gateway answers CORS itself for every path, from Session:Cors:AllowedOrigins, so a route's own CORS policy would not apply; remove it"));
+            }
+
             if (validator is not null)
             {
                 foreach (var error in validator.ValidateRouteAsync(route).AsTask().GetAwaiter().GetResult())

@@ -186,7 +186,9 @@ internal static partial class GatewayHost
         services.AddSessionAuthorization(settings);
 
         // Routing's end-of-pipeline check that a route with authorization metadata went through UseAuthorization:
-        // RouteAccessMiddleware enforces that metadata, always, in its place.
+        // RouteAccessMiddleware enforces that metadata, always, in its place. The switch also silences the check for
+        // CORS metadata, which no middleware here would honour (CORS runs before routing, for every path), so
+        // GatewayConfigValidator refuses a route's CorsPolicy instead.
         services.Configure<RouteOptions>(routing => routing.SuppressCheckForUnhandledSecurityMetadata = true);
         services.AddSessionRateLimits(settings.RateLimits);
         if (settings.Cors.AllowedOrigins.Count > 0)

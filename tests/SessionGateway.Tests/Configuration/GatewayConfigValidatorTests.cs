@@ -155,6 +155,36 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal(3, problem.Location!.Value.Line);
     }
 
+    [Theory]
+    [InlineData("default")]
+    [InlineData("disable")]
+    [InlineData("Disable")]
+    public void Validate_RouteWithItsOwnCorsPolicy_IsRefused(string policy)
+    {
+        // CORS runs before routing for every path (Session:Cors), so a route's own policy would never apply: its
+        // "disable" would still get credentialed CORS answers for the allowed origins.
+        var (document, configuration) = ConfigTestData.Load($$"""
+            ReverseProxy:
+              Routes:
+                web:
+                  ClusterId: app
+                  CorsPolicy: {{policy}}
+                  Match:
+                    Path: /{**rest}
+              Clusters:
+                app:
+                  Destinations:
+                    one:
+                      Address: http://127.0.0.1:5000/
+            """);
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal("ReverseProxy:Routes:web:CorsPolicy", problem.Key);
+        Assert.Equal(5, problem.Location!.Value.Line);
+        Assert.Contains("Session:Cors", problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_YarpConversionError_IsReported()
     {

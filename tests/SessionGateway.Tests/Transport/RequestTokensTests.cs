@@ -78,6 +78,41 @@ public sealed class RequestTokensTests
     public void Bearer_ParsesOnlyBearerTokens(string authorization, string? expected) =>
         Assert.Equal(expected, RequestTokens.Bearer(Headers(("Authorization", authorization))));
 
+    [Theory]
+    [InlineData("Bearer a-b_c.d~e+f/g==", "a-b_c.d~e+f/g==")]
+    [InlineData("Bearer \t abc \t", "abc")]
+    [InlineData("bEaReR\t\tabc", "abc")]
+    [InlineData("Bearer abc\u00a0", null)]
+    [InlineData("Bearer ab\u0000c", null)]
+    [InlineData("Bearer a;b", null)]
+    [InlineData("Bearer \t \t", null)]
+    [InlineData("Bearer\u00a0abc", null)]
+    [InlineData(" Bearer abc", null)]
+    public void TryParseBearer_IsAViewOfTheHeader_AndAgreesWithParseBearer(string authorization, string? expected)
+    {
+        // The authenticator looks the token up as a span of the header (no copy); the refresh endpoint and the
+        // transforms use the string form. Both must read the same credential out of the same value.
+        var parsed = RequestTokens.TryParseBearer(authorization, out var token);
+
+        Assert.Equal(expected is not null, parsed);
+        Assert.Equal(expected, RequestTokens.ParseBearer(authorization));
+        if (parsed)
+        {
+            Assert.Equal(expected, token.ToString());
+            Assert.True(authorization.AsSpan().Overlaps(token));
+        }
+    }
+
+    [Fact]
+    public void TryParseBearer_VeryLongToken_IsParsedWhole()
+    {
+        // Length is the verifier's business (it refuses past 16 KB); parsing neither truncates nor throws.
+        var value = new string('a', 40_000) + "." + new string('b', 40_000);
+
+        Assert.True(RequestTokens.TryParseBearer("Bearer " + value, out var token));
+        Assert.Equal(value.Length, token.Length);
+    }
+
     [Fact]
     public void CookiesWithoutTokens_KeepsEveryOtherCookie()
     {
