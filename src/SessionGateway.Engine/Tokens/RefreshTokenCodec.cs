@@ -23,6 +23,12 @@ internal sealed class RefreshTokenCodec
     private const int MaxHandleLength = 64;
     private const int MaxTokenLength = 256;
 
+    // HMAC states kept per thread and reset after each use: a one-shot HMAC sets up (and tears down) OpenSSL's state
+    // every time, which costs about as much as the HMAC itself. There is one codec per engine, so the states belong to
+    // the codec that last ran on the thread.
+    [ThreadStatic]
+    private static HmacStates? t_states;
+
     private readonly byte[] _macKey;
     private readonly byte[] _nextKey;
 
@@ -39,6 +45,24 @@ internal sealed class RefreshTokenCodec
         _nextKey = HMACSHA256.HashData(secret, "refresh-token-next"u8);
     }
 
+    private HmacStates States()
+    {
+        var states = t_states;
+        if (states is null || !ReferenceEquals(states.Owner, this))
+        {
+            states?.Dispose();
+            t_states = states = new HmacStates(this);
+        }
+
+        return states;
+    }
+
+    private static void Hmac(IncrementalHash hmac, ReadOnlySpan<byte> data, Span<byte> mac)
+    {
+        hmac.AppendData(data);
+        hmac.GetHashAndReset(mac);
+    }
+
     public string CreateInitial(string sessionHandle)
     {
         Span<byte> nonce = stackalloc byte[NonceBytes];
@@ -52,7 +76,7 @@ internal sealed class RefreshTokenCodec
         // An accepted token is at most MaxTokenLength ASCII characters.
         Span<byte> token = stackalloc byte[Encoding.UTF8.GetMaxByteCount(MaxTokenLength)];
         Span<byte> nonce = stackalloc byte[NonceBytes];
-        HMACSHA256.HashData(_nextKey, token[..Encoding.UTF8.GetBytes(refreshToken, token)], nonce);
+        Hmac(States().Next, token[..Encoding.UTF8.GetBytes(refreshToken, token)], nonce);
         return Format(sessionHandle, nonce);
     }
 
@@ -102,7 +126,7 @@ internal sealed class RefreshTokenCodec
         var bodyLength = Prefix.Length + firstDot + 1 + secondDot;
         Span<byte> expected = stackalloc byte[MacBytes];
         Span<byte> body = stackalloc byte[MaxTokenLength];
-        HMACSHA256.HashData(_macKey, body[..Encoding.ASCII.GetBytes(refreshToken.AsSpan(0, bodyLength), body)], expected);
+        Hmac(States().Mac, body[..Encoding.ASCII.GetBytes(refreshToken.AsSpan(0, bodyLength), body)], expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, mac[..MacBytes]))
         {
             return false;
@@ -123,7 +147,7 @@ internal sealed class RefreshTokenCodec
         Base64Url.EncodeToUtf8(nonce, token[length..], out _, out var written);
         length += written;
         Span<byte> mac = stackalloc byte[MacBytes];
-        HMACSHA256.HashData(_macKey, token[..length], mac);
+        Hmac(States().Mac, token[..length], mac);
         token[length++] = (byte)'.';
         Base64Url.EncodeToUtf8(mac, token[length..], out _, out written);
         return Encoding.ASCII.GetString(token[..(length + written)]);
@@ -140,5 +164,21 @@ internal sealed class RefreshTokenCodec
         }
 
         return true;
+    }
+
+    /// <summary>One thread's HMAC states for one codec's two keys.</summary>
+    private sealed class HmacStates(RefreshTokenCodec owner) : IDisposable
+    {
+        public RefreshTokenCodec Owner => owner;
+
+        public IncrementalHash Mac { get; } = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, owner._macKey);
+
+        public IncrementalHash Next { get; } = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, owner._nextKey);
+
+        public void Dispose()
+        {
+            Mac.Dispose();
+            Next.Dispose();
+        }
     }
 }
