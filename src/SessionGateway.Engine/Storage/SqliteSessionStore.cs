@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using Dapper;
+using SQLitePCL;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -112,18 +115,25 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
 
     public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => Run(this, static (turn, session) =>
     {
-        var command = turn.Statements.Insert;
-        var parameters = command.Parameters;
-        parameters[0].Value = session.Handle;
-        parameters[1].Value = session.UserId;
-        parameters[2].Value = session.CustomClaimsJson;
-        parameters[3].Value = (object?)session.AntiCsrfToken ?? DBNull.Value;
-        parameters[4].Value = session.CurrentHash;
-        parameters[5].Value = (object?)session.PreviousHash ?? DBNull.Value;
-        parameters[6].Value = session.RotatedAt is { } rotatedAt ? rotatedAt.ToUnixTimeMilliseconds() : DBNull.Value;
-        parameters[7].Value = session.ExpiresAt.ToUnixTimeMilliseconds();
-        parameters[8].Value = session.CreatedAt.ToUnixTimeMilliseconds();
-        return command.ExecuteNonQuery();
+        var statement = turn.Statements.Insert;
+        try
+        {
+            statement.Text(1, session.Handle);
+            statement.Text(2, session.UserId);
+            statement.Text(3, session.CustomClaimsJson);
+            statement.Text(4, session.AntiCsrfToken);
+            statement.Text(5, session.CurrentHash);
+            statement.Text(6, session.PreviousHash);
+            statement.Int64(7, session.RotatedAt?.ToUnixTimeMilliseconds());
+            statement.Int64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
+            statement.Int64(9, session.CreatedAt.ToUnixTimeMilliseconds());
+            statement.StepToEnd();
+            return true;
+        }
+        finally
+        {
+            statement.Reset();
+        }
     }, session, cancellationToken);
 
     private const string SessionColumns = """
@@ -136,19 +146,44 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
 
     public Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => Run(this, static (turn, handle) =>
     {
-        var command = turn.Statements.Find;
-        command.Parameters[0].Value = handle;
-        return ReadSingleSession(command);
+        var statement = turn.Statements.Find;
+        try
+        {
+            statement.Text(1, handle);
+            if (!statement.Step())
+            {
+                return null;
+            }
+
+            var session = new SessionRecord(
+                statement.Text(0)!,
+                statement.Text(1)!,
+                statement.Text(2)!,
+                statement.Text(3),
+                statement.Text(4)!,
+                statement.Text(5),
+                statement.Time(6),
+                statement.Time(7)!.Value,
+                statement.Time(8)!.Value);
+            statement.StepToEnd();
+            return session;
+        }
+        finally
+        {
+            statement.Reset();
+        }
     }, handle, cancellationToken);
 
+    // RETURNING what the statement does not already know: the WHERE makes the handle, the new current hash and the new
+    // previous hash (the presented one) the values bound.
     private const string RotateSession = """
         UPDATE sessions
         SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
             expires_at = CASE WHEN @Capped THEN MIN(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
           AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
-        RETURNING
-        """ + " " + SessionColumns + ";";
+        RETURNING user_id, custom_claims, anti_csrf_token, rotated_at, expires_at, created_at;
+        """;
 
     public Task<SessionRecord?> TryRotateAsync(
         string handle,
@@ -161,49 +196,49 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         this,
         static (turn, rotation) =>
         {
-            var command = turn.Statements.Rotate;
-            var parameters = command.Parameters;
-            parameters[0].Value = rotation.Handle;
-            parameters[1].Value = rotation.PresentedHash;
-            parameters[2].Value = rotation.NextHash;
-            parameters[3].Value = rotation.Now.ToUnixTimeMilliseconds();
-            parameters[4].Value = rotation.NewExpiresAt.ToUnixTimeMilliseconds();
-            parameters[5].Value = rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds();
-            parameters[6].Value = rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds();
-            parameters[7].Value = rotation.Limits.AbsoluteLifetime is not null;
-            parameters[8].Value = (long)(rotation.Limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds;
-            return ReadSingleSession(command);
+            // Parameters in the order they first appear in the statement.
+            var statement = turn.Statements.Rotate;
+            try
+            {
+                statement.Text(1, rotation.NextHash);
+                statement.Int64(2, rotation.Now.ToUnixTimeMilliseconds());
+                statement.Int64(3, rotation.Limits.AbsoluteLifetime is null ? 0 : 1);
+                statement.Int64(4, rotation.NewExpiresAt.ToUnixTimeMilliseconds());
+                statement.Int64(5, (long)(rotation.Limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds);
+                statement.Text(6, rotation.Handle);
+                statement.Text(7, rotation.PresentedHash);
+                statement.Int64(8, rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds());
+                statement.Int64(9, rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds());
+                if (!statement.Step())
+                {
+                    return null;
+                }
+
+                var session = new SessionRecord(
+                    rotation.Handle,
+                    statement.Text(0)!,
+                    statement.Text(1)!,
+                    statement.Text(2),
+                    rotation.NextHash,
+                    rotation.PresentedHash,
+                    statement.Time(3),
+                    statement.Time(4)!.Value,
+                    statement.Time(5)!.Value);
+
+                // The update commits when the statement finishes: a failing commit throws here.
+                statement.StepToEnd();
+                return session;
+            }
+            finally
+            {
+                statement.Reset();
+            }
         },
         new Rotation(handle, presentedHash, nextHash, now, newExpiresAt, limits),
         cancellationToken);
 
     private readonly record struct Rotation(
         string Handle, string PresentedHash, string NextHash, DateTimeOffset Now, DateTimeOffset NewExpiresAt, SessionLimits Limits);
-
-    /// <summary>
-    /// The one row <paramref name="command"/> returns, or null. Reads to the end: a write statement's autocommit happens
-    /// when it finishes, and a failing commit must surface here, not be lost in a reset.
-    /// </summary>
-    private static SessionRecord? ReadSingleSession(SqliteCommand command)
-    {
-        using var reader = command.ExecuteReader();
-        SessionRecord? record = null;
-        while (reader.Read())
-        {
-            record ??= new SessionRecord(
-                reader.GetString(0),
-                reader.GetString(1),
-                reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(7)),
-                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)));
-        }
-
-        return record;
-    }
 
     private const string DeleteSession = "DELETE FROM sessions WHERE handle = @Handle RETURNING user_id;";
     private const string DeleteForUser = "DELETE FROM sessions WHERE user_id = @UserId RETURNING handle;";
@@ -548,36 +583,142 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
     }
 
     /// <summary>
-    /// The refresh path's statements, prepared on the store's connection at their first run and kept: each later run
-    /// only binds new values (no parsing, no planning).
+    /// The login and refresh path's statements, prepared on the store's connection at their first run and kept: each
+    /// later run only binds new values (no parsing, no planning).
     /// </summary>
     private sealed class Statements(SqliteConnection connection) : IDisposable
     {
-        public SqliteCommand Insert { get; } = Prepare(
+        public NativeStatement Insert { get; } = new(
             connection, InsertSession, "@Handle", "@UserId", "@CustomClaims", "@AntiCsrfToken", "@CurrentHash", "@PreviousHash", "@RotatedAt", "@ExpiresAt", "@CreatedAt");
 
-        public SqliteCommand Find { get; } = Prepare(connection, SelectSession, "@Handle");
+        public NativeStatement Find { get; } = new(connection, SelectSession, "@Handle");
 
-        public SqliteCommand Rotate { get; } = Prepare(
-            connection, RotateSession, "@Handle", "@PresentedHash", "@NextHash", "@Now", "@ExpiresAt", "@ActiveAfter", "@CreatedAfter", "@Capped", "@MaxAge");
-
-        private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameterNames)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in parameterNames)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            return command;
-        }
+        public NativeStatement Rotate { get; } = new(
+            connection, RotateSession, "@NextHash", "@Now", "@Capped", "@ExpiresAt", "@MaxAge", "@Handle", "@PresentedHash", "@ActiveAfter", "@CreatedAfter");
 
         public void Dispose()
         {
             Insert.Dispose();
             Find.Dispose();
             Rotate.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A statement run through SQLite's own interface on the store's connection: prepared at its first run, values bound
+    /// by position straight from the stack, columns read without a data reader. Nothing is allocated per run besides
+    /// the strings read. Errors become <see cref="SqliteException"/>s, as Microsoft.Data.Sqlite's own.
+    /// </summary>
+    private sealed class NativeStatement(SqliteConnection connection, string sql, params string[] parameterNames) : IDisposable
+    {
+        private sqlite3_stmt? _statement;
+
+        private sqlite3 Database => connection.Handle ?? throw new InvalidOperationException("The store's connection is closed.");
+
+        private sqlite3_stmt Statement => _statement ??= Prepare();
+
+        private sqlite3_stmt Prepare()
+        {
+            Check(raw.sqlite3_prepare_v2(Database, sql, out var statement));
+            // Values are bound by position: the names say which position is which, so a statement edited without its
+            // list fails at its first run rather than binding a value to the wrong parameter.
+            var count = raw.sqlite3_bind_parameter_count(statement);
+            for (var i = 1; i <= Math.Max(count, parameterNames.Length); i++)
+            {
+                if (i > count || i > parameterNames.Length || raw.sqlite3_bind_parameter_name(statement, i).utf8_to_string() != parameterNames[i - 1])
+                {
+                    statement.Dispose();
+                    throw new InvalidOperationException("A SQLite statement's parameters do not match the names it is bound with.");
+                }
+            }
+
+            return statement;
+        }
+
+        public void Text(int index, string? value)
+        {
+            if (value is null)
+            {
+                Check(raw.sqlite3_bind_null(Statement, index));
+                return;
+            }
+
+            var maxBytes = Encoding.UTF8.GetMaxByteCount(value.Length);
+            byte[]? rented = null;
+            var utf8 = maxBytes <= 512 ? stackalloc byte[maxBytes] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+            try
+            {
+                // SQLite copies the bytes (SQLITE_TRANSIENT) before this returns.
+                Check(raw.sqlite3_bind_text(Statement, index, utf8[..Encoding.UTF8.GetBytes(value, utf8)]));
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+
+        public void Int64(int index, long? value) =>
+            Check(value is { } number ? raw.sqlite3_bind_int64(Statement, index, number) : raw.sqlite3_bind_null(Statement, index));
+
+        /// <summary>Runs to the next row: true when there is one, false when the statement is done.</summary>
+        public bool Step()
+        {
+            var result = raw.sqlite3_step(Statement);
+            if (result == raw.SQLITE_ROW)
+            {
+                return true;
+            }
+
+            if (result == raw.SQLITE_DONE)
+            {
+                return false;
+            }
+
+            SqliteException.ThrowExceptionForRC(result, Database);
+            return false;
+        }
+
+        /// <summary>Runs to the end; the statement returns one row at most, so any other is an error.</summary>
+        public void StepToEnd()
+        {
+            if (Step())
+            {
+                throw new InvalidOperationException("A SQLite statement returned more rows than it can.");
+            }
+        }
+
+        public string? Text(int column) =>
+            raw.sqlite3_column_type(Statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(Statement, column).utf8_to_string();
+
+        public DateTimeOffset? Time(int column) =>
+            raw.sqlite3_column_type(Statement, column) == raw.SQLITE_NULL
+                ? null
+                : DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(Statement, column));
+
+        /// <summary>Readies the statement for its next run (and ends this one, rolling back what did not finish).</summary>
+        public void Reset()
+        {
+            if (_statement is not null)
+            {
+                raw.sqlite3_reset(_statement);
+            }
+        }
+
+        private void Check(int result)
+        {
+            if (result != raw.SQLITE_OK)
+            {
+                SqliteException.ThrowExceptionForRC(result, Database);
+            }
+        }
+
+        public void Dispose()
+        {
+            _statement?.Dispose();
+            _statement = null;
         }
     }
 
