@@ -17,22 +17,45 @@ namespace SessionGateway.Storage;
 /// meet on the file lock and wait in SQLite's busy handler, which sleeps in whole milliseconds. The statements of
 /// the refresh path are prepared once and run again with new values. Operations are synchronous (SQLite's
 /// asynchronous calls complete synchronously anyway) and short: every write is a single statement or one short
-/// IMMEDIATE transaction. Times are stored as unix milliseconds. The file and its WAL and shared-memory files are
-/// readable by their owner only (<see cref="SqliteFilePermissions"/>).
+/// IMMEDIATE transaction. Checkpoints (copying the log into the file, with its two fsyncs) run in the background on a
+/// connection of their own, so a commit rarely waits for one; see <see cref="CommitsPerBackgroundCheckpoint"/>. Times
+/// are stored as unix milliseconds. The file and its WAL and shared-memory files are readable by their owner only
+/// (<see cref="SqliteFilePermissions"/>).
 /// </summary>
-internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<SqliteSessionStore>? logger = null) : ISessionStore, IDisposable
+internal sealed partial class SqliteSessionStore(SessionStoreOptions options, ILogger<SqliteSessionStore>? logger = null) : ISessionStore, IDisposable
 {
     private readonly string _connectionString = BuildConnectionString(options.EffectiveConnectionString, options.BusyTimeout);
     private readonly string _openPragmas = string.Create(
         CultureInfo.InvariantCulture,
-        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
+        $"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={WriterAutoCheckpointPages}; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
+
+    /// <summary>
+    /// Writes after which a background checkpoint runs: on its own connection, outside the operations' turns, so the
+    /// copying and the fsyncs of the file happen while commits go on.
+    /// </summary>
+    internal const int CommitsPerBackgroundCheckpoint = 1000;
+
+    /// <summary>
+    /// Log pages after which the committing connection checkpoints by itself (SQLite's own auto-checkpoint). This is what
+    /// restarts the log from its beginning (which needs a moment with the whole log copied and no commit in between), so
+    /// it bounds the log's size; the background checkpoints before it leave it little to copy. A commit that meets it
+    /// waits for the rest of the log to be copied and two fsyncs (SQLite's default of 1,000 pages had every 400th
+    /// rotation or so do that).
+    /// </summary>
+    internal const int WriterAutoCheckpointPages = 10_000;
 
     // Waiting for our turn is bounded like waiting for SQLite's lock: by the command timeout (whole seconds, at least 1).
     private readonly TimeSpan _turnTimeout = TimeSpan.FromSeconds(CommandTimeoutSeconds(options.BusyTimeout));
     private readonly Lock _turn = new();
     private SqliteConnection? _connection;
     private Statements? _statements;
-    private bool _disposed;
+    private volatile bool _disposed;
+    private int _commitsSinceCheckpoint;
+
+    // The background checkpoint: at most one queued or running; its connection is used under its own lock only.
+    private readonly Lock _checkpointGate = new();
+    private SqliteConnection? _checkpointConnection;
+    private int _checkpointPending;
 
     internal static string BuildConnectionString(string configured, TimeSpan? busyTimeout = null)
     {
@@ -88,7 +111,8 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _connection ??= Open(pooled: false);
-            return new Turn(_turn, _connection, _statements ??= new Statements(_connection));
+            _statements ??= new Statements(_connection);
+            return new Turn(this);
         }
         catch
         {
@@ -128,6 +152,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             statement.Int64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
             statement.Int64(9, session.CreatedAt.ToUnixTimeMilliseconds());
             statement.StepToEnd();
+            turn.Committed();
             return true;
         }
         finally
@@ -227,6 +252,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
 
                 // The update commits when the statement finishes: a failing commit throws here.
                 statement.StepToEnd();
+                turn.Committed();
                 return session;
             }
             finally
@@ -257,6 +283,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             var userId = turn.Connection.ExecuteScalar<string?>(DeleteSession, new { Handle = revocation.Handle }, transaction);
             RecordRevocation(turn.Connection, transaction, revocation.Handle, userId, revocation);
             transaction.Commit();
+            turn.Committed();
             return userId;
         },
         new RevocationWrite(handle, refuseUntil, auditKind, now),
@@ -274,6 +301,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             }
 
             transaction.Commit();
+            turn.Committed();
             return handles;
         },
         (userId, new RevocationWrite("", refuseUntil, auditKind, now)),
@@ -531,7 +559,7 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         return Task.FromResult(Open(pooled: true));
     }
 
-    /// <summary>Closes the store's connection; operations after this throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>Closes the store's connections; operations after this throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
         lock (_turn)
@@ -546,6 +574,12 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             _connection?.Dispose();
             _statements = null;
             _connection = null;
+        }
+
+        lock (_checkpointGate)
+        {
+            _checkpointConnection?.Dispose();
+            _checkpointConnection = null;
         }
     }
 
@@ -573,13 +607,66 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
     }
 
     /// <summary>This thread's turn on the store's connection; disposing it lets the next one in.</summary>
-    private readonly struct Turn(Lock turn, SqliteConnection connection, Statements statements) : IDisposable
+    private readonly struct Turn(SqliteSessionStore store) : IDisposable
     {
-        public SqliteConnection Connection => connection;
+        public SqliteConnection Connection => store._connection!;
 
-        public Statements Statements => statements;
+        public Statements Statements => store._statements!;
 
-        public void Dispose() => turn.Exit();
+        /// <summary>Counts a committed write; every <see cref="CommitsPerBackgroundCheckpoint"/>th starts a background checkpoint.</summary>
+        public void Committed()
+        {
+            if (++store._commitsSinceCheckpoint >= CommitsPerBackgroundCheckpoint)
+            {
+                store._commitsSinceCheckpoint = 0;
+                store.ScheduleCheckpoint();
+            }
+        }
+
+        public void Dispose() => store._turn.Exit();
+    }
+
+    private void ScheduleCheckpoint()
+    {
+        if (Interlocked.Exchange(ref _checkpointPending, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static store => store.CheckpointInBackground(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Copies what the log holds into the file (a PASSIVE checkpoint: it waits for no reader or writer, and commits go
+    /// on meanwhile). Never throws: a failed checkpoint is logged, and the writer's own auto-checkpoint still bounds
+    /// the log.
+    /// </summary>
+    private void CheckpointInBackground()
+    {
+        try
+        {
+            lock (_checkpointGate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _checkpointConnection ??= Open(pooled: false);
+                var result = raw.sqlite3_wal_checkpoint_v2(_checkpointConnection.Handle!, null, raw.SQLITE_CHECKPOINT_PASSIVE, out _, out _);
+                // BUSY: another checkpoint (the writer's own) is running; this one's work is being done.
+                if (result != raw.SQLITE_OK && result != raw.SQLITE_BUSY)
+                {
+                    SqliteException.ThrowExceptionForRC(result, _checkpointConnection.Handle);
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.CheckpointFailed((ILogger?)logger ?? NullLogger.Instance, exception);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointPending, 0);
+        }
     }
 
     /// <summary>
@@ -763,5 +850,12 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         public long SignsFrom { get; init; }
         public long SignsUntil { get; init; }
         public long VerifyUntil { get; init; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1470, Level = LogLevel.Warning,
+            Message = "A background checkpoint of the session database failed; commits are unaffected, and the next checkpoint tries again")]
+        public static partial void CheckpointFailed(ILogger logger, Exception exception);
     }
 }
