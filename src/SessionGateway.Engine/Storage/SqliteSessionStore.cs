@@ -2,11 +2,11 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Dapper;
-using SQLitePCL;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionGateway.Keys;
+using SQLitePCL;
 
 namespace SessionGateway.Storage;
 
@@ -142,15 +142,15 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         var statement = turn.Statements.Insert;
         try
         {
-            statement.Text(1, session.Handle);
-            statement.Text(2, session.UserId);
-            statement.Text(3, session.CustomClaimsJson);
-            statement.Text(4, session.AntiCsrfToken);
-            statement.Text(5, session.CurrentHash);
-            statement.Text(6, session.PreviousHash);
-            statement.Int64(7, session.RotatedAt?.ToUnixTimeMilliseconds());
-            statement.Int64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
-            statement.Int64(9, session.CreatedAt.ToUnixTimeMilliseconds());
+            statement.BindText(1, session.Handle);
+            statement.BindText(2, session.UserId);
+            statement.BindText(3, session.CustomClaimsJson);
+            statement.BindText(4, session.AntiCsrfToken);
+            statement.BindText(5, session.CurrentHash);
+            statement.BindText(6, session.PreviousHash);
+            statement.BindInt64(7, session.RotatedAt?.ToUnixTimeMilliseconds());
+            statement.BindInt64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
+            statement.BindInt64(9, session.CreatedAt.ToUnixTimeMilliseconds());
             statement.StepToEnd();
             turn.Committed();
             return true;
@@ -174,22 +174,22 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         var statement = turn.Statements.Find;
         try
         {
-            statement.Text(1, handle);
+            statement.BindText(1, handle);
             if (!statement.Step())
             {
                 return null;
             }
 
             var session = new SessionRecord(
-                statement.Text(0)!,
-                statement.Text(1)!,
-                statement.Text(2)!,
-                statement.Text(3),
-                statement.Text(4)!,
-                statement.Text(5),
-                statement.Time(6),
-                statement.Time(7)!.Value,
-                statement.Time(8)!.Value);
+                statement.ReadText(0)!,
+                statement.ReadText(1)!,
+                statement.ReadText(2)!,
+                statement.ReadText(3),
+                statement.ReadText(4)!,
+                statement.ReadText(5),
+                statement.ReadTime(6),
+                statement.ReadTime(7)!.Value,
+                statement.ReadTime(8)!.Value);
             statement.StepToEnd();
             return session;
         }
@@ -221,19 +221,19 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         this,
         static (turn, rotation) =>
         {
-            // Parameters in the order they first appear in the statement.
+            // Positions as the statement's parameters first appear (checked against the names at prepare).
             var statement = turn.Statements.Rotate;
             try
             {
-                statement.Text(1, rotation.NextHash);
-                statement.Int64(2, rotation.Now.ToUnixTimeMilliseconds());
-                statement.Int64(3, rotation.Limits.AbsoluteLifetime is null ? 0 : 1);
-                statement.Int64(4, rotation.NewExpiresAt.ToUnixTimeMilliseconds());
-                statement.Int64(5, (long)(rotation.Limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds);
-                statement.Text(6, rotation.Handle);
-                statement.Text(7, rotation.PresentedHash);
-                statement.Int64(8, rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds());
-                statement.Int64(9, rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds());
+                statement.BindText(1, rotation.NextHash);
+                statement.BindInt64(2, rotation.Now.ToUnixTimeMilliseconds());
+                statement.BindInt64(3, rotation.Limits.AbsoluteLifetime is null ? 0 : 1);
+                statement.BindInt64(4, rotation.NewExpiresAt.ToUnixTimeMilliseconds());
+                statement.BindInt64(5, (long)(rotation.Limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds);
+                statement.BindText(6, rotation.Handle);
+                statement.BindText(7, rotation.PresentedHash);
+                statement.BindInt64(8, rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds());
+                statement.BindInt64(9, rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds());
                 if (!statement.Step())
                 {
                     return null;
@@ -241,14 +241,14 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
 
                 var session = new SessionRecord(
                     rotation.Handle,
-                    statement.Text(0)!,
-                    statement.Text(1)!,
-                    statement.Text(2),
+                    statement.ReadText(0)!,
+                    statement.ReadText(1)!,
+                    statement.ReadText(2),
                     rotation.NextHash,
                     rotation.PresentedHash,
-                    statement.Time(3),
-                    statement.Time(4)!.Value,
-                    statement.Time(5)!.Value);
+                    statement.ReadTime(3),
+                    statement.ReadTime(4)!.Value,
+                    statement.ReadTime(5)!.Value);
 
                 // The update commits when the statement finishes: a failing commit throws here.
                 statement.StepToEnd();
@@ -722,7 +722,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             return statement;
         }
 
-        public void Text(int index, string? value)
+        public void BindText(int index, string? value)
         {
             if (value is null)
             {
@@ -747,7 +747,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             }
         }
 
-        public void Int64(int index, long? value) =>
+        public void BindInt64(int index, long? value) =>
             Check(value is { } number ? raw.sqlite3_bind_int64(Statement, index, number) : raw.sqlite3_bind_null(Statement, index));
 
         /// <summary>Runs to the next row: true when there is one, false when the statement is done.</summary>
@@ -777,10 +777,10 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             }
         }
 
-        public string? Text(int column) =>
+        public string? ReadText(int column) =>
             raw.sqlite3_column_type(Statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(Statement, column).utf8_to_string();
 
-        public DateTimeOffset? Time(int column) =>
+        public DateTimeOffset? ReadTime(int column) =>
             raw.sqlite3_column_type(Statement, column) == raw.SQLITE_NULL
                 ? null
                 : DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(Statement, column));

@@ -77,7 +77,8 @@ internal sealed class AccessTokenIssuer(SigningKeyRing keyRing, SessionEngineOpt
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            // The buffer held a bearer token: cleared before another renter sees it.
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
         }
     }
 

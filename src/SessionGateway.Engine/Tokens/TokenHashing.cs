@@ -52,7 +52,8 @@ internal static class TokenHashing
         SHA256.HashData(bytes[..encoding.GetBytes(text, bytes)], digest);
         if (rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            // It held a token.
+            ArrayPool<byte>.Shared.Return(rented, clearArray: true);
         }
     }
 
