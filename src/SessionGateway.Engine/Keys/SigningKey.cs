@@ -1,4 +1,7 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using SessionGateway.Storage;
 
@@ -23,6 +26,7 @@ internal sealed class SigningKey : IDisposable
         _ecdsa = ecdsa;
         _rsa = rsa;
         AlgorithmName = stored.Algorithm.ToString();
+        JwsHeader = EncodeJwsHeader(AlgorithmName, KeyId);
     }
 
     public string KeyId { get; }
@@ -32,11 +36,32 @@ internal sealed class SigningKey : IDisposable
     /// <summary>The JWS <c>alg</c> value; a token's header must name exactly this.</summary>
     public string AlgorithmName { get; }
 
+    /// <summary>
+    /// The base64url (ASCII) of this key's JWS header <c>{"alg":…,"kid":…,"typ":"JWT"}</c>: the same for every token it
+    /// signs, so it is encoded once.
+    /// </summary>
+    public ReadOnlyMemory<byte> JwsHeader { get; }
+
     public DateTimeOffset SignsFrom { get; }
 
     public DateTimeOffset SignsUntil { get; }
 
     public DateTimeOffset VerifyUntil { get; }
+
+    private static byte[] EncodeJwsHeader(string algorithm, string keyId)
+    {
+        var json = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("alg", algorithm);
+            writer.WriteString("kid", keyId);
+            writer.WriteString("typ", "JWT");
+            writer.WriteEndObject();
+        }
+
+        return Encoding.ASCII.GetBytes(Base64Url.EncodeToString(json.WrittenSpan));
+    }
 
     /// <summary>Loads a key stored in clear.</summary>
     public static SigningKey Load(StoredSigningKey stored) => Load(stored, stored.PrivateKey);

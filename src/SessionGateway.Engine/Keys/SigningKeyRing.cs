@@ -153,8 +153,11 @@ internal sealed partial class SigningKeyRing(
     {
         SigningKey? inWindow = null;
         SigningKey? latestStarted = null;
-        foreach (var key in _snapshot.OrderedBySignsFrom)
+        // Indexed, not foreach: this runs on every refresh, and the interface enumerator would be an allocation.
+        var keys = _snapshot.OrderedBySignsFrom;
+        for (var i = 0; i < keys.Count; i++)
         {
+            var key = keys[i];
             if (key.Algorithm != options.Algorithm || key.SignsFrom > now)
             {
                 continue;

@@ -166,6 +166,7 @@ internal sealed partial class SessionEngine
         var now = _timeProvider.GetUtcNow();
         var handle = RandomBase64Url(RefreshTokenCodec.HandleBytes);
         var refreshToken = RefreshTokens.CreateInitial(handle);
+        var refreshTokenHash1 = TokenHashing.Hash1(refreshToken);
         var claimsJson = SerializeCustomClaims(customClaims);
         var antiCsrf = withAntiCsrfToken ? RandomBase64Url(32) : null;
         var record = new SessionRecord(
@@ -173,7 +174,7 @@ internal sealed partial class SessionEngine
             userId,
             claimsJson,
             antiCsrf,
-            TokenHashing.Hash2(refreshToken),
+            TokenHashing.Hash2FromHash1(refreshTokenHash1),
             PreviousHash: null,
             RotatedAt: null,
             ExpiresAt: now + _options.RefreshTokenLifetime,
@@ -190,7 +191,7 @@ internal sealed partial class SessionEngine
         }
 
         Log.SessionCreated(_logger, userId, handle);
-        return Issue(record, refreshToken, record.ExpiresAt, now);
+        return Issue(record, refreshToken, refreshTokenHash1, record.ExpiresAt, now);
     }
 
     /// <summary>
@@ -209,7 +210,8 @@ internal sealed partial class SessionEngine
             var presentedHash = TokenHashing.Hash2(refreshToken!);
             // The next token derives from the presented one, so a retry or a racing refresh gets the same one.
             var next = RefreshTokens.DeriveNext(refreshToken!, handle);
-            var nextHash = TokenHashing.Hash2(next);
+            var nextHash1 = TokenHashing.Hash1(next);
+            var nextHash = TokenHashing.Hash2FromHash1(nextHash1);
             for (var attempt = 0; attempt < MaxRotationAttempts; attempt++)
             {
                 // The common case in one conditional statement: the presented token is current and the session live.
@@ -218,7 +220,7 @@ internal sealed partial class SessionEngine
                 var expiresAt = now + (_options.IdleTimeout is { } idle && idle < _options.RefreshTokenLifetime ? idle : _options.RefreshTokenLifetime);
                 if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, _limits, cancellationToken) is { } rotated)
                 {
-                    return RefreshOutcome.Success(Issue(rotated, next, _limits.EndOf(rotated), now));
+                    return RefreshOutcome.Success(Issue(rotated, next, nextHash1, _limits.EndOf(rotated), now));
                 }
 
                 var session = await _store.FindAsync(handle, cancellationToken);
@@ -250,7 +252,7 @@ internal sealed partial class SessionEngine
                         && TokenHashing.FixedTimeEquals(nextHash, session.CurrentHash))
                     {
                         // A retry or a concurrent refresh: the same next token, so the lineage does not fork.
-                        return RefreshOutcome.Success(Issue(session, next, _limits.EndOf(session), now));
+                        return RefreshOutcome.Success(Issue(session, next, nextHash1, _limits.EndOf(session), now));
                     }
 
                     return await HandleTheftAsync(session, TheftKind.PreviousAfterGrace, now, cancellationToken);
@@ -451,12 +453,12 @@ internal sealed partial class SessionEngine
     private DateTimeOffset RefuseUntil(DateTimeOffset now) =>
         now + _options.AccessTokenLifetime + SessionEngineOptions.ClockSkew + SessionEngineOptions.ClockSkew;
 
-    private IssuedSession Issue(SessionRecord session, string refreshToken, DateTimeOffset refreshExpires, DateTimeOffset now)
+    private IssuedSession Issue(SessionRecord session, string refreshToken, string refreshTokenHash1, DateTimeOffset refreshExpires, DateTimeOffset now)
     {
         var accessToken = _issuer.Mint(
             session.UserId,
             session.Handle,
-            TokenHashing.Hash1(refreshToken),
+            refreshTokenHash1,
             session.AntiCsrfToken,
             session.CustomClaimsJson,
             now);

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Globalization;
 using Dapper;
 using Npgsql;
+using NpgsqlTypes;
 using SessionGateway.Keys;
 
 namespace SessionGateway.Storage;
@@ -91,18 +92,37 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         await PostgresSchema.MigrateAsync(connection, cancellationToken);
     }
 
+    // The statements of the login and refresh path use positional parameters and typed values: Npgsql sends them as
+    // they are (no rewriting of @names on every run, no boxing), and prepares them once per connection.
     private const string InsertSession = """
         INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
-        VALUES (@Handle, @UserId, @CustomClaimsJson, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
         """;
 
-    public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
+    public async Task CreateAsync(SessionRecord session, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        try
         {
-            await connection.ExecuteAsync(new CommandDefinition(InsertSession, session, cancellationToken: cancellationToken));
-            return true;
-        },
-        cancellationToken);
+            await using var command = new NpgsqlCommand(InsertSession, connection);
+            var parameters = command.Parameters;
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = session.Handle });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = session.UserId });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = session.CustomClaimsJson });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = session.AntiCsrfToken, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = session.CurrentHash });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = session.PreviousHash, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = session.RotatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.ExpiresAt });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.CreatedAt });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (NpgsqlException) when (IsBroken(connection))
+        {
+            _dataSource.Clear();
+            throw;
+        }
+    }
 
     private const string SessionColumns = """
         handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
@@ -110,56 +130,90 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         expires_at AS ExpiresAt, created_at AS CreatedAt
         """;
 
-    private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = @Handle;";
+    private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = $1;";
 
-    public Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => UseAsync(
-        async connection =>
+    public async Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        try
         {
-            var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(
-                new CommandDefinition(SelectSession, new { Handle = handle }, cancellationToken: cancellationToken));
-            return row?.ToRecord();
-        },
-        cancellationToken);
+            await using var command = new NpgsqlCommand(SelectSession, connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = handle });
+            return await ReadSingleSessionAsync(command, cancellationToken);
+        }
+        catch (NpgsqlException) when (IsBroken(connection))
+        {
+            _dataSource.Clear();
+            throw;
+        }
+    }
 
     // Two refreshes racing on one token: the second waits for the first's row lock, then re-checks the WHERE
     // against the committed row (READ COMMITTED), no longer matches and returns nothing. No fork is possible.
+    // $1 handle, $2 presented hash, $3 next hash, $4 now, $5 new expiry, $6 active after, $7 created after,
+    // $8 whether the absolute lifetime caps the expiry, $9 the absolute lifetime.
     private const string RotateSession = """
         UPDATE sessions
-        SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
-            expires_at = CASE WHEN @Capped THEN LEAST(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
-        WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
-          AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
+        SET previous_hash = current_hash, current_hash = $3, rotated_at = $4,
+            expires_at = CASE WHEN $8 THEN LEAST($5, created_at + $9) ELSE $5 END
+        WHERE handle = $1 AND current_hash = $2 AND expires_at > $4
+          AND COALESCE(rotated_at, created_at) > $6 AND created_at > $7
         RETURNING
         """ + " " + SessionColumns + ";";
 
-    public Task<SessionRecord?> TryRotateAsync(
+    public async Task<SessionRecord?> TryRotateAsync(
         string handle,
         string presentedHash,
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         SessionLimits limits,
-        CancellationToken cancellationToken) => UseAsync(
-        async connection =>
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        try
         {
-            var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
-                RotateSession,
-                new
-                {
-                    Handle = handle,
-                    PresentedHash = presentedHash,
-                    NextHash = nextHash,
-                    Now = now,
-                    ExpiresAt = newExpiresAt,
-                    ActiveAfter = limits.ActiveAfter(now),
-                    CreatedAfter = limits.CreatedAfter(now),
-                    Capped = limits.AbsoluteLifetime is not null,
-                    MaxAge = limits.AbsoluteLifetime ?? TimeSpan.Zero,
-                },
-                cancellationToken: cancellationToken));
-            return row?.ToRecord();
-        },
-        cancellationToken);
+            await using var command = new NpgsqlCommand(RotateSession, connection);
+            var parameters = command.Parameters;
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = handle });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = presentedHash });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = nextHash });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = newExpiresAt });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = limits.ActiveAfter(now) });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = limits.CreatedAfter(now) });
+            parameters.Add(new NpgsqlParameter<bool> { TypedValue = limits.AbsoluteLifetime is not null });
+            parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = limits.AbsoluteLifetime ?? TimeSpan.Zero });
+            return await ReadSingleSessionAsync(command, cancellationToken);
+        }
+        catch (NpgsqlException) when (IsBroken(connection))
+        {
+            _dataSource.Clear();
+            throw;
+        }
+    }
+
+    /// <summary>The one session row <paramref name="command"/> returns (columns as <see cref="SessionColumns"/>), or null.</summary>
+    private static async Task<SessionRecord?> ReadSingleSessionAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        SessionRecord? record = null;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            record ??= new SessionRecord(
+                reader.GetString(0),
+                reader.GetString(1),
+                reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3),
+                reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)),
+                Utc(reader.GetDateTime(7)),
+                Utc(reader.GetDateTime(8)));
+        }
+
+        return record;
+    }
 
     // Data-modifying CTEs all run, read or not, in the statement's one implicit transaction.
     private const string RevokeSession = $"""
@@ -430,12 +484,15 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         {
             return await work(connection);
         }
-        catch (NpgsqlException) when (connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.State != System.Data.ConnectionState.Open)
+        catch (NpgsqlException) when (IsBroken(connection))
         {
             _dataSource.Clear();
             throw;
         }
     }
+
+    private static bool IsBroken(NpgsqlConnection connection) =>
+        connection.FullState.HasFlag(System.Data.ConnectionState.Broken) || connection.State != System.Data.ConnectionState.Open;
 
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 

@@ -67,27 +67,24 @@ internal static class SqliteSchema
 
     private const string ReadVersion = "PRAGMA user_version;";
 
-    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    public static void Migrate(SqliteConnection connection)
     {
         // WAL cannot be switched inside a transaction; it is persistent, so once per database is enough.
-        await connection.ExecuteAsync(new CommandDefinition("PRAGMA journal_mode=WAL;", cancellationToken: cancellationToken));
+        connection.Execute("PRAGMA journal_mode=WAL;");
 
         for (var version = 1; version <= Migrations.Length; version++)
         {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var current = await connection.ExecuteScalarAsync<long>(
-                new CommandDefinition(ReadVersion, transaction: transaction, cancellationToken: cancellationToken));
+            using var transaction = connection.BeginTransaction();
+            var current = connection.ExecuteScalar<long>(ReadVersion, transaction: transaction);
             if (current >= version)
             {
                 continue;
             }
 
-            await connection.ExecuteAsync(
-                new CommandDefinition(Migrations[version - 1], transaction: transaction, cancellationToken: cancellationToken));
+            connection.Execute(Migrations[version - 1], transaction: transaction);
             // PRAGMA does not take parameters; version is our own integer.
-            await connection.ExecuteAsync(
-                new CommandDefinition($"PRAGMA user_version = {version};", transaction: transaction, cancellationToken: cancellationToken));
-            await transaction.CommitAsync(cancellationToken);
+            connection.Execute($"PRAGMA user_version = {version};", transaction: transaction);
+            transaction.Commit();
         }
     }
 }

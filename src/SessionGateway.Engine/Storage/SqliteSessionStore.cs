@@ -1,24 +1,61 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using SessionGateway.Keys;
+using SQLitePCL;
 
 namespace SessionGateway.Storage;
 
 /// <summary>
-/// SQLite backend: WAL journal with synchronous=NORMAL (a killed process loses no commit), one pooled
-/// connection per operation, every write a single statement or one short IMMEDIATE transaction.
-/// Times are stored as unix milliseconds. The file and its WAL and shared-memory files are readable by their owner
-/// only (<see cref="SqliteFilePermissions"/>).
+/// SQLite backend: WAL journal with synchronous=NORMAL (a killed process loses no commit). The store keeps one
+/// connection open for the life of the process, configured once, and runs every operation on it in turn: SQLite
+/// lets one writer in at a time anyway, and taking turns in memory costs nothing, whereas several connections would
+/// meet on the file lock and wait in SQLite's busy handler, which sleeps in whole milliseconds. The statements of
+/// the refresh path are prepared once and run again with new values. Operations are synchronous (SQLite's
+/// asynchronous calls complete synchronously anyway) and short: every write is a single statement or one short
+/// IMMEDIATE transaction. Checkpoints (copying the log into the file, with its two fsyncs) run in the background on a
+/// connection of their own, so a commit rarely waits for one; see <see cref="CommitsPerBackgroundCheckpoint"/>. Times
+/// are stored as unix milliseconds. The file and its WAL and shared-memory files are readable by their owner only
+/// (<see cref="SqliteFilePermissions"/>).
 /// </summary>
-internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<SqliteSessionStore>? logger = null) : ISessionStore
+internal sealed partial class SqliteSessionStore(SessionStoreOptions options, ILogger<SqliteSessionStore>? logger = null) : ISessionStore, IDisposable
 {
     private readonly string _connectionString = BuildConnectionString(options.EffectiveConnectionString, options.BusyTimeout);
     private readonly string _openPragmas = string.Create(
         CultureInfo.InvariantCulture,
-        $"PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
+        $"PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint={WriterAutoCheckpointPages}; PRAGMA busy_timeout={(long)options.BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys=ON;");
+
+    /// <summary>
+    /// Writes after which a background checkpoint runs: on its own connection, outside the operations' turns, so the
+    /// copying and the fsyncs of the file happen while commits go on.
+    /// </summary>
+    internal const int CommitsPerBackgroundCheckpoint = 1000;
+
+    /// <summary>
+    /// Log pages after which the committing connection checkpoints by itself (SQLite's own auto-checkpoint). This is what
+    /// restarts the log from its beginning (which needs a moment with the whole log copied and no commit in between), so
+    /// it bounds the log's size; the background checkpoints before it leave it little to copy. A commit that meets it
+    /// waits for the rest of the log to be copied and two fsyncs (SQLite's default of 1,000 pages had every 400th
+    /// rotation or so do that).
+    /// </summary>
+    internal const int WriterAutoCheckpointPages = 10_000;
+
+    // Waiting for our turn is bounded like waiting for SQLite's lock: by the command timeout (whole seconds, at least 1).
+    private readonly TimeSpan _turnTimeout = TimeSpan.FromSeconds(CommandTimeoutSeconds(options.BusyTimeout));
+    private readonly Lock _turn = new();
+    private SqliteConnection? _connection;
+    private Statements? _statements;
+    private volatile bool _disposed;
+    private int _commitsSinceCheckpoint;
+
+    // The background checkpoint: at most one queued or running; its connection is used under its own lock only.
+    private readonly Lock _checkpointGate = new();
+    private SqliteConnection? _checkpointConnection;
+    private int _checkpointPending;
 
     internal static string BuildConnectionString(string configured, TimeSpan? busyTimeout = null)
     {
@@ -32,34 +69,67 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
             // Microsoft.Data.Sqlite retries SQLITE_BUSY by itself until the command timeout (30 s by default),
             // whatever PRAGMA busy_timeout says; so the command timeout is what bounds a wait for the lock.
             // It counts whole seconds, and 0 would mean "wait forever".
-            builder.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds));
+            builder.DefaultTimeout = CommandTimeoutSeconds(timeout);
         }
 
         return builder.ConnectionString;
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    private static int CommandTimeoutSeconds(TimeSpan busyTimeout) => Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
+
+    /// <summary>A new connection with the store's pragmas; the caller owns it.</summary>
+    private SqliteConnection Open(bool pooled)
     {
-        var connection = new SqliteConnection(_connectionString);
+        // The store's own connection is not pooled: it is never returned, and disposing the store closes the file.
+        var connection = new SqliteConnection(pooled ? _connectionString : new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ConnectionString);
         try
         {
-            await connection.OpenAsync(cancellationToken);
-            await connection.ExecuteAsync(new CommandDefinition(_openPragmas, cancellationToken: cancellationToken));
+            connection.Open();
+            connection.Execute(_openPragmas);
             return connection;
         }
         catch
         {
-            await connection.DisposeAsync();
+            connection.Dispose();
             throw;
         }
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for this thread's turn on the store's connection (opened on first use) and holds it until the returned
+    /// value is disposed. Waiting longer than the busy timeout is an outage (<see cref="TimeoutException"/>).
+    /// </summary>
+    private Turn Enter(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!_turn.TryEnter(_turnTimeout))
+        {
+            throw new TimeoutException("The SQLite session store stayed busy longer than Session:Store:BusyTimeout.");
+        }
+
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _connection ??= Open(pooled: false);
+            _statements ??= new Statements(_connection);
+            return new Turn(this);
+        }
+        catch
+        {
+            _turn.Exit();
+            throw;
+        }
+    }
+
+    public Task InitializeAsync(CancellationToken cancellationToken)
     {
         // Before the first open: SQLite would create the file 0644 and its WAL and shared-memory files alike.
         SqliteFilePermissions.Secure(_connectionString, (ILogger?)logger ?? NullLogger.Instance);
-        await using var connection = await OpenAsync(cancellationToken);
-        await SqliteSchema.MigrateAsync(connection, cancellationToken);
+        return Run(this, static (turn, _) =>
+        {
+            SqliteSchema.Migrate(turn.Connection);
+            return true;
+        }, 0, cancellationToken);
     }
 
     private const string InsertSession = """
@@ -67,25 +137,29 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         VALUES (@Handle, @UserId, @CustomClaims, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
         """;
 
-    public async Task CreateAsync(SessionRecord session, CancellationToken cancellationToken)
+    public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => Run(this, static (turn, session) =>
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            InsertSession,
-            new
-            {
-                session.Handle,
-                session.UserId,
-                CustomClaims = session.CustomClaimsJson,
-                session.AntiCsrfToken,
-                session.CurrentHash,
-                session.PreviousHash,
-                RotatedAt = session.RotatedAt?.ToUnixTimeMilliseconds(),
-                ExpiresAt = session.ExpiresAt.ToUnixTimeMilliseconds(),
-                CreatedAt = session.CreatedAt.ToUnixTimeMilliseconds(),
-            },
-            cancellationToken: cancellationToken));
-    }
+        var statement = turn.Statements.Insert;
+        try
+        {
+            statement.BindText(1, session.Handle);
+            statement.BindText(2, session.UserId);
+            statement.BindText(3, session.CustomClaimsJson);
+            statement.BindText(4, session.AntiCsrfToken);
+            statement.BindText(5, session.CurrentHash);
+            statement.BindText(6, session.PreviousHash);
+            statement.BindInt64(7, session.RotatedAt?.ToUnixTimeMilliseconds());
+            statement.BindInt64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
+            statement.BindInt64(9, session.CreatedAt.ToUnixTimeMilliseconds());
+            statement.StepToEnd();
+            turn.Committed();
+            return true;
+        }
+        finally
+        {
+            statement.Reset();
+        }
+    }, session, cancellationToken);
 
     private const string SessionColumns = """
         handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
@@ -95,50 +169,102 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
 
     private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = @Handle;";
 
-    public async Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken)
+    public Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => Run(this, static (turn, handle) =>
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(
-            new CommandDefinition(SelectSession, new { Handle = handle }, cancellationToken: cancellationToken));
-        return row?.ToRecord();
-    }
+        var statement = turn.Statements.Find;
+        try
+        {
+            statement.BindText(1, handle);
+            if (!statement.Step())
+            {
+                return null;
+            }
 
+            var session = new SessionRecord(
+                statement.ReadText(0)!,
+                statement.ReadText(1)!,
+                statement.ReadText(2)!,
+                statement.ReadText(3),
+                statement.ReadText(4)!,
+                statement.ReadText(5),
+                statement.ReadTime(6),
+                statement.ReadTime(7)!.Value,
+                statement.ReadTime(8)!.Value);
+            statement.StepToEnd();
+            return session;
+        }
+        finally
+        {
+            statement.Reset();
+        }
+    }, handle, cancellationToken);
+
+    // RETURNING what the statement does not already know: the WHERE makes the handle, the new current hash and the new
+    // previous hash (the presented one) the values bound.
     private const string RotateSession = """
         UPDATE sessions
         SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
             expires_at = CASE WHEN @Capped THEN MIN(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
           AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
-        RETURNING
-        """ + " " + SessionColumns + ";";
+        RETURNING user_id, custom_claims, anti_csrf_token, rotated_at, expires_at, created_at;
+        """;
 
-    public async Task<SessionRecord?> TryRotateAsync(
+    public Task<SessionRecord?> TryRotateAsync(
         string handle,
         string presentedHash,
         string nextHash,
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         SessionLimits limits,
-        CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<SessionRow>(new CommandDefinition(
-            RotateSession,
-            new
+        CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, rotation) =>
+        {
+            // Positions as the statement's parameters first appear (checked against the names at prepare).
+            var statement = turn.Statements.Rotate;
+            try
             {
-                Handle = handle,
-                PresentedHash = presentedHash,
-                NextHash = nextHash,
-                Now = now.ToUnixTimeMilliseconds(),
-                ExpiresAt = newExpiresAt.ToUnixTimeMilliseconds(),
-                ActiveAfter = limits.ActiveAfter(now).ToUnixTimeMilliseconds(),
-                CreatedAfter = limits.CreatedAfter(now).ToUnixTimeMilliseconds(),
-                Capped = limits.AbsoluteLifetime is not null,
-                MaxAge = (long)(limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds,
-            },
-            cancellationToken: cancellationToken));
-        return row?.ToRecord();
-    }
+                statement.BindText(1, rotation.NextHash);
+                statement.BindInt64(2, rotation.Now.ToUnixTimeMilliseconds());
+                statement.BindInt64(3, rotation.Limits.AbsoluteLifetime is null ? 0 : 1);
+                statement.BindInt64(4, rotation.NewExpiresAt.ToUnixTimeMilliseconds());
+                statement.BindInt64(5, (long)(rotation.Limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds);
+                statement.BindText(6, rotation.Handle);
+                statement.BindText(7, rotation.PresentedHash);
+                statement.BindInt64(8, rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds());
+                statement.BindInt64(9, rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds());
+                if (!statement.Step())
+                {
+                    return null;
+                }
+
+                var session = new SessionRecord(
+                    rotation.Handle,
+                    statement.ReadText(0)!,
+                    statement.ReadText(1)!,
+                    statement.ReadText(2),
+                    rotation.NextHash,
+                    rotation.PresentedHash,
+                    statement.ReadTime(3),
+                    statement.ReadTime(4)!.Value,
+                    statement.ReadTime(5)!.Value);
+
+                // The update commits when the statement finishes: a failing commit throws here.
+                statement.StepToEnd();
+                turn.Committed();
+                return session;
+            }
+            finally
+            {
+                statement.Reset();
+            }
+        },
+        new Rotation(handle, presentedHash, nextHash, now, newExpiresAt, limits),
+        cancellationToken);
+
+    private readonly record struct Rotation(
+        string Handle, string PresentedHash, string NextHash, DateTimeOffset Now, DateTimeOffset NewExpiresAt, SessionLimits Limits);
 
     private const string DeleteSession = "DELETE FROM sessions WHERE handle = @Handle RETURNING user_id;";
     private const string DeleteForUser = "DELETE FROM sessions WHERE user_id = @UserId RETURNING handle;";
@@ -148,108 +274,99 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         VALUES (@Kind, @UserId, @Handle, @OccurredAt);
         """;
 
-    public async Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-        var userId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            DeleteSession, new { Handle = handle }, transaction, cancellationToken: cancellationToken));
-        await RecordRevocationAsync(connection, transaction, handle, userId, refuseUntil, auditKind, now, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return userId;
-    }
-
-    public async Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await BeginWriteAsync(connection, cancellationToken);
-        var handles = (await connection.QueryAsync<string>(new CommandDefinition(
-            DeleteForUser, new { UserId = userId }, transaction, cancellationToken: cancellationToken))).AsList();
-        foreach (var handle in handles)
+    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, revocation) =>
         {
-            await RecordRevocationAsync(connection, transaction, handle, userId, refuseUntil, auditKind, now, cancellationToken);
-        }
+            // Microsoft.Data.Sqlite begins IMMEDIATE transactions: the write lock is taken up front, never upgraded midway.
+            using var transaction = turn.Connection.BeginTransaction();
+            var userId = turn.Connection.ExecuteScalar<string?>(DeleteSession, new { Handle = revocation.Handle }, transaction);
+            RecordRevocation(turn.Connection, transaction, revocation.Handle, userId, revocation);
+            transaction.Commit();
+            turn.Committed();
+            return userId;
+        },
+        new RevocationWrite(handle, refuseUntil, auditKind, now),
+        cancellationToken);
 
-        await transaction.CommitAsync(cancellationToken);
-        return handles;
-    }
+    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => Run<(string UserId, RevocationWrite Revocation), IReadOnlyList<string>>(
+        this,
+        static (turn, state) =>
+        {
+            using var transaction = turn.Connection.BeginTransaction();
+            var handles = turn.Connection.Query<string>(DeleteForUser, new { state.UserId }, transaction).AsList();
+            foreach (var handle in handles)
+            {
+                RecordRevocation(turn.Connection, transaction, handle, state.UserId, state.Revocation);
+            }
 
-    private static async Task RecordRevocationAsync(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
-        string handle,
-        string? userId,
-        DateTimeOffset refuseUntil,
-        string auditKind,
-        DateTimeOffset now,
-        CancellationToken cancellationToken)
+            transaction.Commit();
+            turn.Committed();
+            return handles;
+        },
+        (userId, new RevocationWrite("", refuseUntil, auditKind, now)),
+        cancellationToken);
+
+    private readonly record struct RevocationWrite(string Handle, DateTimeOffset RefuseUntil, string AuditKind, DateTimeOffset Now);
+
+    private static void RecordRevocation(SqliteConnection connection, SqliteTransaction transaction, string handle, string? userId, RevocationWrite revocation)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
-            InsertRevocation,
-            new { Handle = handle, RefuseUntil = refuseUntil.ToUnixTimeMilliseconds() },
-            transaction,
-            cancellationToken: cancellationToken));
+        connection.Execute(InsertRevocation, new { Handle = handle, RefuseUntil = revocation.RefuseUntil.ToUnixTimeMilliseconds() }, transaction);
         if (userId is not null)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            connection.Execute(
                 InsertEvent,
-                new { Kind = auditKind, UserId = userId, Handle = handle, OccurredAt = now.ToUnixTimeMilliseconds() },
-                transaction,
-                cancellationToken: cancellationToken));
+                new { Kind = revocation.AuditKind, UserId = userId, Handle = handle, OccurredAt = revocation.Now.ToUnixTimeMilliseconds() },
+                transaction);
         }
     }
-
-    // Microsoft.Data.Sqlite begins IMMEDIATE transactions: the write lock is taken up front, never upgraded midway.
-    private static async Task<SqliteTransaction> BeginWriteAsync(SqliteConnection connection, CancellationToken cancellationToken) =>
-        (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
 
     private const string SelectRevocations = """
         SELECT handle AS SessionHandle, refuse_until AS RefuseUntil FROM revocations WHERE refuse_until > @Now ORDER BY id;
         """;
 
-    public async Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<(string SessionHandle, long RefuseUntil)>(
-            new CommandDefinition(SelectRevocations, new { Now = now.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-        var result = new List<Revocation>();
-        foreach (var (sessionHandle, refuseUntil) in rows)
+    public Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) => Run<DateTimeOffset, IReadOnlyList<Revocation>>(
+        this,
+        static (turn, now) =>
         {
-            result.Add(new Revocation(sessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(refuseUntil)));
-        }
+            var result = new List<Revocation>();
+            foreach (var (sessionHandle, refuseUntil) in turn.Connection.Query<(string SessionHandle, long RefuseUntil)>(SelectRevocations, new { Now = now.ToUnixTimeMilliseconds() }))
+            {
+                result.Add(new Revocation(sessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(refuseUntil)));
+            }
 
-        return result;
-    }
+            return result;
+        },
+        now,
+        cancellationToken);
 
     private const string DeleteExpiredRevocations = """
         DELETE FROM revocations
         WHERE id IN (SELECT id FROM revocations WHERE refuse_until <= @Now LIMIT @BatchSize);
         """;
 
-    public async Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            DeleteExpiredRevocations,
-            new { Now = now.ToUnixTimeMilliseconds(), BatchSize = batchSize },
-            cancellationToken: cancellationToken));
-    }
+    public Task<int> DeleteExpiredRevocationsAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) => turn.Connection.Execute(DeleteExpiredRevocations, new { Now = state.now.ToUnixTimeMilliseconds(), BatchSize = state.batchSize }),
+        (now, batchSize),
+        cancellationToken);
 
     private const string SelectForUser = "SELECT " + SessionColumns + " FROM sessions WHERE user_id = @UserId ORDER BY created_at, handle;";
 
-    public async Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<SessionRow>(
-            new CommandDefinition(SelectForUser, new { UserId = userId }, cancellationToken: cancellationToken));
-        var result = new List<SessionRecord>();
-        foreach (var row in rows)
+    public Task<IReadOnlyList<SessionRecord>> ListForUserAsync(string userId, CancellationToken cancellationToken) => Run<string, IReadOnlyList<SessionRecord>>(
+        this,
+        static (turn, userId) =>
         {
-            result.Add(row.ToRecord());
-        }
+            var result = new List<SessionRecord>();
+            foreach (var row in turn.Connection.Query<SessionRow>(SelectForUser, new { UserId = userId }))
+            {
+                result.Add(row.ToRecord());
+            }
 
-        return result;
-    }
+            return result;
+        },
+        userId,
+        cancellationToken);
 
     // A bounded DELETE keeps each write transaction short so refreshes never queue behind a large sweep.
     private const string DeleteExpired = """
@@ -257,33 +374,31 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= @Now LIMIT @BatchSize);
         """;
 
-    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            DeleteExpired,
-            new { Now = now.ToUnixTimeMilliseconds(), BatchSize = batchSize },
-            cancellationToken: cancellationToken));
-    }
+    public Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) => turn.Connection.Execute(DeleteExpired, new { Now = state.now.ToUnixTimeMilliseconds(), BatchSize = state.batchSize }),
+        (now, batchSize),
+        cancellationToken);
 
     private const string SelectEvents = """
         SELECT kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt
         FROM session_events WHERE user_id = @UserId ORDER BY id;
         """;
 
-    public async Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<EventRow>(
-            new CommandDefinition(SelectEvents, new { UserId = userId }, cancellationToken: cancellationToken));
-        var result = new List<SessionAuditEvent>();
-        foreach (var row in rows)
+    public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => Run<string, IReadOnlyList<SessionAuditEvent>>(
+        this,
+        static (turn, userId) =>
         {
-            result.Add(new SessionAuditEvent(row.Kind, row.UserId, row.SessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(row.OccurredAt)));
-        }
+            var result = new List<SessionAuditEvent>();
+            foreach (var row in turn.Connection.Query<EventRow>(SelectEvents, new { UserId = userId }))
+            {
+                result.Add(new SessionAuditEvent(row.Kind, row.UserId, row.SessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(row.OccurredAt)));
+            }
 
-        return result;
-    }
+            return result;
+        },
+        userId,
+        cancellationToken);
 
     private const string SelectKeys = """
         SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,
@@ -291,31 +406,33 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         FROM signing_keys ORDER BY signs_from, kid;
         """;
 
-    public async Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(SelectKeys, cancellationToken: cancellationToken));
-        var result = new List<StoredSigningKey>();
-        foreach (var row in rows)
+    public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => Run<bool, IReadOnlyList<StoredSigningKey>>(
+        this,
+        static (turn, _) =>
         {
-            if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+            var result = new List<StoredSigningKey>();
+            foreach (var row in turn.Connection.Query<KeyRow>(SelectKeys))
             {
-                // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
-                continue;
+                if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+                {
+                    // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
+                    continue;
+                }
+
+                result.Add(new StoredSigningKey(
+                    row.KeyId,
+                    algorithm,
+                    row.PrivateKey,
+                    DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
+                    DateTimeOffset.FromUnixTimeMilliseconds(row.SignsFrom),
+                    DateTimeOffset.FromUnixTimeMilliseconds(row.SignsUntil),
+                    DateTimeOffset.FromUnixTimeMilliseconds(row.VerifyUntil)));
             }
 
-            result.Add(new StoredSigningKey(
-                row.KeyId,
-                algorithm,
-                row.PrivateKey,
-                DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
-                DateTimeOffset.FromUnixTimeMilliseconds(row.SignsFrom),
-                DateTimeOffset.FromUnixTimeMilliseconds(row.SignsUntil),
-                DateTimeOffset.FromUnixTimeMilliseconds(row.VerifyUntil)));
-        }
-
-        return result;
-    }
+            return result;
+        },
+        false,
+        cancellationToken);
 
     // One statement: SQLite serialises writers, so the check and the insert cannot interleave with another replica's.
     private const string InsertKey = """
@@ -327,120 +444,370 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         ON CONFLICT DO NOTHING;
         """;
 
-    public async Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(
+    public Task<bool> TryAddSigningKeyAsync(StoredSigningKey key, DateTimeOffset unlessSigningFrom, DateTimeOffset unlessSigningUntil, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) => turn.Connection.Execute(
             InsertKey,
             new
             {
-                key.KeyId,
-                Algorithm = key.Algorithm.ToString(),
-                key.PrivateKey,
-                CreatedAt = key.CreatedAt.ToUnixTimeMilliseconds(),
-                SignsFrom = key.SignsFrom.ToUnixTimeMilliseconds(),
-                SignsUntil = key.SignsUntil.ToUnixTimeMilliseconds(),
-                VerifyUntil = key.VerifyUntil.ToUnixTimeMilliseconds(),
-                GuardFrom = unlessSigningFrom.ToUnixTimeMilliseconds(),
-                GuardUntil = unlessSigningUntil.ToUnixTimeMilliseconds(),
-            },
-            cancellationToken: cancellationToken));
-        return changed == 1;
-    }
+                state.key.KeyId,
+                Algorithm = state.key.Algorithm.ToString(),
+                state.key.PrivateKey,
+                CreatedAt = state.key.CreatedAt.ToUnixTimeMilliseconds(),
+                SignsFrom = state.key.SignsFrom.ToUnixTimeMilliseconds(),
+                SignsUntil = state.key.SignsUntil.ToUnixTimeMilliseconds(),
+                VerifyUntil = state.key.VerifyUntil.ToUnixTimeMilliseconds(),
+                GuardFrom = state.unlessSigningFrom.ToUnixTimeMilliseconds(),
+                GuardUntil = state.unlessSigningUntil.ToUnixTimeMilliseconds(),
+            }) == 1,
+        (key, unlessSigningFrom, unlessSigningUntil),
+        cancellationToken);
 
     private const string ReplaceKey = "UPDATE signing_keys SET private_key = @PrivateKey WHERE kid = @KeyId AND private_key = @Expected;";
 
-    public async Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            ReplaceKey, new { KeyId = keyId, Expected = expected, PrivateKey = privateKey }, cancellationToken: cancellationToken)) == 1;
-    }
+    public Task<bool> TryReplaceSigningKeyAsync(string keyId, byte[] expected, byte[] privateKey, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) => turn.Connection.Execute(ReplaceKey, new { KeyId = state.keyId, Expected = state.expected, PrivateKey = state.privateKey }) == 1,
+        (keyId, expected, privateKey),
+        cancellationToken);
 
     private const string RetireKey =
         "UPDATE signing_keys SET private_key = @PrivateKey, signs_until = @SignsUntil, verify_until = @VerifyUntil WHERE kid = @KeyId AND private_key = @Expected;";
 
-    public async Task<bool> TryRetireSigningKeyAsync(
-        string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-
-        // secure_delete: the page that held the old value is overwritten with zeros rather than left as free space.
-        await connection.ExecuteAsync(new CommandDefinition("PRAGMA secure_delete=ON;", cancellationToken: cancellationToken));
-        try
+    public Task<bool> TryRetireSigningKeyAsync(
+        string keyId, byte[] expected, byte[] privateKey, DateTimeOffset signsUntil, DateTimeOffset verifyUntil, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) =>
         {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                RetireKey,
-                new
-                {
-                    KeyId = keyId,
-                    Expected = expected,
-                    PrivateKey = privateKey,
-                    SignsUntil = signsUntil.ToUnixTimeMilliseconds(),
-                    VerifyUntil = verifyUntil.ToUnixTimeMilliseconds(),
-                },
-                cancellationToken: cancellationToken)) == 1;
-        }
-        finally
-        {
-            // The connection goes back to the pool: leave it as the others are.
-            await connection.ExecuteAsync(new CommandDefinition("PRAGMA secure_delete=OFF;", cancellationToken: CancellationToken.None));
-        }
-    }
+            // secure_delete: the page that held the old value is overwritten with zeros rather than left as free space.
+            turn.Connection.Execute("PRAGMA secure_delete=ON;");
+            try
+            {
+                return turn.Connection.Execute(
+                    RetireKey,
+                    new
+                    {
+                        KeyId = state.keyId,
+                        Expected = state.expected,
+                        PrivateKey = state.privateKey,
+                        SignsUntil = state.signsUntil.ToUnixTimeMilliseconds(),
+                        VerifyUntil = state.verifyUntil.ToUnixTimeMilliseconds(),
+                    }) == 1;
+            }
+            finally
+            {
+                // The connection serves every later operation: leave it as it was.
+                turn.Connection.Execute("PRAGMA secure_delete=OFF;");
+            }
+        },
+        (keyId, expected, privateKey, signsUntil, verifyUntil),
+        cancellationToken);
 
     /// <summary>
     /// Rewrites the file so no freed page keeps an old value: the write-ahead log is checkpointed into the file and
     /// truncated, <c>VACUUM</c> rebuilds the file from live rows only (with <c>secure_delete</c> on), and the log it
-    /// went through is checkpointed and truncated again. Takes the write lock for as long as the file takes to copy.
+    /// went through is checkpointed and truncated again. Holds the store (and the write lock) for as long as the file
+    /// takes to copy.
     /// </summary>
-    public async Task EraseFreedSpaceAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "PRAGMA secure_delete=ON; PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete=OFF;",
-            cancellationToken: cancellationToken));
-    }
+    public Task EraseFreedSpaceAsync(CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, _) => turn.Connection.Execute(
+            "PRAGMA secure_delete=ON; PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA secure_delete=OFF;"),
+        false,
+        cancellationToken);
 
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
 
-    public async Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            DeleteRetiredKeys, new { Now = now.ToUnixTimeMilliseconds() }, cancellationToken: cancellationToken));
-    }
+    public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, now) => turn.Connection.Execute(DeleteRetiredKeys, new { Now = now.ToUnixTimeMilliseconds() }),
+        now,
+        cancellationToken);
 
     private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING;";
     private const string SelectSecret = "SELECT value FROM secrets WHERE name = @Name;";
 
-    public async Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
-        return await connection.QuerySingleAsync<byte[]>(
-            new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
-    }
+    public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) =>
+        {
+            turn.Connection.Execute(InsertSecret, new { Name = state.name, Value = state.candidate });
+            return turn.Connection.QuerySingle<byte[]>(SelectSecret, new { Name = state.name });
+        },
+        (name, candidate),
+        cancellationToken);
 
     private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
 
-    public async Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken)
-    {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            ReplaceSecret, new { Name = name, Expected = expected, Value = value }, cancellationToken: cancellationToken)) == 1;
-    }
+    public Task<bool> TryReplaceSecretAsync(string name, byte[] expected, byte[] value, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) => turn.Connection.Execute(ReplaceSecret, new { Name = state.name, Expected = state.expected, Value = state.value }) == 1,
+        (name, expected, value),
+        cancellationToken);
 
     /// <summary>Checks the file with <c>PRAGMA integrity_check</c>; used by tests and diagnostics.</summary>
-    internal async Task<string> CheckIntegrityAsync(CancellationToken cancellationToken)
+    internal Task<string> CheckIntegrityAsync(CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, _) => turn.Connection.ExecuteScalar<string>("PRAGMA integrity_check;") ?? string.Empty,
+        false,
+        cancellationToken);
+
+    /// <summary>Opens a raw connection of its own with the store's pragmas; for diagnostics and tests only.</summary>
+    internal Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
-        return await connection.ExecuteScalarAsync<string>(
-            new CommandDefinition("PRAGMA integrity_check;", cancellationToken: cancellationToken)) ?? string.Empty;
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Open(pooled: true));
     }
 
-    /// <summary>Opens a raw connection with the store's pragmas; for diagnostics and tests only.</summary>
-    internal Task<SqliteConnection> OpenConnectionAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
+    /// <summary>Closes the store's connections; operations after this throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        lock (_turn)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _statements?.Dispose();
+            _connection?.Dispose();
+            _statements = null;
+            _connection = null;
+        }
+
+        lock (_checkpointGate)
+        {
+            _checkpointConnection?.Dispose();
+            _checkpointConnection = null;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the store's connection in this thread's turn and hands its result back as a
+    /// completed task; a failure becomes a faulted task (a cancelled token before the turn, a cancelled one), as an
+    /// asynchronous implementation's would.
+    /// </summary>
+    private static Task<TResult> Run<TState, TResult>(SqliteSessionStore store, Func<Turn, TState, TResult> work, TState state, CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<TResult>(cancellationToken);
+        }
+
+        try
+        {
+            using var turn = store.Enter(cancellationToken);
+            return Task.FromResult(work(turn, state));
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<TResult>(exception);
+        }
+    }
+
+    /// <summary>This thread's turn on the store's connection; disposing it lets the next one in.</summary>
+    private readonly struct Turn(SqliteSessionStore store) : IDisposable
+    {
+        public SqliteConnection Connection => store._connection!;
+
+        public Statements Statements => store._statements!;
+
+        /// <summary>Counts a committed write; every <see cref="CommitsPerBackgroundCheckpoint"/>th starts a background checkpoint.</summary>
+        public void Committed()
+        {
+            if (++store._commitsSinceCheckpoint >= CommitsPerBackgroundCheckpoint)
+            {
+                store._commitsSinceCheckpoint = 0;
+                store.ScheduleCheckpoint();
+            }
+        }
+
+        public void Dispose() => store._turn.Exit();
+    }
+
+    private void ScheduleCheckpoint()
+    {
+        if (Interlocked.Exchange(ref _checkpointPending, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static store => store.CheckpointInBackground(), this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Copies what the log holds into the file (a PASSIVE checkpoint: it waits for no reader or writer, and commits go
+    /// on meanwhile). Never throws: a failed checkpoint is logged, and the writer's own auto-checkpoint still bounds
+    /// the log.
+    /// </summary>
+    private void CheckpointInBackground()
+    {
+        try
+        {
+            lock (_checkpointGate)
+            {
+                if (_disposed)
+                {
+                    return;
+                }
+
+                _checkpointConnection ??= Open(pooled: false);
+                var result = raw.sqlite3_wal_checkpoint_v2(_checkpointConnection.Handle!, null, raw.SQLITE_CHECKPOINT_PASSIVE, out _, out _);
+                // BUSY: another checkpoint (the writer's own) is running; this one's work is being done.
+                if (result != raw.SQLITE_OK && result != raw.SQLITE_BUSY)
+                {
+                    SqliteException.ThrowExceptionForRC(result, _checkpointConnection.Handle);
+                }
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.CheckpointFailed((ILogger?)logger ?? NullLogger.Instance, exception);
+        }
+        finally
+        {
+            Volatile.Write(ref _checkpointPending, 0);
+        }
+    }
+
+    /// <summary>
+    /// The login and refresh path's statements, prepared on the store's connection at their first run and kept: each
+    /// later run only binds new values (no parsing, no planning).
+    /// </summary>
+    private sealed class Statements(SqliteConnection connection) : IDisposable
+    {
+        public NativeStatement Insert { get; } = new(
+            connection, InsertSession, "@Handle", "@UserId", "@CustomClaims", "@AntiCsrfToken", "@CurrentHash", "@PreviousHash", "@RotatedAt", "@ExpiresAt", "@CreatedAt");
+
+        public NativeStatement Find { get; } = new(connection, SelectSession, "@Handle");
+
+        public NativeStatement Rotate { get; } = new(
+            connection, RotateSession, "@NextHash", "@Now", "@Capped", "@ExpiresAt", "@MaxAge", "@Handle", "@PresentedHash", "@ActiveAfter", "@CreatedAfter");
+
+        public void Dispose()
+        {
+            Insert.Dispose();
+            Find.Dispose();
+            Rotate.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A statement run through SQLite's own interface on the store's connection: prepared at its first run, values bound
+    /// by position straight from the stack, columns read without a data reader. Nothing is allocated per run besides
+    /// the strings read. Errors become <see cref="SqliteException"/>s, as Microsoft.Data.Sqlite's own.
+    /// </summary>
+    private sealed class NativeStatement(SqliteConnection connection, string sql, params string[] parameterNames) : IDisposable
+    {
+        private sqlite3_stmt? _statement;
+
+        private sqlite3 Database => connection.Handle ?? throw new InvalidOperationException("The store's connection is closed.");
+
+        private sqlite3_stmt Statement => _statement ??= Prepare();
+
+        private sqlite3_stmt Prepare()
+        {
+            Check(raw.sqlite3_prepare_v2(Database, sql, out var statement));
+            // Values are bound by position: the names say which position is which, so a statement edited without its
+            // list fails at its first run rather than binding a value to the wrong parameter.
+            var count = raw.sqlite3_bind_parameter_count(statement);
+            for (var i = 1; i <= Math.Max(count, parameterNames.Length); i++)
+            {
+                if (i > count || i > parameterNames.Length || raw.sqlite3_bind_parameter_name(statement, i).utf8_to_string() != parameterNames[i - 1])
+                {
+                    statement.Dispose();
+                    throw new InvalidOperationException("A SQLite statement's parameters do not match the names it is bound with.");
+                }
+            }
+
+            return statement;
+        }
+
+        public void BindText(int index, string? value)
+        {
+            if (value is null)
+            {
+                Check(raw.sqlite3_bind_null(Statement, index));
+                return;
+            }
+
+            var maxBytes = Encoding.UTF8.GetMaxByteCount(value.Length);
+            byte[]? rented = null;
+            var utf8 = maxBytes <= 512 ? stackalloc byte[maxBytes] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+            try
+            {
+                // SQLite copies the bytes (SQLITE_TRANSIENT) before this returns.
+                Check(raw.sqlite3_bind_text(Statement, index, utf8[..Encoding.UTF8.GetBytes(value, utf8)]));
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+
+        public void BindInt64(int index, long? value) =>
+            Check(value is { } number ? raw.sqlite3_bind_int64(Statement, index, number) : raw.sqlite3_bind_null(Statement, index));
+
+        /// <summary>Runs to the next row: true when there is one, false when the statement is done.</summary>
+        public bool Step()
+        {
+            var result = raw.sqlite3_step(Statement);
+            if (result == raw.SQLITE_ROW)
+            {
+                return true;
+            }
+
+            if (result == raw.SQLITE_DONE)
+            {
+                return false;
+            }
+
+            SqliteException.ThrowExceptionForRC(result, Database);
+            return false;
+        }
+
+        /// <summary>Runs to the end; the statement returns one row at most, so any other is an error.</summary>
+        public void StepToEnd()
+        {
+            if (Step())
+            {
+                throw new InvalidOperationException("A SQLite statement returned more rows than it can.");
+            }
+        }
+
+        public string? ReadText(int column) =>
+            raw.sqlite3_column_type(Statement, column) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(Statement, column).utf8_to_string();
+
+        public DateTimeOffset? ReadTime(int column) =>
+            raw.sqlite3_column_type(Statement, column) == raw.SQLITE_NULL
+                ? null
+                : DateTimeOffset.FromUnixTimeMilliseconds(raw.sqlite3_column_int64(Statement, column));
+
+        /// <summary>Readies the statement for its next run (and ends this one, rolling back what did not finish).</summary>
+        public void Reset()
+        {
+            if (_statement is not null)
+            {
+                raw.sqlite3_reset(_statement);
+            }
+        }
+
+        private void Check(int result)
+        {
+            if (result != raw.SQLITE_OK)
+            {
+                SqliteException.ThrowExceptionForRC(result, Database);
+            }
+        }
+
+        public void Dispose()
+        {
+            _statement?.Dispose();
+            _statement = null;
+        }
+    }
 
     private sealed class SessionRow
     {
@@ -483,5 +850,12 @@ internal sealed class SqliteSessionStore(SessionStoreOptions options, ILogger<Sq
         public long SignsFrom { get; init; }
         public long SignsUntil { get; init; }
         public long VerifyUntil { get; init; }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1470, Level = LogLevel.Warning,
+            Message = "A background checkpoint of the session database failed; commits are unaffected, and the next checkpoint tries again")]
+        public static partial void CheckpointFailed(ILogger logger, Exception exception);
     }
 }

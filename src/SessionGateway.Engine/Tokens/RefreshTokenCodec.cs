@@ -23,6 +23,12 @@ internal sealed class RefreshTokenCodec
     private const int MaxHandleLength = 64;
     private const int MaxTokenLength = 256;
 
+    // HMAC states kept per thread and reset after each use: a one-shot HMAC sets up (and tears down) OpenSSL's state
+    // every time, which costs about as much as the HMAC itself. There is one codec per engine, so the states belong to
+    // the codec that last ran on the thread.
+    [ThreadStatic]
+    private static HmacStates? t_states;
+
     private readonly byte[] _macKey;
     private readonly byte[] _nextKey;
 
@@ -39,12 +45,40 @@ internal sealed class RefreshTokenCodec
         _nextKey = HMACSHA256.HashData(secret, "refresh-token-next"u8);
     }
 
-    public string CreateInitial(string sessionHandle) =>
-        Format(sessionHandle, RandomNumberGenerator.GetBytes(NonceBytes));
+    private HmacStates States()
+    {
+        var states = t_states;
+        if (states is null || !ReferenceEquals(states.Owner, this))
+        {
+            states?.Dispose();
+            t_states = states = new HmacStates(this);
+        }
+
+        return states;
+    }
+
+    private static void Hmac(IncrementalHash hmac, ReadOnlySpan<byte> data, Span<byte> mac)
+    {
+        hmac.AppendData(data);
+        hmac.GetHashAndReset(mac);
+    }
+
+    public string CreateInitial(string sessionHandle)
+    {
+        Span<byte> nonce = stackalloc byte[NonceBytes];
+        RandomNumberGenerator.Fill(nonce);
+        return Format(sessionHandle, nonce);
+    }
 
     /// <summary>The deterministic successor of a token that <see cref="TryParse"/> accepted.</summary>
-    public string DeriveNext(string refreshToken, string sessionHandle) =>
-        Format(sessionHandle, HMACSHA256.HashData(_nextKey, Encoding.UTF8.GetBytes(refreshToken)));
+    public string DeriveNext(string refreshToken, string sessionHandle)
+    {
+        // An accepted token is at most MaxTokenLength ASCII characters.
+        Span<byte> token = stackalloc byte[Encoding.UTF8.GetMaxByteCount(MaxTokenLength)];
+        Span<byte> nonce = stackalloc byte[NonceBytes];
+        Hmac(States().Next, token[..Encoding.UTF8.GetBytes(refreshToken, token)], nonce);
+        return Format(sessionHandle, nonce);
+    }
 
     /// <summary>Checks shape and MAC; returns the session handle the token names.</summary>
     public bool TryParse(string? refreshToken, out string sessionHandle)
@@ -91,7 +125,8 @@ internal sealed class RefreshTokenCodec
 
         var bodyLength = Prefix.Length + firstDot + 1 + secondDot;
         Span<byte> expected = stackalloc byte[MacBytes];
-        HMACSHA256.HashData(_macKey, Encoding.ASCII.GetBytes(refreshToken, 0, bodyLength), expected);
+        Span<byte> body = stackalloc byte[MaxTokenLength];
+        Hmac(States().Mac, body[..Encoding.ASCII.GetBytes(refreshToken.AsSpan(0, bodyLength), body)], expected);
         if (!CryptographicOperations.FixedTimeEquals(expected, mac[..MacBytes]))
         {
             return false;
@@ -101,11 +136,21 @@ internal sealed class RefreshTokenCodec
         return true;
     }
 
-    private string Format(string sessionHandle, byte[] nonce)
+    private string Format(string sessionHandle, ReadOnlySpan<byte> nonce)
     {
-        var body = string.Concat(Prefix, sessionHandle, ".", Base64Url.EncodeToString(nonce));
-        var mac = HMACSHA256.HashData(_macKey, Encoding.ASCII.GetBytes(body));
-        return string.Concat(body, ".", Base64Url.EncodeToString(mac));
+        // Handles are base64url text (ours, or checked by TryParse), so the token is ASCII: built as bytes, MAC'd in
+        // place, and turned into a string once.
+        Span<byte> token = stackalloc byte[Prefix.Length + MaxHandleLength + 2 + Base64Url.GetEncodedLength(NonceBytes) + Base64Url.GetEncodedLength(MacBytes)];
+        var length = Encoding.ASCII.GetBytes(Prefix, token);
+        length += Encoding.ASCII.GetBytes(sessionHandle, token[length..]);
+        token[length++] = (byte)'.';
+        Base64Url.EncodeToUtf8(nonce, token[length..], out _, out var written);
+        length += written;
+        Span<byte> mac = stackalloc byte[MacBytes];
+        Hmac(States().Mac, token[..length], mac);
+        token[length++] = (byte)'.';
+        Base64Url.EncodeToUtf8(mac, token[length..], out _, out written);
+        return Encoding.ASCII.GetString(token[..(length + written)]);
     }
 
     private static bool IsBase64UrlText(ReadOnlySpan<char> text)
@@ -119,5 +164,21 @@ internal sealed class RefreshTokenCodec
         }
 
         return true;
+    }
+
+    /// <summary>One thread's HMAC states for one codec's two keys.</summary>
+    private sealed class HmacStates(RefreshTokenCodec owner) : IDisposable
+    {
+        public RefreshTokenCodec Owner => owner;
+
+        public IncrementalHash Mac { get; } = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, owner._macKey);
+
+        public IncrementalHash Next { get; } = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, owner._nextKey);
+
+        public void Dispose()
+        {
+            Mac.Dispose();
+            Next.Dispose();
+        }
     }
 }

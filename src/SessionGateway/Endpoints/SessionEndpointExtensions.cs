@@ -21,14 +21,17 @@ internal static class SessionEndpointExtensions
     public static void MapSessionEndpoints(this IEndpointRouteBuilder endpoints, SessionSettings settings)
     {
         // Every method is mapped so that GET /api/refresh is our 405, not a request forwarded by a catch-all route.
-        var refresh = endpoints.Map(settings.RefreshPath, context => context.RequestServices.GetRequiredService<RefreshEndpoint>().InvokeAsync(context))
+        // The endpoints are singletons: resolved once here rather than from each request's services.
+        var refreshEndpoint = endpoints.ServiceProvider.GetRequiredService<RefreshEndpoint>();
+        var refresh = endpoints.Map(settings.RefreshPath, refreshEndpoint.InvokeAsync)
             .WithOrder(BeforeEveryRoute).WithDisplayName("session refresh").WithMetadata(new AllowAnonymousAttribute());
         if (settings.RateLimits.Refresh.Enabled)
         {
             refresh.RequireRateLimiting(SessionRateLimits.RefreshPolicy);
         }
 
-        endpoints.Map(settings.SignOutPath, context => context.RequestServices.GetRequiredService<SignOutEndpoint>().InvokeAsync(context))
+        var signOutEndpoint = endpoints.ServiceProvider.GetRequiredService<SignOutEndpoint>();
+        endpoints.Map(settings.SignOutPath, signOutEndpoint.InvokeAsync)
             .WithOrder(BeforeEveryRoute).WithDisplayName("session sign-out").WithMetadata(new AllowAnonymousAttribute());
         // A plain request delegate, like the two above: a minimal-API handler with parameters would make the
         // framework build its parameter binding (form mapping included) at start, hundreds of methods to compile.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -71,12 +72,17 @@ internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> set
     /// </summary>
     public static string FrontToken(IssuedSession session)
     {
-        var json = new StringBuilder(session.AccessTokenPayloadJson.Length + 96)
-            .Append("{\"uid\":").Append(JsonSerializer.Serialize(session.UserId, FrontTokenJson.Options))
-            .Append(",\"ate\":").Append(session.AccessTokenExpires.ToUnixTimeMilliseconds())
-            .Append(",\"up\":").Append(session.AccessTokenPayloadJson)
-            .Append('}');
-        return Convert.ToBase64String(Encoding.UTF8.GetBytes(json.ToString()));
+        var json = t_frontTokenJson ??= new FrontTokenJson();
+        var writer = json.Start();
+        writer.WriteStartObject();
+        writer.WriteString("uid", session.UserId);
+        writer.WriteNumber("ate", session.AccessTokenExpires.ToUnixTimeMilliseconds());
+        writer.WritePropertyName("up");
+        // The payload is JSON the engine wrote (and signed); it goes in as it is.
+        json.WriteRaw(session.AccessTokenPayloadJson);
+        writer.WriteEndObject();
+        writer.Flush();
+        return Convert.ToBase64String(json.Written);
     }
 
     /// <summary>
@@ -125,9 +131,42 @@ internal sealed class SessionResponseWriter(IOptionsMonitor<SessionSettings> set
         },
     };
 
-    private static class FrontTokenJson
+    // Per thread: FrontToken never awaits, so nothing else runs on this thread while it is in use.
+    [ThreadStatic]
+    private static FrontTokenJson? t_frontTokenJson;
+
+    /// <summary>A JSON writer and its buffer for the front token, reset for each one; lives as long as its thread.</summary>
+    private sealed class FrontTokenJson : IDisposable
     {
         // The user id goes into JSON as-is (no HTML escaping of '+', '<'...): the SDK parses it, nobody renders it.
-        public static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+        private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public FrontTokenJson() => _writer = new Utf8JsonWriter(_buffer, Options);
+
+        public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
+
+        public Utf8JsonWriter Start()
+        {
+            _buffer.ResetWrittenCount();
+            _writer.Reset(_buffer);
+            return _writer;
+        }
+
+        public void WriteRaw(string json)
+        {
+            var maxBytes = Encoding.UTF8.GetMaxByteCount(json.Length);
+            byte[]? rented = null;
+            var utf8 = maxBytes <= 2048 ? stackalloc byte[maxBytes] : (rented = ArrayPool<byte>.Shared.Rent(maxBytes));
+            _writer.WriteRawValue(utf8[..Encoding.UTF8.GetBytes(json, utf8)], skipInputValidation: true);
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        public void Dispose() => _writer.Dispose();
     }
 }

@@ -45,8 +45,9 @@ public sealed class CrashTests
         start.ArgumentList.Add(probe);
         start.ArgumentList.Add(database.FilePath);
 
-        // Kill at a different point each run; somewhere in the first few hundred writes.
-        var killAfter = Random.Shared.Next(150, 600);
+        // Kill at a different point each run, from the first few hundred writes to past a few background checkpoints
+        // (one per SqliteSessionStore.CommitsPerBackgroundCheckpoint writes), which may then be under way.
+        var killAfter = Random.Shared.Next(150, 3 * SqliteSessionStore.CommitsPerBackgroundCheckpoint);
         var lastReported = new Dictionary<string, string>(StringComparer.Ordinal);
         var reported = 0;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));

@@ -26,6 +26,55 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
         Assert.Contains("ix_sessions_user_id", indexes);
     }
 
+    [SkippableFact]
+    public async Task Rotations_ManyInARow_KeepTheLogBoundedAndEveryRotationReadable()
+    {
+        // Past two of the writer's own checkpoints, with background checkpoints between them.
+        var store = (SqliteSessionStore)Store;
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), CancellationToken.None);
+        var rotations = 2 * SqliteSessionStore.WriterAutoCheckpointPages;
+        for (var i = 1; i <= rotations; i++)
+        {
+            var rotated = await store.TryRotateAsync("a", "h" + (i - 1), "h" + i, now.AddMilliseconds(i), now.AddDays(30), SessionLimits.None, CancellationToken.None);
+            Assert.NotNull(rotated);
+        }
+
+        // The log is restarted from its beginning after a full checkpoint: it never holds much more than the writer's
+        // auto-checkpoint threshold (a frame is a page and a 24-byte header; one rotation writes a few pages).
+        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
+        var pageSize = await connection.ExecuteScalarAsync<long>("PRAGMA page_size;");
+        var log = new FileInfo(_database.FilePath + "-wal");
+        Assert.True(log.Length <= (SqliteSessionStore.WriterAutoCheckpointPages + 16) * (pageSize + 24) + 32, $"log of {log.Length} bytes");
+        Assert.Equal("h" + rotations, (await store.FindAsync("a", CancellationToken.None))!.CurrentHash);
+    }
+
+    [SkippableFact]
+    public async Task BackgroundCheckpoint_AfterItsShareOfWrites_CopiesTheLogIntoTheFile()
+    {
+        var store = (SqliteSessionStore)Store;
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var i = 0; i < SqliteSessionStore.CommitsPerBackgroundCheckpoint; i++)
+        {
+            await store.CreateAsync(new SessionRecord("s" + i, "user-1", "{}", null, "h", null, null, now.AddDays(30), now), CancellationToken.None);
+        }
+
+        // The writer's own checkpoint is far off (a create writes a few pages): the file grows to the database's size
+        // only when the background checkpoint, started by the last create, has copied the log into it. It runs on
+        // the thread pool: wait for it, boundedly. Reading page_count copies nothing.
+        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
+        var size = await connection.ExecuteScalarAsync<long>("PRAGMA page_count;") * await connection.ExecuteScalarAsync<long>("PRAGMA page_size;");
+        var file = new FileInfo(_database.FilePath);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (file.Length < size && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            file.Refresh();
+        }
+
+        Assert.Equal(size, file.Length);
+    }
+
     [SkippableTheory]
     [InlineData("sessions.db")]
     [InlineData("Data Source=sessions.db")]
