@@ -218,8 +218,8 @@ EOF
 }
 
 write_gateway_conf() { # port upstream-port
-  (umask 077 && head -c 32 /dev/urandom | base64 >"$work/kek")
-  cat >"$work/proxy.yaml" <<EOF
+  (umask 077 && head -c 32 /dev/urandom | base64 >"$work/config/kek")
+  cat >"$work/config/proxy.yaml" <<EOF
 # Written by bench/run.sh.
 Urls: http://127.0.0.1:$1
 Logging:
@@ -229,10 +229,10 @@ Session:
   # Outlasts the run: the session route's token must stay valid for every request.
   AccessTokenLifetime: 1h
   Store:
-    ConnectionString: $work/sessions.db
+    ConnectionString: $work/data/sessions.db
   # As in production: signing keys encrypted at rest.
   KeyEncryption:
-    KeyFile: $work/kek
+    KeyFile: $work/config/kek
   # Every wrk connection comes from 127.0.0.1: per-address limits would measure themselves.
   RateLimits:
     Refresh:
@@ -274,7 +274,7 @@ yarp_dll=""
 
 start_gateway() { # port log [extra args...]; the pid is in $started
   local port=$1 logfile=$2; shift 2
-  dotnet "$gateway_dll" --config "$work/proxy.yaml" --Urls "http://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
+  dotnet "$gateway_dll" --config "$work/config/proxy.yaml" --Urls "http://127.0.0.1:$port" "$@" >"$logfile" 2>&1 &
   started=$!
   pids+=("$started")
 }
@@ -487,7 +487,7 @@ refresh_benchmark() {
   pg_conn=$(bash tests/postgres.sh connstr "$pg_port")
   pg_version=$(psql -h 127.0.0.1 -p "$pg_port" -U postgres -Atc 'show server_version' | awk '{print $1}')
   sqlite_port=$(free_port); postgres_port=$(free_port)
-  start_gateway "$sqlite_port" "$work/refresh-sqlite.log" --Session:Store:ConnectionString "$work/refresh.db"
+  start_gateway "$sqlite_port" "$work/refresh-sqlite.log" --Session:Store:ConnectionString "$work/data/refresh.db"
   sqlite_pid=$started
   start_gateway "$postgres_port" "$work/refresh-postgres.log" \
     --Session:Store:Provider postgres --Session:Store:ConnectionString "$pg_conn"
@@ -705,9 +705,10 @@ main() {
   load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
   clk_tck=$(getconf CLK_TCK)
   install_tools
-  build
   work=$(mktemp -d /tmp/sg-bench-XXXXXX)
-  mkdir -p "$work/results" "$work/raw"
+  # The Docker image's layout: proxy.yaml (watched for edits) and the KEK in a folder of their own, databases in another.
+  mkdir -p "$work/results" "$work/raw" "$work/config" "$work/data"
+  build
   log "temporary folder $work; $rounds round(s) of ${seconds} s runs"
   start_servers
   sign_in

@@ -74,6 +74,38 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task ConfigMapStyleUpdate_SwappingTheDataLinkOfASymlinkedFile_IsApplied()
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(Yaml(upstream.Url(), RouteA));
+        Assert.Equal(HttpStatusCode.Unauthorized, await gateway.StatusOfAsync("/b"));
+
+        // A Kubernetes ConfigMap volume: proxy.yaml -> ..data/proxy.yaml, ..data -> ..<version>. An update writes a
+        // new version folder and renames a new ..data link over the old one: no event names proxy.yaml itself.
+        var folder = gateway.Directory;
+        Directory.CreateDirectory(Path.Combine(folder, "..v1"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "..v1", "proxy.yaml"), await File.ReadAllTextAsync(gateway.ConfigPath));
+        Directory.CreateSymbolicLink(Path.Combine(folder, "..data"), "..v1");
+        File.CreateSymbolicLink(Path.Combine(folder, "proxy.yaml.link"), Path.Combine("..data", "proxy.yaml"));
+        await RenameAsync(folder, "proxy.yaml.link", "proxy.yaml");
+
+        Directory.CreateDirectory(Path.Combine(folder, "..v2"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "..v2", "proxy.yaml"), Yaml(upstream.Url(), RouteA + "\n" + RouteB));
+        Directory.CreateSymbolicLink(Path.Combine(folder, "..data_tmp"), "..v2");
+        await RenameAsync(folder, "..data_tmp", "..data");
+
+        await TestGateway.WaitUntilAsync(async () => await gateway.StatusOfAsync("/b") == HttpStatusCode.OK, "route b is served");
+    }
+
+    /// <summary>rename(2) of a link over another, as kubelet does (mv -T: no unlink first).</summary>
+    private static async Task RenameAsync(string folder, string from, string to)
+    {
+        using var mv = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mv", ["-T", from, to]) { WorkingDirectory = folder })!;
+        await mv.WaitForExitAsync();
+        Assert.Equal(0, mv.ExitCode);
+    }
+
+    [Fact]
     public async Task EditedProxyYaml_ChangingARoutesPolicy_AppliesTheNewPolicyToTheNextRequest()
     {
         // Route policies are worked out once per endpoint and remembered (RouteAccessPolicies); a reload must not

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Primitives;
-
 namespace SessionGateway.Configuration;
 
 /// <summary>
@@ -16,8 +13,7 @@ internal sealed partial class ProxyYamlFile : IDisposable
 
     private readonly TimeProvider _time;
     private readonly object _gate = new();
-    private PhysicalFileProvider? _watcher;
-    private IDisposable? _watchRegistration;
+    private FileSystemWatcher? _watcher;
     private ITimer? _settleTimer;
     private string _appliedText;
 
@@ -63,14 +59,50 @@ internal sealed partial class ProxyYamlFile : IDisposable
             : new ProxyYamlLoadResult(new ProxyYamlFile(fullPath, text, parsed.Document, time), []);
     }
 
-    /// <summary>Starts watching the file for edits.</summary>
+    /// <summary>
+    /// Starts watching the file for edits: its folder only, not the folders below it, and of the events there only
+    /// those that can be an edit of the file. The session database often lives in the same folder (the committed
+    /// proxy.yaml puts it there), and every commit writes its log: a watch that took each of those writes for a
+    /// possible edit (as a file provider's recursive watch does) cost about 40 us of CPU per refresh.
+    /// </summary>
     public void Watch()
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        _watcher = new PhysicalFileProvider(directory) { UsePollingFileWatcher = false };
         var name = System.IO.Path.GetFileName(Path);
-        _watchRegistration = ChangeToken.OnChange(() => _watcher.Watch(name), ScheduleReload);
+        _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(Path)!)
+        {
+            IncludeSubdirectories = false,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+        };
+        FileSystemEventHandler changed = (_, e) =>
+        {
+            if (IsEditOf(e.Name, name))
+            {
+                ScheduleReload();
+            }
+        };
+        _watcher.Changed += changed;
+        _watcher.Created += changed;
+        _watcher.Deleted += changed;
+        _watcher.Renamed += (_, e) =>
+        {
+            if (IsEditOf(e.Name, name) || IsEditOf(e.OldName, name))
+            {
+                ScheduleReload();
+            }
+        };
+
+        // Events lost (the kernel's queue overflowed): the file may have changed; reading it again costs nothing
+        // when it did not.
+        _watcher.Error += (_, _) => ScheduleReload();
+        _watcher.EnableRaisingEvents = true;
     }
+
+    /// <summary>
+    /// True for the file itself, and for the hidden entries (<c>..data</c>) through which a Kubernetes ConfigMap
+    /// volume swaps in a new version of every file at once.
+    /// </summary>
+    private static bool IsEditOf(string? changed, string name) =>
+        changed is not null && (string.Equals(changed, name, StringComparison.Ordinal) || changed.StartsWith("..", StringComparison.Ordinal));
 
     /// <summary>Reads the file now and applies it if it is valid. Returns the problems that kept it out.</summary>
     public IReadOnlyList<ConfigProblem> Reload()
@@ -154,7 +186,6 @@ internal sealed partial class ProxyYamlFile : IDisposable
 
     public void Dispose()
     {
-        _watchRegistration?.Dispose();
         _settleTimer?.Dispose();
         _watcher?.Dispose();
     }
