@@ -46,11 +46,14 @@ connections=${BENCH_CONNECTIONS:-32}
 refresh_clients=${BENCH_REFRESH_CLIENTS:-4}
 
 # The proxy targets, in the order of every round.
-targets=(upstream nginx yarp gateway-anon gateway-session)
+# yarp-cookie: bare YARP sent the session route's request (its Cookie header), which it forwards as it is: what
+# part of the session route's cost is the bigger request rather than the gateway's work.
+targets=(upstream nginx yarp yarp-cookie gateway-anon gateway-session)
 declare -A label=(
   [upstream]="upstream alone (nginx return 200)"
   [nginx]="nginx proxy_pass"
   [yarp]="bare YARP"
+  [yarp-cookie]="bare YARP, the session route's request (Cookie header)"
   [gateway-anon]="gateway, anonymous route"
   [gateway-session]="gateway, session route (valid cookie)"
   [refresh-sqlite]="refresh, SQLite"
@@ -58,7 +61,7 @@ declare -A label=(
 )
 declare -A short=(
   [upstream]="upstream alone" [nginx]="nginx proxy_pass" [yarp]="bare YARP"
-  [gateway-anon]="gateway, anonymous" [gateway-session]="gateway, session"
+  [yarp-cookie]="bare YARP + cookie" [gateway-anon]="gateway, anonymous" [gateway-session]="gateway, session"
 )
 # The goals of issue 9, shown next to the numbers: rps ratio to bare YARP (at least), p99 ratio (at most).
 declare -A rps_goal=([gateway-anon]=0.97 [gateway-session]=0.95)
@@ -412,6 +415,7 @@ start_servers() {
     [upstream]="http://127.0.0.1:$upstream_port/app/page"
     [nginx]="http://127.0.0.1:$nginx_port/app/page"
     [yarp]="http://127.0.0.1:$yarp_port/app/page"
+    [yarp-cookie]="http://127.0.0.1:$yarp_port/app/page"
     [gateway-anon]="http://127.0.0.1:$gateway_port/public/page"
     [gateway-session]="http://127.0.0.1:$gateway_port/app/page"
   )
@@ -439,7 +443,7 @@ sign_in() {
 
 target_args() { # target: extra wrk arguments
   case "$1" in
-    gateway-session) printf '%s\n' -H "Cookie: sAccessToken=$access_token" ;;
+    gateway-session|yarp-cookie) printf '%s\n' -H "Cookie: sAccessToken=$access_token" ;;
   esac
 }
 
@@ -464,7 +468,7 @@ proxy_benchmark() {
       case "$target" in
         upstream) proxy_pids=$upstream_pid; backend_pids="" ;;
         nginx) proxy_pids=$nginx_pid; backend_pids=$upstream_pid ;;
-        yarp) proxy_pids=$yarp_pid; backend_pids=$upstream_pid ;;
+        yarp*) proxy_pids=$yarp_pid; backend_pids=$upstream_pid ;;
         gateway-*) proxy_pids=$gateway_pid; backend_pids=$upstream_pid ;;
       esac
       measure "$target" 1 "$connections" "${url[$target]}" "${args[@]}"
@@ -590,6 +594,12 @@ report() {
     echo "| ${label[$t]} | $(thousands "$rps") ($(thousands "$min")-$(thousands "$max")) | $(fixed "$p99") | ${rr}x | ${pr}x | $(fixed "$cpu" 1) ($(ratio "$cpu" "$yarp_cpu")x) | $goal | $(answers "$bad") | $(cores "$work/results/$t") |"
     echo "\"${short[$t]}\" $rr $pr" >>"$work/chart-proxy.dat"
   done
+  echo
+  local session_rps session_cpu same_rps same_cpu
+  session_rps=$(median "$work/results/gateway-session" 1); session_cpu=$(cpu_per_request "$work/results/gateway-session")
+  same_rps=$(median "$work/results/yarp-cookie" 1); same_cpu=$(cpu_per_request "$work/results/yarp-cookie")
+  echo "The session route against bare YARP sent the same request (its Cookie header, which YARP forwards):" \
+    "$(ratio "$session_rps" "$same_rps")x the requests/s, $(ratio "$session_cpu" "$same_cpu")x the CPU per request."
   echo
   # What else ran: the machine's busy cores minus the target, what is behind it and wrk, over every measured run.
   cat "${targets[@]/#/$work/results/}" | awk '{o = $7 - $4 - $5 - $6; print (o > 0 ? o : 0)}' >"$work/results/others"
