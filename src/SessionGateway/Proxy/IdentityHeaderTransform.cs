@@ -64,12 +64,18 @@ internal sealed class IdentityHeaderTransform : RequestTransform
             outgoing.Authorization = null;
         }
 
-        if (RequestTokens.HasTokenCookie(request.Headers))
+        if (request.Headers.Cookie.Count > 0)
         {
-            outgoing.Remove(HeaderNames.Cookie);
-            if (RequestTokens.CookiesWithoutTokens(request.Headers) is { } rest)
+            // One pass: the cookies are rebuilt while looking for ours, and only replace the forwarded header when
+            // one of ours was there.
+            var rest = RequestTokens.CookiesWithoutTokens(request.Headers, out var hadTokenCookie);
+            if (hadTokenCookie)
             {
-                outgoing.TryAddWithoutValidation(HeaderNames.Cookie, rest);
+                outgoing.Remove(HeaderNames.Cookie);
+                if (rest is not null)
+                {
+                    outgoing.TryAddWithoutValidation(HeaderNames.Cookie, rest);
+                }
             }
         }
 

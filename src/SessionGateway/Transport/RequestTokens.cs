@@ -97,8 +97,16 @@ internal static class RequestTokens
     /// The request's cookies without session-token cookies, as one <c>Cookie</c> header value (null when none remain).
     /// A <c>;</c>-separated part is dropped whole when any name in it, also after a <c>,</c>, is a token cookie's.
     /// </summary>
-    public static string? CookiesWithoutTokens(IHeaderDictionary headers)
+    public static string? CookiesWithoutTokens(IHeaderDictionary headers) => CookiesWithoutTokens(headers, out _);
+
+    /// <summary>
+    /// As <see cref="CookiesWithoutTokens(IHeaderDictionary)"/>, in the same pass telling whether a token cookie was
+    /// there (<see cref="HasTokenCookie"/>): the forwarding transform needs both, and each name check costs more than
+    /// copying the parts.
+    /// </summary>
+    public static string? CookiesWithoutTokens(IHeaderDictionary headers, out bool hadTokenCookie)
     {
+        hadTokenCookie = false;
         var cookies = headers[HeaderNames.Cookie];
         var bound = 0;
         foreach (var header in cookies)
@@ -119,7 +127,11 @@ internal static class RequestTokens
                 var rest = header.AsSpan();
                 while (NextPart(ref rest, out var part))
                 {
-                    if (!HasTokenCookieName(part))
+                    if (HasTokenCookieName(part))
+                    {
+                        hadTokenCookie = true;
+                    }
+                    else
                     {
                         if (length > 0)
                         {

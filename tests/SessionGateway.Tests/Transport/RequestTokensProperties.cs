@@ -67,7 +67,7 @@ public sealed class RequestTokensProperties
                 }
 
                 var hasTokenCookie = RequestTokens.HasTokenCookie(headers);
-                var kept = RequestTokens.CookiesWithoutTokens(headers);
+                var kept = RequestTokens.CookiesWithoutTokens(headers, out var hadTokenCookie);
                 _ = RequestTokens.Bearer(headers);
                 _ = RequestTokens.RequestedTransfer(headers);
                 foreach (var authorization in authorizations)
@@ -78,6 +78,10 @@ public sealed class RequestTokensProperties
                 // What is forwarded upstream carries none of the session-token cookies, in any spelling we read.
                 Assert.False(kept is not null && RequestTokens.HasTokenCookie(Headers([kept], [], null)), kept);
                 Assert.True(hasTokenCookie || TokenCookies.All(name => RequestTokens.Cookie(headers, name).Count == 0));
+
+                // The one-pass rewrite the forwarding transform uses finds exactly what the scan finds.
+                Assert.Equal(hasTokenCookie, hadTokenCookie);
+                Assert.Equal(RequestTokens.CookiesWithoutTokens(headers), kept);
             },
             iter: PropertyRun.Iter(5_000),
             threads: PropertyRun.Threads);
