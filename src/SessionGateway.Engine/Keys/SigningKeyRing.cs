@@ -134,9 +134,16 @@ internal sealed partial class SigningKeyRing(
             if (migrated > 0)
             {
                 Log.KeysResealed(logger, migrated, keyEncryption.CurrentKeyId);
+            }
 
-                // The slot of a first key is aligned to the period, and may be the one the retired key holds: the
-                // replacement starts at the migration instant instead, so it is the current key from now on.
+            // Whoever retired the keys (this replica, or another one migrating at the same time whose replacement is
+            // not stored yet), the store must hold a current key now: the reload's first-key guard would see the
+            // retired key's window and add none, and the ring would fall back to signing with the retired clear key.
+            // The slot of a first key is aligned to the period, and may be the one the retired key holds: the
+            // replacement starts at the migration instant instead. The guard keeps it to one replacement.
+            var stored = await store.GetSigningKeysAsync(cancellationToken);
+            if (stored.Count > 0 && FindCurrent(stored, now) is null)
+            {
                 await AddAsync(NewKey(now, now, now + options.SigningKeyRotation), now, now, cancellationToken);
             }
 

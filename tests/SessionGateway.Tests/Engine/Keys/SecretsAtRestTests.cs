@@ -197,6 +197,38 @@ public abstract class SecretsAtRestTests
     }
 
     [SkippableFact]
+    public async Task ClearStore_KeysRetiredByAnotherReplicaWhoseReplacementIsNotStoredYet_TheMigratingReplicaSignsWithANewKey()
+    {
+        // The interleaving of a rollout: replica A has sealed and retired the clear keys and not yet stored its
+        // replacement when replica B reads the store. B finds nothing in clear to migrate and no current key; it must
+        // not fall back to signing with the retired clear key.
+        using var legacy = await EngineHarness.StartAsync(backend: Backend);
+        var issued = await legacy.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        var clearKeys = await RawKeysAsync(legacy);
+        var kek = new KeyEncryption(NewKek(), [], migrateClearValues: true);
+        var now = legacy.Time.GetUtcNow();
+        foreach (var stored in await legacy.Store.GetSigningKeysAsync(Ct))
+        {
+            var purpose = SigningKeyRing.Purpose(stored.KeyId, stored.Algorithm);
+            var retireAt = stored.SignsUntil < now ? stored.SignsUntil : now;
+            var verifyUntil = stored.SignsFrom > now ? now : now + legacy.Options.AccessTokenLifetime + SessionEngineOptions.ClockSkew;
+            Assert.True(await legacy.Store.TryRetireSigningKeyAsync(
+                stored.KeyId, stored.PrivateKey, kek.Seal(stored.PrivateKey, purpose), retireAt, verifyUntil, Ct));
+        }
+
+        using var b = await EngineHarness.StartAsync(sharedDatabase: legacy.Database, time: legacy.Time, keyEncryption: kek);
+
+        var signer = b.Keys.GetSigner(now);
+        Assert.NotNull(signer);
+        Assert.DoesNotContain(clearKeys, c => c.KeyId == signer.KeyId);
+        var rotated = await b.Engine.RefreshAsync(issued.RefreshToken, Ct);
+        Assert.Equal(RefreshOutcomeKind.Success, rotated.Kind);
+        var header = System.Text.Json.JsonDocument.Parse(System.Buffers.Text.Base64Url.DecodeFromChars(rotated.Session!.AccessToken.Split('.')[0]));
+        Assert.Equal(signer.KeyId, header.RootElement.GetProperty("kid").GetString());
+        Assert.True(b.Engine.VerifyAccessToken(rotated.Session!.AccessToken).IsValid);
+    }
+
+    [SkippableFact]
     public async Task ClearStore_MigratedWithTheSwitch_IsEncrypted_ClearKeysRetireEarly_AndItsSessionsStayValid()
     {
         // Two replicas start with the KEK at once, as a rollout does: both migrate, one wins each swap.
