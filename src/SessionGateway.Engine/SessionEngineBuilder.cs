@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SessionGateway.Sessions;
 using SessionGateway.Storage;
+using SessionGateway.Telemetry;
 
 namespace SessionGateway;
 
@@ -23,7 +24,10 @@ internal sealed class SessionEngineBuilder(IServiceCollection services)
         var sqlite = options with { Provider = StoreProvider.Sqlite };
         Validate(sqlite);
         services.AddSingleton(sqlite);
-        services.AddSingleton<ISessionStore>(provider => new SqliteSessionStore(sqlite, provider.GetService<ILogger<SqliteSessionStore>>()));
+        // Registered as itself so the container disposes it (closing its connections); the engine sees it timed.
+        services.AddSingleton(provider => new SqliteSessionStore(sqlite, provider.GetService<ILogger<SqliteSessionStore>>()));
+        services.AddSingleton<ISessionStore>(static provider => new InstrumentedSessionStore(
+            provider.GetRequiredService<SqliteSessionStore>(), provider.GetRequiredService<EngineTelemetry>()));
         return services;
     }
 
@@ -37,7 +41,8 @@ internal sealed class SessionEngineBuilder(IServiceCollection services)
         Validate(postgres);
         services.AddSingleton(postgres);
         services.AddSingleton(_ => new PostgresSessionStore(postgres));
-        services.AddSingleton<ISessionStore>(static provider => provider.GetRequiredService<PostgresSessionStore>());
+        services.AddSingleton<ISessionStore>(static provider => new InstrumentedSessionStore(
+            provider.GetRequiredService<PostgresSessionStore>(), provider.GetRequiredService<EngineTelemetry>()));
         services.AddSingleton<IRevocationFeed, PostgresRevocationFeed>();
         services.AddSingleton<RevocationSync>();
         services.AddHostedService(static provider => provider.GetRequiredService<RevocationSync>());

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SessionGateway.Keys;
 using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
 
 namespace SessionGateway;
 
@@ -30,6 +31,9 @@ internal static class SessionEngineServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(engineOptions);
         services.AddSingleton(keyEncryption ?? KeyEncryption.None);
+        // The meter comes from the host's IMeterFactory when there is one (AddMetrics), so the host's listeners and
+        // exporters see it; the instruments share the gateway's meter name.
+        services.TryAddSingleton(static provider => new EngineTelemetry(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<SessionEngine>();
         services.AddSingleton<ExpiredSessionSweeper>();

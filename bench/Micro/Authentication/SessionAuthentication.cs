@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using SessionGateway.Authentication;
 using SessionGateway.Authorization;
+using SessionGateway.Telemetry;
 using SessionGateway.Micro.Infrastructure;
 
 namespace SessionGateway.Micro.Authentication;
@@ -34,7 +35,8 @@ public class SessionAuthentication
             static _ => Task.CompletedTask,
             _gateway.Services.GetRequiredService<SessionAuthenticator>(),
             _gateway.Services.GetRequiredService<RouteAccessPolicies>(),
-            _gateway.Services.GetRequiredService<IAuthorizationService>());
+            _gateway.Services.GetRequiredService<IAuthorizationService>(),
+            _gateway.Services.GetRequiredService<SessionMetrics>());
         var token = _gateway.CreateSession().AccessToken;
         _cookie = BrowserRequests.Get(BrowserRequests.CookieHeader(token));
         _bearer = BrowserRequests.Get(cookie: null, authorization: "Bearer " + token);

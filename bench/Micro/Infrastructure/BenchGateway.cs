@@ -8,6 +8,7 @@ using SessionGateway.Endpoints;
 using SessionGateway.Proxy;
 using SessionGateway.Sessions;
 using SessionGateway.Storage;
+using SessionGateway.Telemetry;
 using SessionGateway.Transport;
 
 namespace SessionGateway.Micro.Infrastructure;

@@ -9,7 +9,7 @@ namespace SessionGateway.Micro.Refresh;
 /// Whole refreshes INCLUDING THE STORE: one session whose refresh token is rotated on every call, each call
 /// presenting the token the previous one got (as a client chaining its refreshes does), on a SQLite file in WAL mode
 /// with <c>synchronous=NORMAL</c> (the gateway's settings) on this machine's disk. Once through
-/// <see cref="SessionEngine.RefreshAsync"/>, once through <see cref="RefreshEndpoint"/> (header mode, as
+/// <see cref="SessionEngine.RefreshAsync(string?, CancellationToken)"/>, once through <see cref="RefreshEndpoint"/> (header mode, as
 /// bench/refresh-rotations.sh drives it), which adds reading the request and writing the answer. Single-threaded:
 /// a latency per rotation, not the throughput of several clients.
 /// </summary>

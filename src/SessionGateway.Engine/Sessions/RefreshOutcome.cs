@@ -2,12 +2,13 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace SessionGateway.Sessions;
 
-/// <summary>Result of <see cref="SessionEngine.RefreshAsync"/>; expected failures are values, not exceptions.</summary>
+/// <summary>Result of <see cref="SessionEngine.RefreshAsync(string?, string?, CancellationToken)"/>; expected failures are values, not exceptions.</summary>
 internal sealed record RefreshOutcome
 {
-    private RefreshOutcome(RefreshOutcomeKind kind, IssuedSession? session, TheftReport? theft)
+    private RefreshOutcome(RefreshOutcomeKind kind, IssuedSession? session, TheftReport? theft, bool withinGrace = false)
     {
         Kind = kind;
+        WithinGrace = withinGrace;
         Session = session;
         Theft = theft;
     }
@@ -21,6 +22,12 @@ internal sealed record RefreshOutcome
     /// <summary>Set when <see cref="Kind"/> is <see cref="RefreshOutcomeKind.Success"/>.</summary>
     public IssuedSession? Session { get; }
 
+    /// <summary>
+    /// A success that rotated nothing: the previous refresh token presented again within the grace period (a retry or
+    /// a concurrent refresh) got the same next token as the first.
+    /// </summary>
+    public bool WithinGrace { get; }
+
     /// <summary>Set when <see cref="Kind"/> is <see cref="RefreshOutcomeKind.Theft"/>.</summary>
     public TheftReport? Theft { get; }
 
@@ -31,6 +38,9 @@ internal sealed record RefreshOutcome
     public bool IsTheft => Kind == RefreshOutcomeKind.Theft;
 
     public static RefreshOutcome Success(IssuedSession session) => new(RefreshOutcomeKind.Success, session, null);
+
+    /// <summary>A success within the grace period (see <see cref="WithinGrace"/>).</summary>
+    public static RefreshOutcome GraceSuccess(IssuedSession session) => new(RefreshOutcomeKind.Success, session, null, withinGrace: true);
 
     public static RefreshOutcome TheftDetected(TheftReport theft) => new(RefreshOutcomeKind.Theft, null, theft);
 }

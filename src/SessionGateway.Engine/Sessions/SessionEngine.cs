@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using SessionGateway.Keys;
 using SessionGateway.Storage;
+using SessionGateway.Telemetry;
 using SessionGateway.Tokens;
 
 namespace SessionGateway.Sessions;
@@ -34,6 +35,7 @@ internal sealed partial class SessionEngine
     private readonly SessionEngineOptions _options;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<SessionEngine> _logger;
+    private readonly EngineTelemetry _telemetry;
     private readonly AccessTokenIssuer _issuer;
     private readonly AccessTokenVerifier _verifier;
     private readonly RevokedSessionSet _revoked = new();
@@ -46,8 +48,10 @@ internal sealed partial class SessionEngine
         SessionEngineOptions options,
         KeyEncryption keyEncryption,
         TimeProvider timeProvider,
-        ILogger<SessionEngine> logger)
+        ILogger<SessionEngine> logger,
+        EngineTelemetry? telemetry = null)
     {
+        _telemetry = telemetry ?? EngineTelemetry.Unregistered;
         _store = store;
         _keyRing = keyRing;
         _keyEncryption = keyEncryption;
@@ -57,7 +61,7 @@ internal sealed partial class SessionEngine
         _limits = new SessionLimits(options.IdleTimeout, options.AbsoluteLifetime);
         _issuer = new AccessTokenIssuer(keyRing, options);
         Cache = new VerifiedTokenCache(options.VerificationCacheSize, options.VerificationCacheMegabytes * 1024L * 1024L);
-        _verifier = new AccessTokenVerifier(keyRing, _revoked, Cache, options, timeProvider);
+        _verifier = new AccessTokenVerifier(keyRing, _revoked, Cache, options, timeProvider, _telemetry);
     }
 
     /// <summary>The current JWKS document (public keys only), for <c>/.well-known/jwks.json</c>.</summary>
@@ -190,6 +194,7 @@ internal sealed partial class SessionEngine
             return StoreResult<IssuedSession>.Unavailable;
         }
 
+        _telemetry.SessionsCreated.Add(1);
         Log.SessionCreated(_logger, userId, handle);
         return Issue(record, refreshToken, refreshTokenHash1, record.ExpiresAt, now);
     }
@@ -198,7 +203,14 @@ internal sealed partial class SessionEngine
     /// Rotates the refresh token (see the rotation rules in docs/architecture.md). A session past its idle timeout or
     /// absolute lifetime is ended (revoked, audited) and the answer is <see cref="RefreshOutcomeKind.Unauthorised"/>.
     /// </summary>
-    public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, CancellationToken cancellationToken)
+    public Task<RefreshOutcome> RefreshAsync(string? refreshToken, CancellationToken cancellationToken) =>
+        RefreshAsync(refreshToken, client: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RefreshAsync(string?, CancellationToken)"/>; <paramref name="client"/> (the caller's network
+    /// address, or null) is named in the theft log line, which is written here once, before the revocation.
+    /// </summary>
+    public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, string? client, CancellationToken cancellationToken)
     {
         if (!RefreshTokens.TryParse(refreshToken, out var handle))
         {
@@ -220,6 +232,7 @@ internal sealed partial class SessionEngine
                 var expiresAt = now + (_options.IdleTimeout is { } idle && idle < _options.RefreshTokenLifetime ? idle : _options.RefreshTokenLifetime);
                 if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, _limits, cancellationToken) is { } rotated)
                 {
+                    Log.SessionRefreshed(_logger, rotated.UserId, handle);
                     return RefreshOutcome.Success(Issue(rotated, next, nextHash1, _limits.EndOf(rotated), now));
                 }
 
@@ -252,14 +265,14 @@ internal sealed partial class SessionEngine
                         && TokenHashing.FixedTimeEquals(nextHash, session.CurrentHash))
                     {
                         // A retry or a concurrent refresh: the same next token, so the lineage does not fork.
-                        return RefreshOutcome.Success(Issue(session, next, nextHash1, _limits.EndOf(session), now));
+                        return RefreshOutcome.GraceSuccess(Issue(session, next, nextHash1, _limits.EndOf(session), now));
                     }
 
-                    return await HandleTheftAsync(session, TheftKind.PreviousAfterGrace, now, cancellationToken);
+                    return await HandleTheftAsync(session, TheftKind.PreviousAfterGrace, client, now, cancellationToken);
                 }
 
                 // The MAC proves we minted this token for this session, so it is a superseded generation.
-                return await HandleTheftAsync(session, TheftKind.OlderGeneration, now, cancellationToken);
+                return await HandleTheftAsync(session, TheftKind.OlderGeneration, client, now, cancellationToken);
             }
 
             Log.RotationContended(_logger, handle);
@@ -306,6 +319,11 @@ internal sealed partial class SessionEngine
         {
             var userId = await _store.RevokeAsync(sessionHandle, until, auditKind, now, cancellationToken);
             _revoked.Add(sessionHandle, until);
+            if (userId is not null)
+            {
+                Log.SessionRevoked(_logger, userId, sessionHandle, auditKind);
+            }
+
             return userId is not null;
         }
         catch (Exception exception) when (StoreFailures.IsOutage(exception))
@@ -329,6 +347,7 @@ internal sealed partial class SessionEngine
                 _revoked.Add(handle, until);
             }
 
+            Log.UserSessionsRevoked(_logger, userId, handles.Count);
             return handles.Count;
         }
         catch (Exception exception) when (StoreFailures.IsOutage(exception))
@@ -397,10 +416,11 @@ internal sealed partial class SessionEngine
     /// <summary>Forgets revocations whose access tokens have all expired.</summary>
     public int PruneRevocations() => _revoked.Prune(_timeProvider.GetUtcNow());
 
-    private async Task<RefreshOutcome> HandleTheftAsync(SessionRecord session, TheftKind kind, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<RefreshOutcome> HandleTheftAsync(SessionRecord session, TheftKind kind, string? client, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // On record before the write, so a theft met during a store outage still leaves a trace.
-        Log.TheftDetected(_logger, session.UserId, session.Handle, kind);
+        // On record before the write, so a theft met during a store outage still leaves a trace. The only log line of
+        // a theft: the gateway counts it and answers, but does not log it again.
+        Log.TheftDetected(_logger, session.UserId, session.Handle, kind, client);
         await RevokeOrUndoAsync(session.Handle, TheftAuditKind + ":" + kind, now, cancellationToken);
         return RefreshOutcome.TheftDetected(new TheftReport(session.UserId, session.Handle, kind));
     }
@@ -504,12 +524,12 @@ internal sealed partial class SessionEngine
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Session {SessionHandle} created for user {UserId}")]
+        [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Session {SessionHandle} created for user {UserId}")]
         public static partial void SessionCreated(ILogger logger, string userId, string sessionHandle);
 
         [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
-            Message = "Refresh token theft detected ({Kind}) for user {UserId}, session {SessionHandle}; revoking the session")]
-        public static partial void TheftDetected(ILogger logger, string userId, string sessionHandle, TheftKind kind);
+            Message = "Token theft: a stale refresh token ({Kind}) was presented for user {UserId}, session {SessionHandle}, from {RemoteAddress}; revoking the session")]
+        public static partial void TheftDetected(ILogger logger, string userId, string sessionHandle, TheftKind kind, string? remoteAddress);
 
         [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Session store unavailable during {Operation}; answering 'store unavailable', the client keeps its tokens")]
         public static partial void StoreUnavailable(ILogger logger, string operation, Exception exception);
@@ -519,6 +539,15 @@ internal sealed partial class SessionEngine
 
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Rotation of session {SessionHandle} kept losing races; answering 'store unavailable'")]
         public static partial void RotationContended(ILogger logger, string sessionHandle);
+
+        [LoggerMessage(EventId = 5050, Level = LogLevel.Information, Message = "Session {SessionHandle} of user {UserId} revoked ({Reason})")]
+        public static partial void SessionRevoked(ILogger logger, string userId, string sessionHandle, string reason);
+
+        [LoggerMessage(EventId = 5051, Level = LogLevel.Debug, Message = "Session {SessionHandle} of user {UserId} refreshed")]
+        public static partial void SessionRefreshed(ILogger logger, string userId, string sessionHandle);
+
+        [LoggerMessage(EventId = 5052, Level = LogLevel.Information, Message = "All {Count} session(s) of user {UserId} revoked")]
+        public static partial void UserSessionsRevoked(ILogger logger, string userId, int count);
 
         [LoggerMessage(EventId = 1460, Level = LogLevel.Information,
             Message = "Session {SessionHandle} of user {UserId} ended at refresh ({Reason}); the user signs in again")]

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using SessionGateway.Keys;
 using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
 
 namespace SessionGateway.Tokens;
 
@@ -27,14 +28,17 @@ internal sealed class AccessTokenVerifier
     private readonly VerifiedTokenCache _cache;
     private readonly SessionEngineOptions _options;
     private readonly TimeProvider _timeProvider;
+    private readonly EngineTelemetry _telemetry;
 
     public AccessTokenVerifier(
         SigningKeyRing keyRing,
         RevokedSessionSet revoked,
         VerifiedTokenCache cache,
         SessionEngineOptions options,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        EngineTelemetry telemetry)
     {
+        _telemetry = telemetry;
         _keyRing = keyRing;
         _revoked = revoked;
         _cache = cache;
@@ -53,9 +57,37 @@ internal sealed class AccessTokenVerifier
         var now = _timeProvider.GetUtcNow();
         if (_cache.TryGet(token, out var cached))
         {
+            _telemetry.VerifyCacheHits.Add(1);
             return Check(cached, now);
         }
 
+        return VerifyMiss(token, now);
+    }
+
+    /// <summary>
+    /// Verifies a token given as characters (for example straight from a cookie header): a cache hit costs no
+    /// allocation; a miss verifies a string copy and caches it.
+    /// </summary>
+    public AccessTokenCheck Verify(ReadOnlySpan<char> token)
+    {
+        if (token.IsEmpty || token.Length > MaxTokenLength)
+        {
+            return AccessTokenCheck.Invalid;
+        }
+
+        if (_cache.TryGet(token, out var verified))
+        {
+            _telemetry.VerifyCacheHits.Add(1);
+            return Check(verified, _timeProvider.GetUtcNow());
+        }
+
+        return VerifyMiss(token.ToString(), _timeProvider.GetUtcNow());
+    }
+
+    /// <summary>A token the cache did not hold: its signature and claims are checked, and it is cached when valid.</summary>
+    private AccessTokenCheck VerifyMiss(string token, DateTimeOffset now)
+    {
+        _telemetry.VerifyCacheMisses.Add(1);
         var verified = VerifyUncached(token, now);
         if (verified is null)
         {
@@ -71,22 +103,6 @@ internal sealed class AccessTokenVerifier
         }
 
         return check;
-    }
-
-    /// <summary>
-    /// Verifies a token given as characters (for example straight from a cookie header): a cache hit costs no
-    /// allocation; a miss verifies a string copy and caches it.
-    /// </summary>
-    public AccessTokenCheck Verify(ReadOnlySpan<char> token)
-    {
-        if (token.IsEmpty || token.Length > MaxTokenLength)
-        {
-            return AccessTokenCheck.Invalid;
-        }
-
-        return _cache.TryGet(token, out var verified)
-            ? Check(verified, _timeProvider.GetUtcNow())
-            : Verify(token.ToString());
     }
 
     /// <summary>What is checked on every use, cached or not: expiry, the key's lifetime, revocation.</summary>

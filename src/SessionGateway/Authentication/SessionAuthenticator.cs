@@ -43,6 +43,9 @@ internal sealed class SessionAuthenticator(IOptionsMonitor<SessionAuthentication
     // once per token and a request with a cached token allocates none of them.
     private static readonly ConditionalWeakTable<VerifiedAccessToken, AuthenticatedSession> Sessions = [];
 
+    /// <summary>True when <paramref name="result"/> is the failure of an expired access token (not a tampered or revoked one).</summary>
+    public static bool IsExpired(AuthenticateResult result) => ReferenceEquals(result, Expired);
+
     /// <summary>
     /// Authenticates <paramref name="context"/> and, when the request carries one of our tokens, records what was
     /// found in its <see cref="SessionFeature"/> for the forwarding transforms. Never throws for client input.

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using SessionGateway.Authentication;
+using SessionGateway.Telemetry;
 
 namespace SessionGateway.Authorization;
 
@@ -23,7 +24,8 @@ internal sealed class RouteAccessMiddleware(
     RequestDelegate next,
     SessionAuthenticator authenticator,
     RouteAccessPolicies policies,
-    IAuthorizationService authorization)
+    IAuthorizationService authorization,
+    SessionMetrics metrics)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -38,23 +40,54 @@ internal sealed class RouteAccessMiddleware(
     {
         // Every request is authenticated, also on public routes: a session there still reaches the upstream as
         // identity headers.
-        var result = authenticator.Authenticate(context);
+        var result = Authenticate(context);
         if (result.Succeeded)
         {
             context.User = result.Principal;
         }
 
+        // Each decision is counted here, where it is made (sessiongateway.auth.decisions): one cached tag, no allocation.
         if (access.AllowsAnonymous)
         {
+            if (result.Succeeded)
+            {
+                metrics.AuthValid();
+            }
+            else
+            {
+                metrics.AuthAnonymous();
+            }
+
             return next(context);
         }
 
         if (access.SessionSuffices)
         {
-            return result.Succeeded ? next(context) : SessionChallenge.WriteAsync(context, result, authenticator.Options);
+            if (result.Succeeded)
+            {
+                metrics.AuthValid();
+                return next(context);
+            }
+
+            return RefuseAsync(context, result);
         }
 
         return AuthorizeAsync(context, access.Policy!, result);
+    }
+
+    /// <summary>The authentication step as a span (only when a tracing listener samples it), tagged with what it found.</summary>
+    private AuthenticateResult Authenticate(HttpContext context)
+    {
+        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Authenticate);
+        var result = authenticator.Authenticate(context);
+        activity?.SetTag(GatewaySpans.OutcomeAttribute, result.Succeeded ? "valid" : result.Failure is null ? "missing" : SessionAuthenticator.IsExpired(result) ? "expired" : "invalid");
+        return result;
+    }
+
+    private Task RefuseAsync(HttpContext context, AuthenticateResult result)
+    {
+        metrics.AuthRefused(tokenPresent: result.Failure is not null, expired: SessionAuthenticator.IsExpired(result));
+        return SessionChallenge.WriteAsync(context, result, authenticator.Options);
     }
 
     private async Task AuthorizeAsync(HttpContext context, AuthorizationPolicy policy, AuthenticateResult result)
@@ -62,15 +95,25 @@ internal sealed class RouteAccessMiddleware(
         var outcome = await authorization.AuthorizeAsync(context.User, context, policy);
         if (outcome.Succeeded)
         {
+            if (result.Succeeded)
+            {
+                metrics.AuthValid();
+            }
+            else
+            {
+                metrics.AuthAnonymous();
+            }
+
             await next(context);
         }
         else if (result.Succeeded)
         {
+            metrics.AuthForbidden();
             await ClaimFailures.WriteAsync(context, outcome.Failure);
         }
         else
         {
-            await SessionChallenge.WriteAsync(context, result, authenticator.Options);
+            await RefuseAsync(context, result);
         }
     }
 }

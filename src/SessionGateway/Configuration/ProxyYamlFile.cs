@@ -1,3 +1,5 @@
+using SessionGateway.Telemetry;
+
 namespace SessionGateway.Configuration;
 
 /// <summary>
@@ -36,6 +38,9 @@ internal sealed partial class ProxyYamlFile : IDisposable
 
     /// <summary>Where reload outcomes are reported; set once logging exists.</summary>
     public ILogger? Logger { get; set; }
+
+    /// <summary>Counts applied and rejected edits (<c>sessiongateway.config.reloads</c>); set once the services exist.</summary>
+    public SessionMetrics? Metrics { get; set; }
 
     /// <summary>Raised after <see cref="Current"/> was replaced by a valid edit.</summary>
     public event Action<YamlDocument>? Changed;
@@ -117,6 +122,7 @@ internal sealed partial class ProxyYamlFile : IDisposable
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 var problem = new ConfigProblem("", $"cannot read configuration file: {ex.Message}");
+                Metrics?.ConfigReloaded(applied: false);
                 if (Logger is { } logger)
                 {
                     Log.ReloadRejected(logger, Path, 1, problem.ToString());
@@ -136,6 +142,7 @@ internal sealed partial class ProxyYamlFile : IDisposable
                 : CandidateValidator?.Invoke(parsed.Document) ?? [];
             if (problems.Count > 0)
             {
+                Metrics?.ConfigReloaded(applied: false);
                 if (Logger is { } logger)
                 {
                     foreach (var problem in problems)
@@ -149,6 +156,7 @@ internal sealed partial class ProxyYamlFile : IDisposable
 
             _appliedText = text;
             Current = parsed.Document!;
+            Metrics?.ConfigReloaded(applied: true);
             if (Logger is { } log)
             {
                 Log.Reloaded(log, Path);

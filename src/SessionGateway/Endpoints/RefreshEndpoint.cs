@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using SessionGateway.Configuration;
 using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
 using SessionGateway.Transport;
 
 namespace SessionGateway.Endpoints;
@@ -39,6 +40,7 @@ internal sealed partial class RefreshEndpoint(
             // Two refresh-token cookies (an old domain's and the current one): presenting the wrong one would
             // look like theft and revoke the session. Neither is used; the client logs in again, cleanly.
             Log.SeveralRefreshCookies(logger);
+            metrics.Refreshed(RefreshOutcomeKind.Unauthorised, withinGrace: false);
             writer.ClearSession(context, TokenTransfer.Cookie);
             writer.ClearShadowCookies(context);
             await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.Unauthorised);
@@ -56,11 +58,15 @@ internal sealed partial class RefreshEndpoint(
             // A cross-site form could make the browser send the cookie; it cannot add the header. Keep the
             // tokens: clearing them here would let any site log the user out.
             Log.RefreshWithoutRid(logger);
+            metrics.Refreshed(RefreshOutcomeKind.Unauthorised, withinGrace: false);
             await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.Unauthorised);
             return;
         }
 
-        var outcome = await engine.RefreshAsync(cookie ?? bearer, context.RequestAborted);
+        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Refresh);
+        var outcome = await engine.RefreshAsync(cookie ?? bearer, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
+        metrics.Refreshed(outcome.Kind, outcome.WithinGrace);
+        activity?.SetTag(GatewaySpans.OutcomeAttribute, outcome.Kind.ToString());
         switch (outcome.Kind)
         {
             case RefreshOutcomeKind.Success:
@@ -74,8 +80,8 @@ internal sealed partial class RefreshEndpoint(
                 break;
             case RefreshOutcomeKind.Theft:
                 var theft = outcome.Theft!;
+                // The engine logged it (once, with the client's address); here it is counted and answered.
                 metrics.TheftDetected(theft.Kind);
-                Log.TheftAnswered(logger, theft.UserId, theft.SessionHandle, theft.Kind, context.Connection.RemoteIpAddress?.ToString());
                 writer.ClearSession(context, transfer);
                 await JsonResponses.WriteAsync(context.Response, current.ExpiredStatusCode, JsonResponses.TokenTheftDetected);
                 break;
@@ -91,9 +97,6 @@ internal sealed partial class RefreshEndpoint(
 
     private static partial class Log
     {
-        [LoggerMessage(2001, LogLevel.Warning, "Token theft: a stale refresh token was presented for user {UserId}, session {SessionHandle} ({Kind}) from {RemoteAddress}; the session is revoked")]
-        public static partial void TheftAnswered(ILogger logger, string userId, string sessionHandle, TheftKind kind, string? remoteAddress);
-
         [LoggerMessage(2003, LogLevel.Warning, "Refresh with several sRefreshToken cookies refused without using either; check Session:Cookies:Domain changes or cookies set by sibling domains")]
         public static partial void SeveralRefreshCookies(ILogger logger);
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using SessionGateway.Authentication;
 using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
 using SessionGateway.Transport;
 
 namespace SessionGateway.Endpoints;
@@ -9,7 +10,7 @@ namespace SessionGateway.Endpoints;
 /// <c>POST {Session:SignOutPath}</c>: revokes the request's session and clears its tokens. An expired access
 /// token gets "try refresh token" (the SDK refreshes and signs out again); no session at all is already signed out.
 /// </summary>
-internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWriter writer)
+internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWriter writer, SessionMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -19,6 +20,7 @@ internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWrite
             return;
         }
 
+        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.SignOut);
         var result = await context.AuthenticateAsync(SessionAuthenticationDefaults.AuthenticationScheme);
         if (result.Failure is not null)
         {
@@ -30,11 +32,19 @@ internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWrite
         var transfer = feature?.BearerIsOurs == true || RequestTokens.RequestedTransfer(context.Request.Headers) == TokenTransfer.Header
             ? TokenTransfer.Header
             : TokenTransfer.Cookie;
-        if (feature?.Token is { } token &&
-            (await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, context.RequestAborted)).IsUnavailable)
+        if (feature?.Token is { } token)
         {
-            await JsonResponses.StoreUnavailableAsync(context.Response);
-            return;
+            var revoked = await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, context.RequestAborted);
+            if (revoked.IsUnavailable)
+            {
+                await JsonResponses.StoreUnavailableAsync(context.Response);
+                return;
+            }
+
+            if (revoked.Value)
+            {
+                metrics.SignedOut();
+            }
         }
 
         writer.ClearSession(context, transfer);

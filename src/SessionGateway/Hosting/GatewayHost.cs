@@ -7,6 +7,7 @@ using SessionGateway.Proxy;
 using SessionGateway.RateLimiting;
 using SessionGateway.Requests;
 using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -158,6 +159,7 @@ internal static partial class GatewayHost
             return candidateProblems;
         };
         file.Logger = reloadLogger;
+        file.Metrics = app.Services.GetRequiredService<SessionMetrics>();
         file.Watch();
 
         UseGatewayPipeline(app, settings);
@@ -178,8 +180,7 @@ internal static partial class GatewayHost
             services.AddSessionEngine(engineOptions, keyEncryption).UseStore(storeOptions);
         }
 
-        services.AddMetrics();
-        services.AddSingleton<SessionMetrics>();
+        services.AddGatewayTelemetry(configuration);
         services.AddSingleton<SessionResponseWriter>();
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SessionGateway.Configuration;
 using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Transforms;
 
@@ -74,6 +75,7 @@ internal sealed partial class SessionLoginTransform(
             return;
         }
 
+        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
         var created = await engine.CreateAsync(userId, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
         if (created.Value is not { } session)
         {

@@ -1,0 +1,75 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace SessionGateway.Telemetry;
+
+/// <summary>
+/// Registers the gateway's meters and, when the standard <c>OTEL_*</c> variables ask for it, tracing and OTLP export.
+/// Other components add to the same OpenTelemetry registration (the management listener adds its Prometheus reader).
+/// </summary>
+internal static class TelemetryServiceCollectionExtensions
+{
+    /// <summary>The framework meters exported next to <c>SessionGateway</c>. YARP 2.3 has no meter (only event counters).</summary>
+    internal static readonly string[] FrameworkMeters =
+    [
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Http.Connections",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Diagnostics",
+        "Microsoft.AspNetCore.RateLimiting",
+        "System.Net.Http",
+        "System.Net.NameResolution",
+        "System.Runtime",
+    ];
+
+    /// <summary>
+    /// The activity sources traced next to <c>SessionGateway</c>: ASP.NET Core's request span comes from its
+    /// instrumentation, YARP's forwarding span from <c>Yarp.ReverseProxy</c>, the upstream call from the HTTP client.
+    /// </summary>
+    internal static readonly string[] FrameworkSources = ["Yarp.ReverseProxy", "System.Net.Http"];
+
+    public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddMetrics();
+        services.AddSingleton<SessionMetrics>();
+        var export = OtlpExport.From(configuration);
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+            {
+                // OTEL_SERVICE_NAME (or service.name in OTEL_RESOURCE_ATTRIBUTES) wins; this is only the default.
+                if (string.IsNullOrEmpty(configuration[OtlpExport.ServiceNameVariable]) &&
+                    configuration[OtlpExport.ResourceAttributesVariable]?.Contains("service.name=", StringComparison.Ordinal) != true)
+                {
+                    resource.AddService("sessiongateway");
+                }
+            })
+            .WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters));
+
+        // Tracing only when traces are exported: with no provider nothing listens to the activity sources, and every
+        // StartActivity on the request path is a null check.
+        if (export.All)
+        {
+            telemetry.WithTracing(tracing => AddSources(tracing)).UseOtlpExporter();
+        }
+        else
+        {
+            if (export.Traces)
+            {
+                telemetry.WithTracing(tracing => AddSources(tracing).AddOtlpExporter());
+            }
+
+            if (export.Metrics)
+            {
+                telemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
+            }
+        }
+
+        return services;
+    }
+
+    private static TracerProviderBuilder AddSources(TracerProviderBuilder tracing) =>
+        tracing.AddSource(EngineTelemetry.Name).AddSource(FrameworkSources).AddAspNetCoreInstrumentation();
+}
