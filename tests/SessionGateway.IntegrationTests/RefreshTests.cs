@@ -154,8 +154,11 @@ public sealed class RefreshTests : SessionHarnessTest
         await Wire.AssertJsonAsync(response, 440, TheftDetected);
         Wire.AssertSessionCleared(response, mode);
         await AssertRevokedAsync(alice);
-        var warning = Assert.Single(Harness.Gateway.Logs.Entries, e => e.EventId.Id == 2001);
+        // Logged once (by the engine, which knows the theft first), with the client's address: not once per layer.
+        var warning = Assert.Single(Harness.Gateway.Logs.Entries, e => e.Message.Contains("theft", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(1001, warning.EventId.Id);
         Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("127.0.0.1", warning.Message, StringComparison.Ordinal);
         Assert.Contains("alice", warning.Message, StringComparison.Ordinal);
         Assert.Contains(handle, warning.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Harness.Gateway.Logs.Entries, e =>

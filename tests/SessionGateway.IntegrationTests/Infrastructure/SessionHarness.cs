@@ -24,6 +24,9 @@ internal sealed record SessionHarnessOptions
     /// <summary>Overrides the cluster address (for "upstream down", or a <see cref="RawUpstream"/>).</summary>
     public string? UpstreamAddress { get; init; }
 
+    /// <summary>More command-line arguments for the gateway (<c>--OTEL_EXPORTER_OTLP_ENDPOINT=...</c>).</summary>
+    public string[] ExtraArgs { get; init; } = [];
+
     /// <summary>More lines for the <c>Session</c> section, each indented by two spaces (<c>"  Paths:\n    MergeSlashes: false"</c>).</summary>
     public string? ExtraSessionYaml { get; init; }
 }
@@ -68,7 +71,8 @@ internal sealed class SessionHarness : IAsyncDisposable
         {
             var gateway = await TestGateway.StartAsync(
                 yaml,
-                builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(clock)));
+                builder => builder.Services.Replace(ServiceDescriptor.Singleton<TimeProvider>(clock)),
+                options.ExtraArgs);
             return new SessionHarness(upstream, gateway, clock);
         }
         catch

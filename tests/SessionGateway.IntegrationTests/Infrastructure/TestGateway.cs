@@ -41,6 +41,9 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
+    /// <summary>The watched proxy.yaml (<see cref="ProxyYamlFile.Reload"/> applies an edit without waiting for the watcher).</summary>
+    public ProxyYamlFile? ConfigFile => _file;
+
     public static Task<TestGateway> StartAsync(string yaml, params string[] extraArgs) => StartAsync(yaml, configure: null, extraArgs);
 
     /// <summary>
