@@ -1,0 +1,127 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using SessionGateway.IntegrationTests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace SessionGateway.IntegrationTests;
+
+/// <summary>W3C trace context through the gateway, its spans joined to the request's, and OTLP export when OTEL_* says so.</summary>
+public sealed class TracingTests
+{
+    [Fact]
+    public async Task Traceparent_FromTheClient_ContinuesToTheUpstreamWithTheSameTraceId()
+    {
+        await using var harness = await SessionHarness.StartAsync();
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        var clientSpan = ActivitySpanId.CreateRandom().ToHexString();
+        using var request = alice.NewRequest(HttpMethod.Get, "/api/traced");
+        request.Headers.Add("traceparent", $"00-{traceId}-{clientSpan}-01");
+
+        using var response = await harness.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var forwarded = Assert.Single(harness.UpstreamRequests("/api/traced"));
+        var traceparent = Assert.Single(forwarded.Headers!["traceparent"]);
+        var parts = traceparent.Split('-');
+        Assert.Equal(4, parts.Length);
+        Assert.Equal(traceId, parts[1]);
+        // The gateway takes part in the trace: the upstream's parent is the gateway's span, not the client's.
+        Assert.NotEqual(clientSpan, parts[2]);
+    }
+
+    [Fact]
+    public async Task Spans_OfAuthenticationLoginAndStore_JoinTheRequestSpan()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "SessionGateway" or "Microsoft.AspNetCore" or "Yarp.ReverseProxy",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.TraceId == traceId ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId)
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var harness = await SessionHarness.StartAsync();
+        var clientSpan = ActivitySpanId.CreateRandom();
+        var traceparent = $"00-{traceId.ToHexString()}-{clientSpan.ToHexString()}-01";
+
+        using (var loginRequest = new HttpRequestMessage(HttpMethod.Post, harness.MapLogin("alice")))
+        {
+            loginRequest.Headers.Add("traceparent", traceparent);
+            using var response = await harness.Http.SendAsync(loginRequest);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await TestGateway.WaitUntilAsync(() => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.login")), "the login span ended");
+        // The gateway's request span (the WireMock upstream runs ASP.NET Core in this process too, one level down).
+        var request = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == clientSpan);
+        var authenticate = spans.Single(s => s.OperationName == "sessiongateway.authenticate");
+        Assert.Equal(request.SpanId, authenticate.ParentSpanId);
+        Assert.Equal("missing", authenticate.GetTagItem("sessiongateway.outcome"));
+        var forward = spans.Single(s => s.Source.Name == "Yarp.ReverseProxy");
+        Assert.Equal(request.SpanId, forward.ParentSpanId);
+        var login = spans.Single(s => s.OperationName == "sessiongateway.login");
+        var create = spans.Single(s => s.OperationName == "sessiongateway.store.create");
+        Assert.Equal(login.SpanId, create.ParentSpanId);
+        Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
+    }
+
+    [Fact]
+    public async Task Otlp_WhenTheEndpointVariableIsSet_ExportsTracesAndMetricsOverHttpProtobuf()
+    {
+        using var receiver = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
+        receiver.Given(Request.Create().WithPath("/v1/traces", "/v1/metrics", "/v1/logs").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200));
+        await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions
+        {
+            ExtraArgs =
+            [
+                "--OTEL_EXPORTER_OTLP_ENDPOINT=" + receiver.Url,
+                "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+                "--OTEL_SERVICE_NAME=gateway-under-test",
+                "--OTEL_METRIC_EXPORT_INTERVAL=300",
+                "--OTEL_BSP_SCHEDULE_DELAY=100",
+            ],
+        });
+
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        harness.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync()).StatusCode);
+
+        string Bodies(string path) => string.Concat(receiver.LogEntries
+            .Where(e => e.RequestMessage.Path == path && e.RequestMessage.BodyAsBytes is not null)
+            .Select(e => Encoding.UTF8.GetString(e.RequestMessage.BodyAsBytes!)));
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(Bodies("/v1/traces").Contains("sessiongateway.refresh", StringComparison.Ordinal) &&
+                Bodies("/v1/metrics").Contains("sessiongateway.refresh.outcomes", StringComparison.Ordinal)),
+            "the receiver got the refresh span and counter",
+            TimeSpan.FromSeconds(20));
+
+        var traces = Bodies("/v1/traces");
+        foreach (var name in new[] { "sessiongateway.login", "sessiongateway.authenticate", "sessiongateway.refresh", "sessiongateway.store.create", "sessiongateway.store.rotate", "gateway-under-test" })
+        {
+            Assert.Contains(name, traces, StringComparison.Ordinal);
+        }
+
+        var metrics = Bodies("/v1/metrics");
+        foreach (var name in new[] { "sessiongateway.auth.decisions", "sessiongateway.sessions.created", "sessiongateway.store.duration", "http.server.request.duration" })
+        {
+            Assert.Contains(name, metrics, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(alice.RefreshToken!, traces + metrics, StringComparison.Ordinal);
+    }
+}
