@@ -18,6 +18,9 @@ internal static class GatewayConfigValidator
         "ForwardedHeaders", "ForwardedHeaders_Enabled",
     ];
 
+    // The console logger's built-in formatters (Microsoft.Extensions.Logging.Console.ConsoleFormatterNames).
+    private static readonly string[] ConsoleFormatters = ["json", "simple", "systemd"];
+
     public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator)
     {
         var problems = new List<ConfigProblem>();
@@ -114,6 +117,14 @@ internal static class GatewayConfigValidator
             {
                 problems.Add(new ConfigProblem(level.Key, $"'{value}' is not a log level; use one of: {string.Join(", ", Enum.GetNames<LogLevel>())}"));
             }
+        }
+
+        // The console logger falls back to its plain text format for a name it does not know: a typo would silently
+        // turn JSON lines (which a log pipeline parses) into text.
+        if (configuration["Logging:Console:FormatterName"] is { Length: > 0 } formatter &&
+            !ConsoleFormatters.Contains(formatter, StringComparer.OrdinalIgnoreCase))
+        {
+            problems.Add(new ConfigProblem("Logging:Console:FormatterName", $"'{formatter}' is not a console log format; use one of: {string.Join(", ", ConsoleFormatters)}"));
         }
     }
 

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.Json;
+using SessionGateway.IntegrationTests.Infrastructure;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+
+namespace SessionGateway.IntegrationTests;
+
+/// <summary>The gateway process with <c>Logging:Console:FormatterName: json</c>: one JSON object per line, session events as fields, no tokens.</summary>
+public sealed class JsonLogTests
+{
+    [Fact]
+    public async Task JsonConsoleLogs_ParseLineByLine_CarrySessionFieldsAndNoToken()
+    {
+        using var upstream = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
+        upstream.Given(Request.Create().WithPath("/login/alice").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("X-Session-Create", "alice"));
+        upstream.Given(Request.Create().UsingAnyMethod()).AtPriority(1000).RespondWith(Response.Create().WithStatusCode(200));
+        var directory = Directory.CreateTempSubdirectory("sg-json-").FullName;
+        var config = Path.Combine(directory, "proxy.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            Logging:
+              LogLevel:
+                Default: Information
+              Console:
+                FormatterName: json
+                FormatterOptions:
+                  IncludeScopes: true
+                  TimestampFormat: "yyyy-MM-ddTHH:mm:ss.fffZ"
+                  UseUtcTimestamp: true
+            Session:
+              AccessTokenLifetime: 1m
+            ReverseProxy:
+              Routes:
+                login:
+                  ClusterId: app
+                  AuthorizationPolicy: anonymous
+                  Metadata:
+                    SessionLogin: "true"
+                  Match:
+                    Path: /login/{**rest}
+                api:
+                  ClusterId: app
+                  Match:
+                    Path: /{**rest}
+              Clusters:
+                app:
+                  Destinations:
+                    one:
+                      Address: {{upstream.Url}}
+            """);
+
+        await using var gateway = await GatewayProcess.StartAsync("json", config);
+        var alice = new SessionClient(gateway.Client, TokenMode.Header);
+        Assert.Equal(HttpStatusCode.OK, (await alice.LoginAsync("/login/alice")).StatusCode);
+        var tokens = new List<string> { alice.AccessToken!, alice.RefreshToken! };
+        var stolen = alice.RefreshToken!;
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync()).StatusCode);
+        tokens.AddRange([alice.AccessToken!, alice.RefreshToken!]);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/app")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.SignOutAsync()).StatusCode);
+        Assert.Equal(0, await gateway.StopAsync());
+
+        var lines = gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => !line.StartsWith("--- ", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(lines);
+        var entries = lines.Select(line =>
+        {
+            Assert.False(line.StartsWith("err: ", StringComparison.Ordinal), "stderr: " + line);
+            using var document = JsonDocument.Parse(line);
+            return document.RootElement.Clone();
+        }).ToList();
+
+        var created = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1000);
+        Assert.Equal("alice", created.GetProperty("State").GetProperty("UserId").GetString());
+        var handle = created.GetProperty("State").GetProperty("SessionHandle").GetString();
+        Assert.False(string.IsNullOrEmpty(handle));
+        var signedOut = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 5050);
+        Assert.Equal("alice", signedOut.GetProperty("State").GetProperty("UserId").GetString());
+        Assert.Equal(handle, signedOut.GetProperty("State").GetProperty("SessionHandle").GetString());
+        Assert.Equal("signed-out", signedOut.GetProperty("State").GetProperty("Reason").GetString());
+        foreach (var line in lines)
+        {
+            Assert.DoesNotContain(tokens, token => line.Contains(token, StringComparison.Ordinal));
+            Assert.DoesNotContain(stolen, line, StringComparison.Ordinal);
+        }
+    }
+}
