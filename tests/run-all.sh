@@ -39,6 +39,8 @@ export SESSIONGATEWAY_TEST_POSTGRES SESSIONGATEWAY_TEST_PGSCRIPT
 echo "run-all: test PostgreSQL on 127.0.0.1:$pg_port (cluster in $pg_dir)"
 
 status=0
+# The Kubernetes manifests render with kubectl kustomize (skipped, with the reason, where no able kubectl is installed).
+bash tests/kubernetes.sh || status=1
 dotnet build SessionGateway.sln -c Release -nologo -clp:ErrorsOnly || exit 1
 for project in tests/*Tests/*.csproj; do
   name=$(basename "$project" .csproj)

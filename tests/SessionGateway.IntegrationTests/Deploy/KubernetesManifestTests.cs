@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using SessionGateway.Testing;
+
+namespace SessionGateway.IntegrationTests.Deploy;
+
+/// <summary>
+/// deploy/kubernetes: every kustomization (base and overlay) holds <see cref="ManifestInvariants"/>, read by this
+/// test and, where kubectl is installed, as <c>kubectl kustomize</c> renders it; and the proxy.yaml of every
+/// ConfigMap passes the gateway's own <c>--check</c>, with the store and key file the Secret would give it.
+/// </summary>
+[UnsupportedOSPlatform("windows")]
+public sealed class KubernetesManifestTests
+{
+    public static TheoryData<string> Kustomizations() => new(Manifests.Kustomizations());
+
+    /// <summary>Every proxy.yaml a configMapGenerator reads.</summary>
+    public static TheoryData<string> ConfigMapFiles() => new(
+        Manifests.Kustomizations()
+            .SelectMany(k => Manifests.Read(RepositoryFiles.PathOf(k)).ConfigMaps.Values.SelectMany(d => d.Keys.Select(key => (k, key))))
+            .Select(p => $"{p.k}/{p.key}")
+            .Where(f => File.Exists(RepositoryFiles.PathOf(f)))
+            .Distinct()
+            .Order(StringComparer.Ordinal));
+
+    [Fact]
+    public void BothLayouts_HaveABaseAndAnOverlay()
+    {
+        Assert.Equal(
+            ["deploy/kubernetes/gateway-tier/base", "deploy/kubernetes/gateway-tier/overlay", "deploy/kubernetes/sidecar/base", "deploy/kubernetes/sidecar/overlay"],
+            Manifests.Kustomizations());
+    }
+
+    [Theory]
+    [MemberData(nameof(Kustomizations))]
+    public void Kustomization_HoldsTheInvariants(string kustomization)
+    {
+        var problems = ManifestInvariants.Check(Manifests.Read(RepositoryFiles.PathOf(kustomization)));
+
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Kustomizations))]
+    public void Kustomization_RenderedByKubectl_HoldsTheInvariants(string kustomization)
+    {
+        Skip.If(Kubectl.Unavailable is not null, Kubectl.Unavailable);
+
+        var rendered = Manifests.FromRendered(Kubectl.Kustomize(RepositoryFiles.PathOf(kustomization)));
+        var problems = ManifestInvariants.Check(rendered);
+
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+        Assert.Contains(rendered.OfKind("ConfigMap"), c => c.Text("metadata.name")!.StartsWith("session-gateway-config-", StringComparison.Ordinal));
+    }
+
+    /// <summary>The invariants catch what they are there for: each edit below, on a copy of a base, is reported.</summary>
+    [Theory]
+    [InlineData("sidecar", "deployment.yaml", "path: /readyz", "path: /healthz", "readinessProbe asks /healthz")]
+    [InlineData("sidecar", "deployment.yaml", "              port: management\n            periodSeconds: 10", "              port: http\n            periodSeconds: 10", "livenessProbe asks port http")]
+    [InlineData("sidecar", "proxy.yaml", "http://0.0.0.0:9090", "http://0.0.0.0:9091", "Session:Management:Urls says 9091")]
+    [InlineData("gateway-tier", "deployment.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false", "container gateway: readOnlyRootFilesystem is not true")]
+    [InlineData("gateway-tier", "deployment.yaml", "drop: [\"ALL\"]", "drop: [\"NET_RAW\"]", "capabilities.drop does not hold ALL")]
+    [InlineData("gateway-tier", "deployment.yaml", "runAsNonRoot: true", "runAsNonRoot: false", "runAsNonRoot is not true")]
+    [InlineData("gateway-tier", "deployment.yaml", "terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 25", "terminationGracePeriodSeconds 25 is not more than DrainDelay 5 s + ShutdownTimeoutSeconds 20")]
+    [InlineData("gateway-tier", "proxy.yaml", "DrainDelay: 5s", "DrainDelay: 15s", "is not more than DrainDelay 15 s")]
+    [InlineData("gateway-tier", "horizontalpodautoscaler.yaml", "minReplicas: 2", "minReplicas: 1", "2+ replicas")]
+    public void Invariants_ReportABrokenManifest(string layout, string file, string from, string to, string expected)
+    {
+        var copy = Directory.CreateTempSubdirectory("sg-k8s-").FullName;
+        try
+        {
+            foreach (var source in Directory.EnumerateFiles(RepositoryFiles.PathOf("deploy", "kubernetes", layout, "base")))
+            {
+                File.Copy(source, Path.Combine(copy, Path.GetFileName(source)));
+            }
+
+            var path = Path.Combine(copy, file);
+            var text = File.ReadAllText(path);
+            Assert.Contains(from, text, StringComparison.Ordinal);
+            File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
+
+            var problems = ManifestInvariants.Check(Manifests.Read(copy));
+
+            Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(ConfigMapFiles))]
+    public async Task ConfigMapProxyYaml_PassesCheck(string file)
+    {
+        var text = await File.ReadAllTextAsync(RepositoryFiles.PathOf(file));
+        var postgres = text.Contains("Provider: postgres", StringComparison.Ordinal);
+        var store = postgres ? await PostgresTestServer.CreateSchemaAsync("k8s") : null;
+        var directory = Directory.CreateTempSubdirectory("sg-k8s-check-").FullName;
+        try
+        {
+            var (exitCode, output) = await CheckAsync(directory, text, store);
+
+            Assert.True(exitCode == 0, $"--check of {file} exited with {exitCode}:\n{output}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+            if (store is not null)
+            {
+                PostgresTestServer.DropSchema(store);
+            }
+        }
+    }
+
+    /// <summary>The check above means something: the same file with a mistake in it fails <c>--check</c> with exit code 2, naming the key.</summary>
+    [Fact]
+    public async Task ConfigMapProxyYaml_WithAMistake_FailsCheck()
+    {
+        var text = await File.ReadAllTextAsync(RepositoryFiles.PathOf("deploy", "kubernetes", "sidecar", "base", "proxy.yaml"));
+        var directory = Directory.CreateTempSubdirectory("sg-k8s-check-").FullName;
+        try
+        {
+            var (exitCode, output) = await CheckAsync(directory, text.Replace("    DrainDelay: 5s", "    DrainDelay: soon", StringComparison.Ordinal), store: null);
+
+            Assert.True(exitCode == 2, $"--check exited with {exitCode}:\n{output}");
+            Assert.Contains("Session:Management:DrainDelay", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// <c>SessionGateway --config proxy.yaml --check</c> with what the pod's Secret gives it: a key file (0600) and the
+    /// store's connection string in <c>Session__Store__ConnectionString</c> (a SQLite file here, or the test PostgreSQL).
+    /// </summary>
+    private static async Task<(int ExitCode, string Output)> CheckAsync(string directory, string proxyYaml, string? store)
+    {
+        var config = Path.Combine(directory, "proxy.yaml");
+        await File.WriteAllTextAsync(config, proxyYaml);
+        var kek = Path.Combine(directory, "kek");
+        await File.WriteAllTextAsync(kek, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n");
+        File.SetUnixFileMode(kek, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = directory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SessionGateway.dll"));
+        start.ArgumentList.Add("--config");
+        start.ArgumentList.Add(config);
+        start.ArgumentList.Add("--check");
+        start.Environment["Session__KeyEncryption__KeyFile"] = kek;
+        start.Environment["Session__Store__ConnectionString"] = store ?? Path.Combine(directory, "sessions.db");
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            return (-1, $"still running after 60 s (a gateway without --check starts instead of checking):\n{await stdout}\n{await stderr}");
+        }
+
+        return (process.ExitCode, $"{await stdout}\n{await stderr}");
+    }
+}
