@@ -39,6 +39,7 @@ internal sealed partial class SessionEngine
     private readonly RevokedSessionSet _revoked = new();
     private readonly SessionLimits _limits;
     private RefreshTokenCodec? _refreshTokens;
+    private bool _initialized;
 
     public SessionEngine(
         ISessionStore store,
@@ -110,6 +111,7 @@ internal sealed partial class SessionEngine
         }
 
         await ReloadRevocationsAsync(cancellationToken);
+        Volatile.Write(ref _initialized, true);
     }
 
     /// <summary>
@@ -152,6 +154,33 @@ internal sealed partial class SessionEngine
             {
                 throw new TimeoutException("The refresh-token secret kept changing while it was being encrypted.");
             }
+        }
+    }
+
+    /// <summary>True once <see cref="InitializeAsync"/> has loaded the refresh-token secret and the signing keys.</summary>
+    public bool IsInitialized => Volatile.Read(ref _initialized);
+
+    /// <summary>
+    /// Whether the store answers one cheap read within <paramref name="timeout"/> (for the readiness probe). An outage,
+    /// including a read slower than the timeout, is <see langword="false"/>: the same failures every other operation
+    /// reports as "store unavailable", never an exception. Not logged here: a probe asks every second or so.
+    /// </summary>
+    public async Task<bool> IsStoreAvailableAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(timeout, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        try
+        {
+            await _store.PingAsync(linked.Token);
+            return true;
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
