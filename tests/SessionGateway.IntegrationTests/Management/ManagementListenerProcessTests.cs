@@ -96,6 +96,89 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
         Assert.Equal("/metrics", _upstream.LastRequest().RequestMessage.Path);
     }
 
+    [Fact]
+    public async Task SigTerm_ReadyzTurns503_NewRequestsServedDuringTheDelay_InFlightRequestFinishes_ExitCodeZero()
+    {
+        // The upstream holds the slow request longer than the drain delay, so it is still in flight when the
+        // listeners close, and the test knows the moment it arrived.
+        var slowArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.Given(Request.Create().WithPath("/public/slow")).AtPriority(1)
+            .RespondWith(Response.Create().WithCallback(_ =>
+            {
+                slowArrived.TrySetResult();
+                Thread.Sleep(TimeSpan.FromSeconds(5));
+                return new WireMock.ResponseMessage { StatusCode = 200, BodyData = new WireMock.Util.BodyData { BodyAsString = "slow done", DetectedBodyType = WireMock.Types.BodyType.String } };
+            }));
+        var (gateway, management) = await StartAsync(
+            """
+                public:
+                  ClusterId: app
+                  AuthorizationPolicy: anonymous
+                  Match:
+                    Path: /public/{**rest}
+            """,
+            drainDelay: "3s");
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/readyz")).Status);
+
+        var slow = gateway.Client.GetAsync("/public/slow");
+        await slowArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // StopAsync sends SIGTERM at once and then waits for the exit.
+        var exit = gateway.StopAsync();
+
+        // During the drain delay: not ready, yet a new request on a new connection is served.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var unready = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(50), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.ServiceUnavailable);
+        Assert.True(unready is not null, "/readyz did not turn 503 after SIGTERM\n" + gateway.OutputTail(20));
+        var (_, reason) = await GetAsync(management, "/readyz");
+        Assert.Equal("""{"status":"unready","reason":"draining"}""", reason);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/healthz")).Status);
+        using (var fresh = new HttpClient { BaseAddress = gateway.Address })
+        {
+            var (status, body) = await GetAsync(fresh, "/public/fast");
+            Assert.Equal((HttpStatusCode.OK, "upstream ok"), (status, body));
+        }
+
+        // The request that was in flight at SIGTERM completes, after the listeners closed.
+        using (var response = await slow)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("slow done", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(0, await exit);
+        Assert.Contains("[5003]", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task PostgresStopped_ReadyzIs503StoreUnavailable_HealthzStays200_ThenReadyAgainWithoutARestart()
+    {
+        await using var cluster = await PostgresCluster.CreateAsync();
+        var (_, management) = await StartAsync(
+            routes: "",
+            session: "  Store:\n    Provider: Postgres\n    BusyTimeout: 1s\n",
+            environment: new Dictionary<string, string> { ["Session__Store__ConnectionString"] = cluster.ConnectionString });
+        Assert.Equal((HttpStatusCode.OK, """{"status":"ready"}"""), await GetAsync(management, "/readyz"));
+
+        await cluster.StopAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var down = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(down);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, """{"status":"unready","reason":"store unavailable"}"""), await GetAsync(management, "/readyz"));
+
+        // Alive all the while: an outage of the store must not get the gateway restarted.
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/healthz")).Status);
+
+        await cluster.StartAsync();
+        clock.Restart();
+        var back = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.OK);
+        Assert.NotNull(back);
+        output.WriteLine($"ready again {back!.Value.TotalMilliseconds:0} ms after PostgreSQL started");
+    }
+
     /// <summary>WireMock answering 200 to anything; a test's own mappings (priority 1) come first.</summary>
     private static WireMockServer StartUpstream()
     {
@@ -105,11 +188,11 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
         return upstream;
     }
 
-    private async Task<(GatewayProcess Gateway, HttpClient Management)> StartAsync(string routes, string session = "", IReadOnlyDictionary<string, string>? environment = null)
+    private async Task<(GatewayProcess Gateway, HttpClient Management)> StartAsync(string routes, string session = "", IReadOnlyDictionary<string, string>? environment = null, string drainDelay = "0s")
     {
         var port = LoopbackPorts.Free();
         var path = Path.Combine(_directory, "proxy.yaml");
-        await File.WriteAllTextAsync(path, Yaml(port, routes, session, _upstream.Url()));
+        await File.WriteAllTextAsync(path, Yaml(port, drainDelay, routes, session, _upstream.Url()));
         var gateway = await GatewayProcess.StartAsync("M", path, environment);
         _gateways.Add(gateway);
         var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
@@ -127,7 +210,7 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
     /// <paramref name="routes"/> are written at the indentation of a route name (4), <paramref name="session"/> at that
     /// of a key under Session (2).
     /// </summary>
-    private static string Yaml(int managementPort, string routes, string session, string upstreamUrl) => $$"""
+    private static string Yaml(int managementPort, string drainDelay, string routes, string session, string upstreamUrl) => $$"""
         Logging:
           LogLevel:
             Default: Warning
@@ -140,7 +223,7 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
         Session:
           Management:
             Urls: http://127.0.0.1:{{managementPort}}
-            DrainDelay: 0s
+            DrainDelay: {{drainDelay}}
           RateLimits:
             Refresh:
               Enabled: false
