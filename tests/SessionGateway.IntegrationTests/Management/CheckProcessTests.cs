@@ -74,6 +74,7 @@ public sealed class CheckProcessTests
 
         Assert.Equal(2, exitCode);
         Assert.Contains("Session:Store:ConnectionString: cannot open the session store", stderr, StringComparison.Ordinal);
+        Assert.Contains($"(configuration file: {path})", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("not-printed", stdout + stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
