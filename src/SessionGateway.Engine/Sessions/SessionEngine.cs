@@ -167,19 +167,33 @@ internal sealed partial class SessionEngine
     /// </summary>
     public async Task<bool> IsStoreAvailableAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        using var deadline = new CancellationTokenSource(timeout, _timeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        // On the thread pool: a store may block its caller (SQLite waits for its turn on the connection up to
+        // BusyTimeout); the answer comes within the timeout either way, and a ping left behind ends on its own (its
+        // failure is nobody's news; its deadline is disposed with it).
+        var deadline = new CancellationTokenSource(timeout, _timeProvider);
+        var ping = Task.Run(() => _store.PingAsync(deadline.Token), CancellationToken.None);
+        _ = ping.ContinueWith(
+            static (task, state) =>
+            {
+                _ = task.Exception;
+                ((CancellationTokenSource)state!).Dispose();
+            },
+            deadline,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         try
         {
-            await _store.PingAsync(linked.Token);
+            await ping.WaitAsync(timeout, _timeProvider, cancellationToken);
             return true;
         }
         catch (Exception exception) when (StoreFailures.IsOutage(exception))
         {
             return false;
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            // The deadline cancelled the ping: too slow is unavailable.
             return false;
         }
     }
