@@ -41,6 +41,7 @@ internal sealed partial class SessionEngine
     private readonly RevokedSessionSet _revoked = new();
     private readonly SessionLimits _limits;
     private RefreshTokenCodec? _refreshTokens;
+    private bool _initialized;
 
     public SessionEngine(
         ISessionStore store,
@@ -114,6 +115,7 @@ internal sealed partial class SessionEngine
         }
 
         await ReloadRevocationsAsync(cancellationToken);
+        Volatile.Write(ref _initialized, true);
     }
 
     /// <summary>
@@ -156,6 +158,47 @@ internal sealed partial class SessionEngine
             {
                 throw new TimeoutException("The refresh-token secret kept changing while it was being encrypted.");
             }
+        }
+    }
+
+    /// <summary>True once <see cref="InitializeAsync"/> has loaded the refresh-token secret and the signing keys.</summary>
+    public bool IsInitialized => Volatile.Read(ref _initialized);
+
+    /// <summary>
+    /// Whether the store answers one cheap read within <paramref name="timeout"/> (for the readiness probe). An outage,
+    /// including a read slower than the timeout, is <see langword="false"/>: the same failures every other operation
+    /// reports as "store unavailable", never an exception. Not logged here: a probe asks every second or so.
+    /// </summary>
+    public async Task<bool> IsStoreAvailableAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // On the thread pool: a store may block its caller (SQLite waits for its turn on the connection up to
+        // BusyTimeout); the answer comes within the timeout either way, and a ping left behind ends on its own (its
+        // failure is nobody's news; its deadline is disposed with it).
+        var deadline = new CancellationTokenSource(timeout, _timeProvider);
+        var ping = Task.Run(() => _store.PingAsync(deadline.Token), CancellationToken.None);
+        _ = ping.ContinueWith(
+            static (task, state) =>
+            {
+                _ = task.Exception;
+                ((CancellationTokenSource)state!).Dispose();
+            },
+            deadline,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        try
+        {
+            await ping.WaitAsync(timeout, _timeProvider, cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The deadline cancelled the ping: too slow is unavailable.
+            return false;
         }
     }
 

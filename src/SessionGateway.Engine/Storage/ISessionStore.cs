@@ -13,6 +13,12 @@ internal interface ISessionStore
     /// <summary>Creates or migrates the schema. Idempotent; safe to call from several replicas at once.</summary>
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// One cheap round trip that reads the store (for the readiness probe): completes when the store answers, throws
+    /// like any other verb when it does not.
+    /// </summary>
+    Task PingAsync(CancellationToken cancellationToken);
+
     /// <summary>Inserts a new session row.</summary>
     Task CreateAsync(SessionRecord session, CancellationToken cancellationToken);
 

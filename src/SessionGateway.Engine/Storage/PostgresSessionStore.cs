@@ -446,6 +446,12 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     /// </summary>
     public Task EraseFreedSpaceAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    private const string Ping = "SELECT count(*) FROM secrets;";
+
+    public Task PingAsync(CancellationToken cancellationToken) => UseAsync(
+        connection => connection.ExecuteScalarAsync<long>(new CommandDefinition(Ping, cancellationToken: cancellationToken)),
+        cancellationToken);
+
     private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
 
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(

@@ -19,6 +19,9 @@ internal sealed class InstrumentedSessionStore(ISessionStore inner, EngineTeleme
     public Task InitializeAsync(CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.Initialize, () => inner.InitializeAsync(cancellationToken));
 
+    public Task PingAsync(CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.Ping, () => inner.PingAsync(cancellationToken));
+
     public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.Create, () => inner.CreateAsync(session, cancellationToken));
 

@@ -7,6 +7,7 @@ namespace SessionGateway.Telemetry;
 internal sealed class StoreOperation
 {
     public static readonly StoreOperation Initialize = new("initialize");
+    public static readonly StoreOperation Ping = new("ping");
     public static readonly StoreOperation Create = new("create");
     public static readonly StoreOperation Find = new("find");
     public static readonly StoreOperation Rotate = new("rotate");

@@ -1,3 +1,4 @@
+using SessionGateway.Management;
 using SessionGateway.Storage;
 using Yarp.ReverseProxy.Configuration;
 
@@ -35,6 +36,7 @@ internal static class GatewayConfigValidator
         if (complete && TryBind(configuration, problems.Count > before) is { } settings)
         {
             CheckSession(settings, problems);
+            ManagementListener.Parse(settings.Management, configuration, problems);
             var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
             CheckStoreLocation(settings, configDirectory, problems);
             settings.KeyEncryption.Load(configDirectory, problems);

@@ -68,6 +68,9 @@ internal sealed record SessionSettings
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
     public IdentityHeaderSettings Headers { get; init; } = new();
 
+    /// <summary>The management listener (probes, metrics) and the graceful drain.</summary>
+    public ManagementSettings Management { get; init; } = new();
+
     /// <summary>Named authorization policies that routes name in <c>AuthorizationPolicy</c>.</summary>
     public IReadOnlyDictionary<string, PolicySettings> Policies { get; init; } = new Dictionary<string, PolicySettings>();
 
@@ -130,6 +133,7 @@ internal sealed record SessionSettings
         Compare(nameof(RateLimits), RateLimits, next.RateLimits);
         Compare(nameof(Policies), Policies, next.Policies);
         Compare(nameof(Cors), Cors, next.Cors);
+        Compare(nameof(Management), Management, next.Management);
         var engine = ToEngineOptions();
         var nextEngine = next.ToEngineOptions();
         foreach (var property in typeof(SessionEngineOptions).GetProperties())

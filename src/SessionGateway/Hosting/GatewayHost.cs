@@ -3,6 +3,7 @@ using SessionGateway.Authentication;
 using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
+using SessionGateway.Management;
 using SessionGateway.Proxy;
 using SessionGateway.RateLimiting;
 using SessionGateway.Requests;
@@ -20,9 +21,13 @@ namespace SessionGateway.Hosting;
 /// </summary>
 internal static partial class GatewayHost
 {
-    /// <summary>Runs the gateway until shutdown. Returns the process exit code: 2 for a configuration mistake.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// Runs the gateway until shutdown, or with <c>--check</c> only checks it. Returns the process exit code: 2 for a
+    /// configuration mistake (an unreachable store included), 0 after a graceful stop or a passed check.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null, TextWriter? output = null)
     {
+        var arguments = GatewayArguments.Parse(args);
         GatewayBuild build;
         try
         {
@@ -34,16 +39,16 @@ internal static partial class GatewayHost
             return 1;
         }
 
+        var file = build.ConfigFile?.Path ?? arguments.ResolveConfigPath(Environment.CurrentDirectory);
         if (build.App is null)
         {
-            var file = build.ConfigFile?.Path ?? GatewayArguments.Parse(args).ConfigPath;
-            await error.WriteLineAsync($"SessionGateway: the configuration has {build.Problems.Count} problem(s); not starting.");
+            await error.WriteLineAsync($"SessionGateway: the configuration has {build.Problems.Count} problem(s); {(arguments.Check ? "check failed" : "not starting")}.");
             foreach (var problem in build.Problems)
             {
                 await error.WriteLineAsync("  " + problem);
             }
 
-            await error.WriteLineAsync($"(configuration file: {Path.GetFullPath(file)})");
+            await error.WriteLineAsync($"(configuration file: {file})");
             return 2;
         }
 
@@ -53,12 +58,22 @@ internal static partial class GatewayHost
             {
                 try
                 {
+                    if (arguments.Check)
+                    {
+                        return await CheckAsync(build.App, file, output ?? Console.Out);
+                    }
+
                     await build.App.RunAsync();
                 }
                 catch (SessionStoreStartException ex)
                 {
                     // An unreachable or unusable store is a configuration problem like any other: one line, code 2.
                     await error.WriteLineAsync($"SessionGateway: {ex.Message}");
+                    if (arguments.Check)
+                    {
+                        await error.WriteLineAsync($"(configuration file: {file})");
+                    }
+
                     return 2;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
@@ -74,12 +89,28 @@ internal static partial class GatewayHost
         return 0;
     }
 
+    /// <summary>
+    /// <c>--check</c>: the configuration passed every check of a start; now the store is opened, migrated and its keys
+    /// loaded, as a start does before listening (the work <see cref="Build"/> began). Nothing listens. A store
+    /// problem throws <see cref="SessionStoreStartException"/>, which the caller reports as at a start.
+    /// </summary>
+    private static async Task<int> CheckAsync(WebApplication app, string file, TextWriter output)
+    {
+        if (app.Services.GetService<SessionEngineInitializer>() is { } initializer)
+        {
+            await initializer.Begin();
+        }
+
+        await output.WriteLineAsync($"SessionGateway: configuration OK: {file} (store opened, signing keys loaded)");
+        return 0;
+    }
+
     /// <summary>Builds the gateway application without starting it.</summary>
     public static GatewayBuild Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         Durations.RegisterConverter();
         var arguments = GatewayArguments.Parse(args);
-        var loaded = ProxyYamlFile.Load(arguments.ConfigPath, TimeProvider.System);
+        var loaded = ProxyYamlFile.Load(arguments.ResolveConfigPath(Environment.CurrentDirectory), TimeProvider.System);
         if (loaded.File is not { } file)
         {
             return new GatewayBuild(null, null, loaded.Problems);
@@ -127,6 +158,14 @@ internal static partial class GatewayHost
             file.Dispose();
             ((IDisposable)app).Dispose();
             return new GatewayBuild(null, file, problems);
+        }
+
+        if (ManagementListener.Parse(settings.Management, app.Configuration, problems: null) is { } management)
+        {
+            // Kestrel binds what Urls says: the traffic addresses and, after them, the management ones (added only now,
+            // so the checks above saw the traffic addresses alone). Requests are told apart by their local port.
+            builder.Configuration.AddInMemoryCollection([new("Urls", management.CombinedUrls(app.Configuration))]);
+            app.UseManagementListener(management);
         }
 
         // The configuration is good: open the store and load the keys now, on another core, while the rest of the
@@ -180,7 +219,8 @@ internal static partial class GatewayHost
             services.AddSessionEngine(engineOptions, keyEncryption).UseStore(storeOptions);
         }
 
-        services.AddGatewayTelemetry(configuration);
+        services.AddGatewayTelemetry(configuration, scraped: settings.Management.Enabled);
+        services.AddManagementListener(settings.Management);
         services.AddSingleton<SessionResponseWriter>();
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);

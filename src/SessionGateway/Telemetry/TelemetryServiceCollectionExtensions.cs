@@ -31,7 +31,10 @@ internal static class TelemetryServiceCollectionExtensions
     /// </summary>
     internal static readonly string[] FrameworkSources = ["Yarp.ReverseProxy", "System.Net.Http"];
 
-    public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="services">The gateway's services.</param>
+    /// <param name="configuration">The gateway's configuration, which includes the environment's <c>OTEL_*</c> variables.</param>
+    /// <param name="scraped">Whether the management listener serves <c>/metrics</c> (it adds its Prometheus reader).</param>
+    public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration, bool scraped)
     {
         services.AddMetrics();
         services.AddSingleton<SessionMetrics>();
@@ -45,8 +48,14 @@ internal static class TelemetryServiceCollectionExtensions
                 {
                     resource.AddService("sessiongateway");
                 }
-            })
-            .WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters));
+            });
+
+        // Meters only when something reads them: an instrument nobody listens to costs a check per measurement, one
+        // that is listened to (the framework's per-request histograms included) costs an aggregation per request.
+        if (scraped || export.All || export.Metrics)
+        {
+            telemetry.WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters));
+        }
 
         // Tracing only when traces are exported: with no provider nothing listens to the activity sources, and every
         // StartActivity on the request path is a null check.

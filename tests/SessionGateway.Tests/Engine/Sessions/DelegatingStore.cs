@@ -6,6 +6,7 @@ namespace SessionGateway.Tests.Engine.Sessions;
 internal class DelegatingStore(ISessionStore inner) : ISessionStore
 {
     public Task InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+    public virtual Task PingAsync(CancellationToken cancellationToken) => inner.PingAsync(cancellationToken);
     public virtual Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => inner.CreateAsync(session, cancellationToken);
     public virtual Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => inner.FindAsync(handle, cancellationToken);
     public virtual Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, SessionLimits limits, CancellationToken cancellationToken) =>

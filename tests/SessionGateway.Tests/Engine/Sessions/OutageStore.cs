@@ -8,6 +8,7 @@ internal sealed class OutageStore(ISessionStore inner) : DelegatingStore(inner)
 {
     private static SqliteException Outage() => new SqliteException("database is locked", 5);
 
+    public override Task PingAsync(CancellationToken cancellationToken) => throw Outage();
     public override Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => throw Outage();
     public override Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) => throw Outage();
     public override Task<SessionRecord?> TryRotateAsync(string handle, string presentedHash, string nextHash, DateTimeOffset now, DateTimeOffset newExpiresAt, SessionLimits limits, CancellationToken cancellationToken) =>

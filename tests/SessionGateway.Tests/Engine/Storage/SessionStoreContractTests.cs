@@ -30,6 +30,12 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         new(handle, user, """{"role":"admin"}""", "csrf", hash, null, null, expires ?? Now.AddDays(30), Now);
 
     [SkippableFact]
+    public async Task Ping_OnAnInitialisedStore_Completes()
+    {
+        await Store.PingAsync(Ct);
+    }
+
+    [SkippableFact]
     public async Task Initialize_CalledTwice_IsIdempotent()
     {
         await Store.InitializeAsync(Ct);

@@ -1,0 +1,44 @@
+using OpenTelemetry.Metrics;
+using SessionGateway.Configuration;
+
+namespace SessionGateway.Management;
+
+/// <summary>Registers the management listener's services and puts its branch at the head of the pipeline.</summary>
+internal static class ManagementExtensions
+{
+    /// <summary>
+    /// Readiness, the drain at shutdown and the Prometheus exporter (the telemetry registration adds the meters it
+    /// reads). Nothing when no management listener is configured.
+    /// </summary>
+    public static IServiceCollection AddManagementListener(this IServiceCollection services, ManagementSettings settings)
+    {
+        if (!settings.Enabled)
+        {
+            return services;
+        }
+
+        services.AddSingleton<GatewayReadiness>();
+        services.AddHostedService(provider => new GracefulDrain(
+            provider.GetRequiredService<GatewayReadiness>(),
+            settings.DrainDelay,
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<GracefulDrain>>()));
+        // The meters themselves are added by the telemetry registration (AddGatewayTelemetry).
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>
+    /// First in the pipeline: requests on <paramref name="listener"/>'s port go to a pipeline of their own that answers
+    /// <c>/metrics</c> (the exporter), <c>/healthz</c> and <c>/readyz</c>, and 404 for anything else: no routing, no
+    /// session endpoints, nothing forwarded. Traffic never reaches that pipeline.
+    /// </summary>
+    public static void UseManagementListener(this IApplicationBuilder app, ManagementListener listener)
+    {
+        var branch = app.New();
+        branch.UseOpenTelemetryPrometheusScrapingEndpoint(context => ManagementEndpoints.IsRead(context, ManagementEndpoints.MetricsPath));
+        branch.Run(ManagementEndpoints.HandleAsync);
+        var management = branch.Build();
+        app.Use(next => new ManagementPortMiddleware(next, management, listener.Port).InvokeAsync);
+    }
+}

@@ -1,0 +1,16 @@
+namespace SessionGateway.Management;
+
+/// <summary>What <c>/readyz</c> answers.</summary>
+internal enum Readiness
+{
+    Ready,
+
+    /// <summary>The host has not finished starting (store opened, keys loaded, listeners up).</summary>
+    Starting,
+
+    /// <summary>Shutting down: still serving during the drain delay, but no new traffic should come.</summary>
+    Draining,
+
+    /// <summary>The session store did not answer a cheap read in time.</summary>
+    StoreUnavailable,
+}

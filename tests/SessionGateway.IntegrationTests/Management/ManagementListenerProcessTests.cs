@@ -1,0 +1,274 @@
+using System.Net;
+using SessionGateway.IntegrationTests.Infrastructure;
+using SessionGateway.IntegrationTests.ScaleOut;
+using WireMock.RequestBuilders;
+using WireMock.ResponseBuilders;
+using WireMock.Server;
+using WireMock.Settings;
+using Xunit.Abstractions;
+
+namespace SessionGateway.IntegrationTests.Management;
+
+/// <summary>
+/// The built gateway as a process with <c>Session:Management:Urls</c>: probes and metrics on the management port and
+/// only there; readiness follows the store; SIGTERM drains. In the gateway-process collection (one at a time).
+/// </summary>
+[Collection(ScaleOutCollection.Name)]
+public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : IAsyncDisposable
+{
+    private readonly WireMockServer _upstream = StartUpstream();
+    private readonly string _directory = Directory.CreateTempSubdirectory("sg-mgmt-").FullName;
+    private readonly List<GatewayProcess> _gateways = [];
+
+    [Fact]
+    public async Task ManagementPort_AnswersOnlyProbesAndMetrics_TrafficPortAnswersNoneOfThem()
+    {
+        _upstream.Given(Request.Create().WithPath("/metrics")).AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("the app's own metrics"));
+        _upstream.Given(Request.Create().WithPath("/login/mia").UsingPost()).AtPriority(1)
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("X-Session-Create", "mia"));
+        var (gateway, management) = await StartAsync("""
+                app-metrics:
+                  ClusterId: app
+                  AuthorizationPolicy: anonymous
+                  Match:
+                    Path: /metrics
+            """);
+
+        // A theft, so the gateway's own meter has something to show.
+        var client = new SessionClient(gateway.Client, TokenMode.Header);
+        using (var login = await client.LoginAsync("/login/mia"))
+        {
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            Assert.NotNull(client.RefreshToken);
+        }
+
+        var first = client.RefreshToken;
+        for (var i = 0; i < 2; i++)
+        {
+            using var refresh = await client.RefreshAsync();
+            Assert.True(refresh.StatusCode == HttpStatusCode.OK, $"refresh {i}: {(int)refresh.StatusCode} {await refresh.Content.ReadAsStringAsync()}\n{gateway.OutputTail(20)}");
+        }
+
+        using (var theft = await client.RefreshAsync(first))
+        {
+            await Wire.AssertJsonAsync(theft, 440, """{"message":"token theft detected"}""");
+        }
+
+        var (healthStatus, health) = await GetAsync(management, "/healthz");
+        Assert.Equal((HttpStatusCode.OK, """{"status":"alive"}"""), (healthStatus, health));
+        var (readyStatus, ready) = await GetAsync(management, "/readyz");
+        Assert.Equal((HttpStatusCode.OK, """{"status":"ready"}"""), (readyStatus, ready));
+        var (metricsStatus, metrics) = await GetAsync(management, "/metrics");
+        Assert.Equal(HttpStatusCode.OK, metricsStatus);
+        Assert.Contains("sessiongateway_token_theft_total{", metrics, StringComparison.Ordinal);
+
+        // Nothing else on the management port: no session endpoints, nothing forwarded.
+        var forwardedBefore = _upstream.LogEntries.Count;
+        foreach (var (method, path) in new[]
+        {
+            (HttpMethod.Get, "/"), (HttpMethod.Get, "/login/mia"), (HttpMethod.Post, "/login/mia"), (HttpMethod.Post, "/api/refresh"),
+            (HttpMethod.Post, "/api/signout"), (HttpMethod.Get, "/.well-known/jwks.json"), (HttpMethod.Get, "/metrics/x"),
+        })
+        {
+            using var request = new HttpRequestMessage(method, path);
+            using var response = await management.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {path} on the management port: {(int)response.StatusCode}");
+        }
+
+        using (var post = await management.PostAsync("/readyz", content: null))
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, post.StatusCode);
+        }
+
+        Assert.Equal(forwardedBefore, _upstream.LogEntries.Count);
+
+        // On the traffic port the probes are nobody's: no route, so a session is required (401), never a 200.
+        foreach (var path in new[] { "/healthz", "/readyz" })
+        {
+            var (status, _) = await GetAsync(gateway.Client, path);
+            Assert.Equal(HttpStatusCode.Unauthorized, status);
+        }
+
+        // ...and a route that sends /metrics to the app reaches the app, not the gateway's exporter.
+        var (appStatus, appMetrics) = await GetAsync(gateway.Client, "/metrics");
+        Assert.Equal((HttpStatusCode.OK, "the app's own metrics"), (appStatus, appMetrics));
+        Assert.Equal("/metrics", _upstream.LastRequest().RequestMessage.Path);
+    }
+
+    [Fact]
+    public async Task SigTerm_ReadyzTurns503_NewRequestsServedDuringTheDelay_InFlightRequestFinishes_ExitCodeZero()
+    {
+        // The upstream holds the slow request longer than the drain delay, so it is still in flight when the
+        // listeners close, and the test knows the moment it arrived.
+        var slowArrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _upstream.Given(Request.Create().WithPath("/public/slow")).AtPriority(1)
+            .RespondWith(Response.Create().WithCallback(_ =>
+            {
+                slowArrived.TrySetResult();
+                Thread.Sleep(TimeSpan.FromSeconds(5));
+                return new WireMock.ResponseMessage { StatusCode = 200, BodyData = new WireMock.Util.BodyData { BodyAsString = "slow done", DetectedBodyType = WireMock.Types.BodyType.String } };
+            }));
+        var (gateway, management) = await StartAsync(
+            """
+                public:
+                  ClusterId: app
+                  AuthorizationPolicy: anonymous
+                  Match:
+                    Path: /public/{**rest}
+            """,
+            drainDelay: "3s");
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/readyz")).Status);
+
+        var slow = gateway.Client.GetAsync("/public/slow");
+        await slowArrived.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        // StopAsync sends SIGTERM at once and then waits for the exit.
+        var exit = gateway.StopAsync();
+
+        // During the drain delay: not ready, yet a new request on a new connection is served.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var unready = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(50), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.ServiceUnavailable);
+        Assert.True(unready is not null, "/readyz did not turn 503 after SIGTERM\n" + gateway.OutputTail(20));
+        var (_, reason) = await GetAsync(management, "/readyz");
+        Assert.Equal("""{"status":"unready","reason":"draining"}""", reason);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/healthz")).Status);
+        using (var fresh = new HttpClient { BaseAddress = gateway.Address })
+        {
+            var (status, body) = await GetAsync(fresh, "/public/fast");
+            Assert.Equal((HttpStatusCode.OK, "upstream ok"), (status, body));
+        }
+
+        // The request that was in flight at SIGTERM completes, after the listeners closed.
+        using (var response = await slow)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("slow done", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(0, await exit);
+        Assert.Contains("[5003]", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task PostgresStopped_ReadyzIs503StoreUnavailable_HealthzStays200_ThenReadyAgainWithoutARestart()
+    {
+        await using var cluster = await PostgresCluster.CreateAsync();
+        var (_, management) = await StartAsync(
+            routes: "",
+            session: "  Store:\n    Provider: Postgres\n    BusyTimeout: 1s\n",
+            environment: new Dictionary<string, string> { ["Session__Store__ConnectionString"] = cluster.ConnectionString });
+        Assert.Equal((HttpStatusCode.OK, """{"status":"ready"}"""), await GetAsync(management, "/readyz"));
+
+        await cluster.StopAsync();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var down = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(down);
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, """{"status":"unready","reason":"store unavailable"}"""), await GetAsync(management, "/readyz"));
+
+        // Alive all the while: an outage of the store must not get the gateway restarted.
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/healthz")).Status);
+
+        await cluster.StartAsync();
+        clock.Restart();
+        var back = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.OK);
+        Assert.NotNull(back);
+        output.WriteLine($"ready again {back!.Value.TotalMilliseconds:0} ms after PostgreSQL started");
+    }
+
+    /// <summary>WireMock answering 200 to anything; a test's own mappings (priority 1) come first.</summary>
+    private static WireMockServer StartUpstream()
+    {
+        var upstream = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{LoopbackPorts.Free()}"] });
+        upstream.Given(Request.Create().UsingAnyMethod()).AtPriority(1000)
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("upstream ok"));
+        return upstream;
+    }
+
+    private async Task<(GatewayProcess Gateway, HttpClient Management)> StartAsync(string routes, string session = "", IReadOnlyDictionary<string, string>? environment = null, string drainDelay = "0s")
+    {
+        var port = LoopbackPorts.Free();
+        var path = Path.Combine(_directory, "proxy.yaml");
+        await File.WriteAllTextAsync(path, Yaml(port, drainDelay, routes, session, _upstream.Url()));
+        var gateway = await GatewayProcess.StartAsync("M", path, environment);
+        _gateways.Add(gateway);
+        var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
+        return (gateway, management);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// A management listener on <paramref name="managementPort"/> (the traffic port comes from the command line).
+    /// <paramref name="routes"/> are written at the indentation of a route name (4), <paramref name="session"/> at that
+    /// of a key under Session (2).
+    /// </summary>
+    private static string Yaml(int managementPort, string drainDelay, string routes, string session, string upstreamUrl) => $$"""
+        Logging:
+          LogLevel:
+            Default: Warning
+            SessionGateway.Management: Information
+          Console:
+            FormatterName: simple
+            FormatterOptions:
+              SingleLine: true
+              TimestampFormat: "HH:mm:ss.fff "
+        Session:
+          Management:
+            Urls: http://127.0.0.1:{{managementPort}}
+            DrainDelay: {{drainDelay}}
+          RateLimits:
+            Refresh:
+              Enabled: false
+            Login:
+              Enabled: false
+        {{session}}
+        ReverseProxy:
+          Routes:
+            login:
+              ClusterId: app
+              AuthorizationPolicy: anonymous
+              Metadata:
+                SessionLogin: "true"
+              Match:
+                Path: /login/{**rest}
+            api:
+              ClusterId: app
+              AuthorizationPolicy: default
+              Match:
+                Path: /api/{**rest}
+        {{routes}}
+          Clusters:
+            app:
+              Destinations:
+                one:
+                  Address: {{upstreamUrl}}
+        """;
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var gateway in _gateways)
+        {
+            output.WriteLine($"--- gateway output (last lines)\n{gateway.OutputTail(40)}");
+            await gateway.DisposeAsync();
+        }
+
+        _upstream.Stop();
+        _upstream.Dispose();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // The OS cleans its temp folder.
+        }
+    }
+}
