@@ -5,6 +5,8 @@
 #                                and docs/benchmarks.png
 #   bash bench/run.sh --quick    smoke run (about a minute): 2 s runs, 1 round; prints the tables only
 #   bash bench/run.sh --no-docs  full run that prints the table only
+#   bash bench/run.sh --only start   only start to first answer (gateway vs bare YARP, BENCH_STARTS each,
+#                                interleaved); prints its line only. For work on start-up on a shared machine.
 #
 # Settings (environment):
 #   BENCH_SECONDS=8            length of one wrk run (each warm-up is as long)
@@ -29,11 +31,19 @@ cd "$(dirname "$0")/.."
 
 quick=0
 write_docs=1
+only=""
+expect_only=0
 for arg in "$@"; do
+  if [ "$expect_only" -eq 1 ]; then
+    [ "$arg" = start ] || { echo "run.sh: --only takes 'start' (see --help)" >&2; exit 2; }
+    only=$arg; write_docs=0; expect_only=0; continue
+  fi
   case "$arg" in
     --quick) quick=1; write_docs=0 ;;
     --no-docs) write_docs=0 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --only) expect_only=1 ;;
+    --only=start) only=start; write_docs=0 ;;
+    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -709,6 +719,25 @@ write_docs() { # generated-markdown-file
   cp "$work/benchmarks.md" "$doc"
 }
 
+# --only start: the upstream, one gateway start that creates the session database and signs in (so the timed
+# starts open a database that has a session, as the full run's do), then the start benchmark alone.
+start_only() {
+  upstream_port=$(free_port); gateway_port=$(free_port)
+  write_upstream_conf "$upstream_port"
+  write_gateway_conf "$gateway_port" "$upstream_port"
+  start_nginx upstream; upstream_pid=$started
+  wait_ready "http://127.0.0.1:$upstream_port/app/page" "$work/upstream/error.log"
+  start_gateway "$gateway_port" "$work/gateway.log"; gateway_pid=$started
+  yarp_pid=""
+  declare -gA url=([upstream]="http://127.0.0.1:$upstream_port/app/page" [gateway-session]="http://127.0.0.1:$gateway_port/app/page")
+  wait_ready "http://127.0.0.1:$gateway_port/public/page" "$work/gateway.log"
+  sign_in
+  startup_benchmark
+  local s_g s_y
+  s_g=$(median "$work/results/start-gateway" 1); s_y=$(median "$work/results/start-yarp" 1)
+  echo "start to first answer, ms (median of $starts starts): gateway $(fixed "$s_g" 0), bare YARP $(fixed "$s_y" 0), ratio $(ratio "$s_g" "$s_y")x"
+}
+
 # --- Main --------------------------------------------------------------------------------------------------
 
 main() {
@@ -719,6 +748,11 @@ main() {
   # The Docker image's layout: proxy.yaml (watched for edits) and the KEK in a folder of their own, databases in another.
   mkdir -p "$work/results" "$work/raw" "$work/config" "$work/data"
   build
+  if [ "$only" = start ]; then
+    log "temporary folder $work; start to first answer only"
+    start_only
+    return 0
+  fi
   log "temporary folder $work; $rounds round(s) of ${seconds} s runs"
   start_servers
   sign_in
