@@ -18,7 +18,8 @@ internal static class GatewayConfigValidator
         "ForwardedHeaders", "ForwardedHeaders_Enabled",
     ];
 
-    public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator)
+    // settingsBinder: at start, the binder the application's options read, so that the section is not bound again.
+    public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator, SessionSettingsBinder? settingsBinder = null)
     {
         var problems = new List<ConfigProblem>();
         CheckTopLevel(document, problems);
@@ -29,7 +30,8 @@ internal static class GatewayConfigValidator
         // A text setting written empty binds as null; the checks below (and the gateway) assume none is, so they
         // wait until it is filled in.
         var complete = ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
-        if (complete && TryBind(configuration, problems.Count > before) is { } settings)
+        var mayFail = problems.Count > before;
+        if (complete && (settingsBinder is null ? TryBind(configuration, mayFail) : settingsBinder.TryGet(mayFail)) is { } settings)
         {
             CheckSession(settings, problems);
             var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;

@@ -97,8 +97,10 @@ internal static partial class GatewayHost
         // A start failure is printed by RunAsync as one line naming the cause; the host's own log of it is a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         var sessionSection = builder.Configuration.GetSection(SessionSettings.SectionName);
-        var settings = GatewayConfigValidator.TryBind(builder.Configuration, mayFail: true) ?? new SessionSettings();
-        AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settings, Path.GetDirectoryName(file.Path)!);
+        // Bound once here and shared by the validator and every IOptions reader until a reload.
+        var settingsBinder = new SessionSettingsBinder(builder.Configuration);
+        var settings = settingsBinder.TryGet(mayFail: true) ?? new SessionSettings();
+        AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settingsBinder, settings, Path.GetDirectoryName(file.Path)!);
         configure?.Invoke(builder);
 
         WebApplication app;
@@ -120,7 +122,7 @@ internal static partial class GatewayHost
             return new GatewayBuild(null, file, buildProblems);
         }
 
-        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
+        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator, settingsBinder);
         if (problems.Count > 0)
         {
             file.Dispose();
@@ -164,9 +166,14 @@ internal static partial class GatewayHost
         return new GatewayBuild(app, file, []);
     }
 
-    private static void AddGatewayServices(IServiceCollection services, ConfigurationManager configuration, IConfigurationSection sessionSection, SessionSettings settings, string configDirectory)
+    private static void AddGatewayServices(
+        IServiceCollection services, ConfigurationManager configuration, IConfigurationSection sessionSection, SessionSettingsBinder settingsBinder, SessionSettings settings, string configDirectory)
     {
-        services.Configure<SessionSettings>(sessionSection);
+        // IOptions<SessionSettings> and IOptionsMonitor<SessionSettings> (renewed on a reload of the section), from
+        // the one bind of each configuration version instead of a bind per reader.
+        services.AddSingleton(settingsBinder);
+        services.AddSingleton<IOptionsFactory<SessionSettings>, SessionSettingsOptionsFactory>();
+        services.AddSingleton<IOptionsChangeTokenSource<SessionSettings>>(new ConfigurationChangeTokenSource<SessionSettings>(Options.DefaultName, sessionSection));
 
         // With invalid session settings the engine is left out: the application is only built to run the
         // validators, which then report every problem.
