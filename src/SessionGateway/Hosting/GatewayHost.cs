@@ -103,11 +103,20 @@ internal static partial class GatewayHost
         AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settingsBinder, settings, Path.GetDirectoryName(file.Path)!);
         configure?.Invoke(builder);
 
-        WebApplication app;
+        WebApplication? app = null;
         IConfigValidator yarpValidator;
         try
         {
             app = builder.Build();
+
+            // The store and keys are opened with the Session section only: when it (and the top-level keys) check out,
+            // their loading begins now, on another core, beside YARP's validation and the rest of the start-up (the
+            // host's start waits for it before the server listens). Should the rest of the configuration fail its
+            // checks, the application is disposed, which stops and waits for that work.
+            if (GatewayConfigValidator.SessionSectionIsValid(app.Configuration, file.Current, settingsBinder))
+            {
+                app.Services.GetService<SessionEngineInitializer>()?.Begin();
+            }
 
             // YARP's own validator knows things only its services have (authorization policies, load balancers,
             // health checks...), so the configuration is validated once, on the built (not started) application.
@@ -119,6 +128,7 @@ internal static partial class GatewayHost
             // A broken value can make building the application itself fail (a log level, a duration); the checks
             // that need no services say more than its exception does.
             file.Dispose();
+            (app as IDisposable)?.Dispose();
             return new GatewayBuild(null, file, buildProblems);
         }
 
@@ -129,10 +139,6 @@ internal static partial class GatewayHost
             ((IDisposable)app).Dispose();
             return new GatewayBuild(null, file, problems);
         }
-
-        // The configuration is good: open the store and load the keys now, on another core, while the rest of the
-        // start-up runs (the host's start waits for it before the server listens).
-        app.Services.GetService<SessionEngineInitializer>()?.Begin();
 
         // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
         var reloadLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
