@@ -5,6 +5,9 @@
 #                                and docs/benchmarks.png
 #   bash bench/run.sh --quick    smoke run (about a minute): 2 s runs, 1 round; prints the tables only
 #   bash bench/run.sh --no-docs  full run that prints the table only
+#   bash bench/run.sh --only start   only start to first answer (gateway vs bare YARP, BENCH_STARTS each,
+#                                interleaved); prints its line only. For work on start-up on a shared machine.
+#   bash bench/run.sh --only proxy   only the requests/s table (no refresh, memory or start); prints it only.
 #
 # Settings (environment):
 #   BENCH_SECONDS=8            length of one wrk run (each warm-up is as long)
@@ -29,14 +32,24 @@ cd "$(dirname "$0")/.."
 
 quick=0
 write_docs=1
+only=""
+expect_only=0
 for arg in "$@"; do
+  if [ "$expect_only" -eq 1 ]; then
+    [ "$arg" = start ] || [ "$arg" = proxy ] || { echo "run.sh: --only takes 'start' or 'proxy' (see --help)" >&2; exit 2; }
+    only=$arg; write_docs=0; expect_only=0; continue
+  fi
   case "$arg" in
     --quick) quick=1; write_docs=0 ;;
     --no-docs) write_docs=0 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --only) expect_only=1 ;;
+    --only=start) only=start; write_docs=0 ;;
+    --only=proxy) only=proxy; write_docs=0 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
+[ "$expect_only" -eq 0 ] || { echo "run.sh: --only needs a part: start or proxy (see --help)" >&2; exit 2; }
 if [ "$quick" -eq 1 ]; then
   seconds=${BENCH_SECONDS:-2}; rounds=${BENCH_ROUNDS:-1}; starts=${BENCH_STARTS:-2}
 else
@@ -48,12 +61,15 @@ refresh_clients=${BENCH_REFRESH_CLIENTS:-4}
 # The proxy targets, in the order of every round.
 # yarp-cookie: bare YARP sent the session route's request (its Cookie header), which it forwards as it is: what
 # part of the session route's cost is the bigger request rather than the gateway's work.
-targets=(upstream nginx yarp yarp-cookie gateway-anon gateway-session)
+# yarp-work: bare YARP doing the session route's work besides the token check (bench/BareYarp/SessionWork.cs),
+# sent the same request: the floor of that work on YARP's own extension points.
+targets=(upstream nginx yarp yarp-cookie yarp-work gateway-anon gateway-session)
 declare -A label=(
   [upstream]="upstream alone (nginx return 200)"
   [nginx]="nginx proxy_pass"
   [yarp]="bare YARP"
   [yarp-cookie]="bare YARP, the session route's request (Cookie header)"
+  [yarp-work]="bare YARP + the session route's work but the token check, same request"
   [gateway-anon]="gateway, anonymous route"
   [gateway-session]="gateway, session route (valid cookie)"
   [refresh-sqlite]="refresh, SQLite"
@@ -61,7 +77,7 @@ declare -A label=(
 )
 declare -A short=(
   [upstream]="upstream alone" [nginx]="nginx proxy_pass" [yarp]="bare YARP"
-  [yarp-cookie]="bare YARP + cookie" [gateway-anon]="gateway, anonymous" [gateway-session]="gateway, session"
+  [yarp-cookie]="bare YARP + cookie" [yarp-work]="bare YARP + header work" [gateway-anon]="gateway, anonymous" [gateway-session]="gateway, session"
 )
 # The goals of issue 9, shown next to the numbers: rps ratio to bare YARP (at least), p99 ratio (at most).
 declare -A rps_goal=([gateway-anon]=0.97 [gateway-session]=0.95)
@@ -282,9 +298,9 @@ start_gateway() { # port log [extra args...]; the pid is in $started
   pids+=("$started")
 }
 
-start_yarp() { # port log; the pid is in $started
-  local port=$1 logfile=$2
-  dotnet "$yarp_dll" --Urls "http://127.0.0.1:$port" --Logging:LogLevel:Default Warning \
+start_yarp() { # port log [extra args...]; the pid is in $started
+  local port=$1 logfile=$2; shift 2
+  dotnet "$yarp_dll" "$@" --Urls "http://127.0.0.1:$port" --Logging:LogLevel:Default Warning \
     --ReverseProxy:Routes:all:ClusterId upstream --ReverseProxy:Routes:all:Match:Path "{**catch-all}" \
     --ReverseProxy:Clusters:upstream:Destinations:nginx:Address "http://127.0.0.1:$upstream_port/" \
     >"$logfile" 2>&1 &
@@ -404,24 +420,28 @@ vm_hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 start_servers() {
   upstream_port=$(free_port); nginx_port=$(free_port); yarp_port=$(free_port); gateway_port=$(free_port)
+  yarp_work_port=$(free_port)
   write_upstream_conf "$upstream_port"
   write_nginx_proxy_conf "$nginx_port" "$upstream_port"
   write_gateway_conf "$gateway_port" "$upstream_port"
   start_nginx upstream; upstream_pid=$started
   start_nginx nginx; nginx_pid=$started
   start_yarp "$yarp_port" "$work/yarp.log"; yarp_pid=$started
+  start_yarp "$yarp_work_port" "$work/yarp-work.log" --BareYarp:SessionWork true; yarp_work_pid=$started
   start_gateway "$gateway_port" "$work/gateway.log"; gateway_pid=$started
   declare -gA url=(
     [upstream]="http://127.0.0.1:$upstream_port/app/page"
     [nginx]="http://127.0.0.1:$nginx_port/app/page"
     [yarp]="http://127.0.0.1:$yarp_port/app/page"
     [yarp-cookie]="http://127.0.0.1:$yarp_port/app/page"
+    [yarp-work]="http://127.0.0.1:$yarp_work_port/app/page"
     [gateway-anon]="http://127.0.0.1:$gateway_port/public/page"
     [gateway-session]="http://127.0.0.1:$gateway_port/app/page"
   )
   wait_ready "${url[upstream]}" "$work/upstream/error.log"
   wait_ready "${url[nginx]}" "$work/nginx/error.log"
   wait_ready "${url[yarp]}" "$work/yarp.log"
+  wait_ready "${url[yarp-work]}" "$work/yarp-work.log"
   wait_ready "${url[gateway-anon]}" "$work/gateway.log"
 }
 
@@ -443,7 +463,7 @@ sign_in() {
 
 target_args() { # target: extra wrk arguments
   case "$1" in
-    gateway-session|yarp-cookie) printf '%s\n' -H "Cookie: sAccessToken=$access_token" ;;
+    gateway-session|yarp-cookie|yarp-work) printf '%s\n' -H "Cookie: sAccessToken=$access_token" ;;
   esac
 }
 
@@ -468,6 +488,7 @@ proxy_benchmark() {
       case "$target" in
         upstream) proxy_pids=$upstream_pid; backend_pids="" ;;
         nginx) proxy_pids=$nginx_pid; backend_pids=$upstream_pid ;;
+        yarp-work) proxy_pids=$yarp_work_pid; backend_pids=$upstream_pid ;;
         yarp*) proxy_pids=$yarp_pid; backend_pids=$upstream_pid ;;
         gateway-*) proxy_pids=$gateway_pid; backend_pids=$upstream_pid ;;
       esac
@@ -483,7 +504,7 @@ proxy_benchmark() {
 # first, they would only take memory), warmed up, then rounds interleaved between the two stores.
 refresh_benchmark() {
   local pg_port pg_conn sqlite_port postgres_port round store
-  stop "$gateway_pid"; stop "$yarp_pid"
+  stop "$gateway_pid"; stop "$yarp_pid"; stop "${yarp_work_pid:-}"
   pg_dir="$work/pg"
   pg_port=$(free_port)
   log "starting PostgreSQL (tests/postgres.sh)"
@@ -524,7 +545,7 @@ refresh_benchmark() {
 # Interleaved gateway/YARP, so that machine noise falls on both.
 startup_benchmark() {
   local which port poll t0 deadline ms
-  stop "$gateway_pid"; stop "$yarp_pid"
+  stop "$gateway_pid"; stop "$yarp_pid"; stop "${yarp_work_pid:-}"
   log "start to first answer, $starts starts each"
   for _ in $(seq 1 "$starts"); do
     for which in gateway yarp; do
@@ -573,9 +594,9 @@ answers() { # bad-count
   if [ "$1" -eq 0 ]; then echo "all 2xx"; else echo "**INVALID: $1 non-2xx or errors**"; fi
 }
 
-# The tables, in Markdown (readable as they are in a terminal too); also the chart's data files.
-report() {
-  local t rps p99 bad min max yarp_rps yarp_p99 yarp_cpu cpu rr pr goal steady_g steady_y s_g s_y name
+# The requests/s table and the lines under it, in Markdown; also the chart's first data file.
+report_proxy() {
+  local t rps p99 bad min max yarp_rps yarp_p99 yarp_cpu cpu rr pr goal
   yarp_rps=$(median "$work/results/yarp" 1)
   yarp_p99=$(median "$work/results/yarp" 2)
   : >"$work/chart-proxy.dat"
@@ -600,11 +621,21 @@ report() {
   same_rps=$(median "$work/results/yarp-cookie" 1); same_cpu=$(cpu_per_request "$work/results/yarp-cookie")
   echo "The session route against bare YARP sent the same request (its Cookie header, which YARP forwards):" \
     "$(ratio "$session_rps" "$same_rps")x the requests/s, $(ratio "$session_cpu" "$same_cpu")x the CPU per request."
+  same_rps=$(median "$work/results/yarp-work" 1); same_cpu=$(cpu_per_request "$work/results/yarp-work")
+  echo "Against bare YARP doing the same header work but no token check (bench/BareYarp/SessionWork.cs):" \
+    "$(ratio "$session_rps" "$same_rps")x the requests/s, $(ratio "$session_cpu" "$same_cpu")x the CPU per request;" \
+    "that work alone puts bare YARP at $(ratio "$same_rps" "$(median "$work/results/yarp" 1)")x its own requests/s."
   echo
   # What else ran: the machine's busy cores minus the target, what is behind it and wrk, over every measured run.
   cat "${targets[@]/#/$work/results/}" | awk '{o = $7 - $4 - $5 - $6; print (o > 0 ? o : 0)}' >"$work/results/others"
   echo "Other processes on the machine used a median of $(fixed "$(median "$work/results/others" 1)") of the $(nproc) cores" \
     "during these runs (0 on an idle machine; the more, the noisier the numbers)."
+}
+
+# The tables, in Markdown (readable as they are in a terminal too); also the chart's data files.
+report() {
+  local t rps p99 bad min max rr goal steady_g steady_y s_g s_y name
+  report_proxy
   echo
   echo "| refresh, $refresh_clients clients each chaining its own token | rotations/s, median (range) | p99 ms, median | goal (issue 9) | answers | cores used: gateway / database server / wrk / whole machine |"
   echo "|---|---|---|---|---|---|"
@@ -709,6 +740,25 @@ write_docs() { # generated-markdown-file
   cp "$work/benchmarks.md" "$doc"
 }
 
+# --only start: the upstream, one gateway start that creates the session database and signs in (so the timed
+# starts open a database that has a session, as the full run's do), then the start benchmark alone.
+start_only() {
+  upstream_port=$(free_port); gateway_port=$(free_port)
+  write_upstream_conf "$upstream_port"
+  write_gateway_conf "$gateway_port" "$upstream_port"
+  start_nginx upstream; upstream_pid=$started
+  wait_ready "http://127.0.0.1:$upstream_port/app/page" "$work/upstream/error.log"
+  start_gateway "$gateway_port" "$work/gateway.log"; gateway_pid=$started
+  yarp_pid=""
+  declare -gA url=([upstream]="http://127.0.0.1:$upstream_port/app/page" [gateway-session]="http://127.0.0.1:$gateway_port/app/page")
+  wait_ready "http://127.0.0.1:$gateway_port/public/page" "$work/gateway.log"
+  sign_in
+  startup_benchmark
+  local s_g s_y
+  s_g=$(median "$work/results/start-gateway" 1); s_y=$(median "$work/results/start-yarp" 1)
+  echo "start to first answer, ms (median of $starts starts): gateway $(fixed "$s_g" 0), bare YARP $(fixed "$s_y" 0), ratio $(ratio "$s_g" "$s_y")x"
+}
+
 # --- Main --------------------------------------------------------------------------------------------------
 
 main() {
@@ -719,6 +769,20 @@ main() {
   # The Docker image's layout: proxy.yaml (watched for edits) and the KEK in a folder of their own, databases in another.
   mkdir -p "$work/results" "$work/raw" "$work/config" "$work/data"
   build
+  if [ "$only" = start ]; then
+    log "temporary folder $work; start to first answer only"
+    start_only
+    return 0
+  fi
+  if [ "$only" = proxy ]; then
+    log "temporary folder $work; requests/s only, $rounds round(s) of ${seconds} s runs"
+    start_servers
+    sign_in
+    proxy_benchmark
+    echo
+    report_proxy
+    return 0
+  fi
   log "temporary folder $work; $rounds round(s) of ${seconds} s runs"
   start_servers
   sign_in

@@ -30,6 +30,38 @@ public sealed class ConfigErrorProcessTests
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task MisspeltSessionSection_ExitsWithoutCreatingADatabase()
+    {
+        // The session store begins opening before YARP's part of the configuration is checked, but only once the
+        // top-level keys and the Session section are valid: a misspelt section must not open (and create) a store
+        // with the defaults.
+        var directory = Directory.CreateTempSubdirectory("sg-bad-").FullName;
+        var path = Path.Combine(directory, "proxy.yaml");
+        await File.WriteAllTextAsync(path, """
+            Sesion:
+              Store:
+                ConnectionString: elsewhere.db
+            ReverseProxy:
+              Routes:
+                web:
+                  ClusterId: app
+                  Match:
+                    Path: /{**rest}
+              Clusters:
+                app:
+                  Destinations:
+                    one:
+                      Address: http://127.0.0.1:9/
+            """);
+
+        var (exitCode, stderr) = await RunGatewayAsync("--config", path);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("unknown top-level key 'Sesion'", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(directory, "*.db*"));
+    }
+
     [Theory]
     [InlineData("Logging:\n  LogLevel:\n    Default: Informational\n", "3:5: Logging:LogLevel:Default")]
     [InlineData("Urls: htp:/127.0.0.1:x\n", "1:1: Urls")]

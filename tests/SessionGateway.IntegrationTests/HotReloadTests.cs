@@ -167,6 +167,55 @@ public sealed class HotReloadTests
     }
 
     [Fact]
+    public async Task EditedProxyYaml_ChangingReloadableSessionKeys_AppliesThemToTheNextRequest()
+    {
+        // The Session section is bound once per version of the configuration and shared (SessionSettingsBinder):
+        // a reload must still reach every reader, the identity header transform and the refresh endpoint here.
+        using var upstream = Upstream.Start();
+        string WithSession(string userIdHeader, int expiredStatus) => $$"""
+            Session:
+              ExpiredStatusCode: {{expiredStatus}}
+              Headers:
+                UserId: {{userIdHeader}}
+            """ + "\n" + Yaml(upstream.Url(), """
+                a:
+                  ClusterId: app
+                  AuthorizationPolicy: default
+                  Match:
+                    Path: /a
+            """);
+        await using var gateway = await TestGateway.StartAsync(WithSession("X-User-Id", 440));
+        var engine = gateway.Services.GetRequiredService<SessionEngine>();
+        var bob = (await engine.CreateAsync("bob", null, withAntiCsrfToken: false, CancellationToken.None)).Value!;
+
+        async Task<string?> UserHeaderAsync(string name)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/a");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bob.AccessToken);
+            using var response = await gateway.Client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return upstream.LastRequest().RequestMessage.Header(name);
+        }
+
+        async Task<int> UnknownRefreshStatusAsync()
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/refresh");
+            request.Headers.Add("st-auth-mode", "header");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "not-a-refresh-token");
+            using var response = await gateway.Client.SendAsync(request);
+            return (int)response.StatusCode;
+        }
+
+        Assert.Equal("bob", await UserHeaderAsync("X-User-Id"));
+        Assert.Equal(440, await UnknownRefreshStatusAsync());
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, WithSession("X-Account", 401));
+        await TestGateway.WaitUntilAsync(async () => await UserHeaderAsync("X-Account") == "bob", "the user id goes in the new header");
+        Assert.Null(await UserHeaderAsync("X-User-Id"));
+        Assert.Equal(401, await UnknownRefreshStatusAsync());
+    }
+
+    [Fact]
     public async Task RouteWithItsOwnCorsPolicy_IsRefusedAtStartAndOnReload()
     {
         // The gateway's CORS (Session:Cors) answers for every path before routing; a route's CorsPolicy would be

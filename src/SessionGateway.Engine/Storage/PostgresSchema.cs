@@ -1,4 +1,4 @@
-using Dapper;
+using System.Globalization;
 using Npgsql;
 
 namespace SessionGateway.Storage;
@@ -68,15 +68,23 @@ internal static class PostgresSchema
 
     public static int LatestVersion => Migrations.Length;
 
+    // Plain commands, not Dapper: this runs at every start (see PostgresSessionStore.StartCommand).
     public static async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "SELECT pg_advisory_xact_lock(@Lock);", new { Lock = MigrationLock }, transaction, MigrationTimeoutSeconds, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "CREATE TABLE IF NOT EXISTS session_gateway_schema (version integer NOT NULL);", transaction: transaction, commandTimeout: MigrationTimeoutSeconds, cancellationToken: cancellationToken));
-        var current = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COALESCE(MAX(version), 0) FROM session_gateway_schema;", transaction: transaction, commandTimeout: MigrationTimeoutSeconds, cancellationToken: cancellationToken));
+        await using (var lockCommand = PostgresSessionStore.StartCommand("SELECT pg_advisory_xact_lock($1);", connection, transaction, MigrationTimeoutSeconds))
+        {
+            lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MigrationLock });
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await ExecuteAsync(connection, transaction, "CREATE TABLE IF NOT EXISTS session_gateway_schema (version integer NOT NULL);", cancellationToken);
+        int current;
+        await using (var read = PostgresSessionStore.StartCommand("SELECT COALESCE(MAX(version), 0) FROM session_gateway_schema;", connection, transaction, MigrationTimeoutSeconds))
+        {
+            current = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
+        }
+
         if (current >= Migrations.Length)
         {
             // A newer gateway may have migrated further; its additions are additive, so this one keeps working.
@@ -86,15 +94,21 @@ internal static class PostgresSchema
 
         for (var version = current + 1; version <= Migrations.Length; version++)
         {
-            await connection.ExecuteAsync(new CommandDefinition(Migrations[version - 1], transaction: transaction, commandTimeout: MigrationTimeoutSeconds, cancellationToken: cancellationToken));
+            await ExecuteAsync(connection, transaction, Migrations[version - 1], cancellationToken);
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM session_gateway_schema; INSERT INTO session_gateway_schema (version) VALUES (@Version);",
-            new { Version = Migrations.Length },
+        // PostgreSQL takes no parameters in a command of several statements; the version is our own integer.
+        await ExecuteAsync(
+            connection,
             transaction,
-            commandTimeout: MigrationTimeoutSeconds,
-            cancellationToken: cancellationToken));
+            string.Create(CultureInfo.InvariantCulture, $"DELETE FROM session_gateway_schema; INSERT INTO session_gateway_schema (version) VALUES ({Migrations.Length});"),
+            cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = PostgresSessionStore.StartCommand(sql, connection, transaction, MigrationTimeoutSeconds);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -278,18 +278,20 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     }
 
     private const string SelectRevocations = """
-        SELECT handle AS SessionHandle, refuse_until AS RefuseUntil FROM revocations WHERE refuse_until > @Now ORDER BY id;
+        SELECT handle, refuse_until FROM revocations WHERE refuse_until > $1 ORDER BY id;
         """;
 
     public Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<Revocation>>(
         async connection =>
         {
-            var rows = await connection.QueryAsync<(string SessionHandle, DateTime RefuseUntil)>(
-                new CommandDefinition(SelectRevocations, new { Now = now }, cancellationToken: cancellationToken));
+            // Read at every start: a plain command (see StartCommand).
+            await using var command = StartCommand(SelectRevocations, connection);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var result = new List<Revocation>();
-            foreach (var (sessionHandle, refuseUntil) in rows)
+            while (await reader.ReadAsync(cancellationToken))
             {
-                result.Add(new Revocation(sessionHandle, Utc(refuseUntil)));
+                result.Add(new Revocation(reader.GetString(0), Utc(reader.GetDateTime(1))));
             }
 
             return result;
@@ -355,26 +357,33 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         cancellationToken);
 
     private const string SelectKeys = """
-        SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,
-               signs_from AS SignsFrom, signs_until AS SignsUntil, verify_until AS VerifyUntil
+        SELECT kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until
         FROM signing_keys ORDER BY signs_from, kid;
         """;
 
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) => UseAsync<IReadOnlyList<StoredSigningKey>>(
         async connection =>
         {
-            var rows = await connection.QueryAsync<KeyRow>(new CommandDefinition(SelectKeys, cancellationToken: cancellationToken));
+            // Read at every start and key refresh: a plain command (see StartCommand).
+            await using var command = StartCommand(SelectKeys, connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             var result = new List<StoredSigningKey>();
-            foreach (var row in rows)
+            while (await reader.ReadAsync(cancellationToken))
             {
-                if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+                if (!Enum.TryParse<SigningAlgorithm>(reader.GetString(1), ignoreCase: false, out var algorithm))
                 {
                     // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
                     continue;
                 }
 
                 result.Add(new StoredSigningKey(
-                    row.KeyId, algorithm, row.PrivateKey, Utc(row.CreatedAt), Utc(row.SignsFrom), Utc(row.SignsUntil), Utc(row.VerifyUntil)));
+                    reader.GetString(0),
+                    algorithm,
+                    reader.GetFieldValue<byte[]>(2),
+                    Utc(reader.GetDateTime(3)),
+                    Utc(reader.GetDateTime(4)),
+                    Utc(reader.GetDateTime(5)),
+                    Utc(reader.GetDateTime(6))));
             }
 
             return result;
@@ -449,27 +458,73 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     private const string Ping = "SELECT count(*) FROM secrets;";
 
     public Task PingAsync(CancellationToken cancellationToken) => UseAsync(
-        connection => connection.ExecuteScalarAsync<long>(new CommandDefinition(Ping, cancellationToken: cancellationToken)),
+        async connection =>
+        {
+            await using var command = StartCommand(Ping, connection);
+            return await command.ExecuteScalarAsync(cancellationToken);
+        },
         cancellationToken);
 
-    private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= @Now;";
+    private const string DeleteRetiredKeys = "DELETE FROM signing_keys WHERE verify_until <= $1;";
 
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(
-        connection => connection.ExecuteAsync(new CommandDefinition(DeleteRetiredKeys, new { Now = now }, cancellationToken: cancellationToken)),
+        async connection =>
+        {
+            // Run at every start and key refresh: a plain command (see StartCommand).
+            await using var command = StartCommand(DeleteRetiredKeys, connection);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        },
         cancellationToken);
 
-    private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES (@Name, @Value) ON CONFLICT (name) DO NOTHING;";
-    private const string SelectSecret = "SELECT value FROM secrets WHERE name = @Name;";
+    private const string InsertSecret = "INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING;";
+    private const string SelectSecret = "SELECT value FROM secrets WHERE name = $1;";
 
     public Task<byte[]> GetOrAddSecretAsync(string name, byte[] candidate, CancellationToken cancellationToken) => UseAsync(
         async connection =>
         {
-            // Two statements: the SELECT takes a fresh snapshot, so it sees a value another replica committed while
-            // this INSERT waited on it.
-            await connection.ExecuteAsync(new CommandDefinition(InsertSecret, new { Name = name, Value = candidate }, cancellationToken: cancellationToken));
-            return await connection.QuerySingleAsync<byte[]>(new CommandDefinition(SelectSecret, new { Name = name }, cancellationToken: cancellationToken));
+            // Run at every start: plain commands (see StartCommand). Read first: the secret exists from the first start
+            // on. Otherwise two statements: the second SELECT takes a fresh snapshot, so it sees a value another
+            // replica committed while this INSERT waited on it.
+            if (await ReadSecretAsync(connection, name, cancellationToken) is { } stored)
+            {
+                return stored;
+            }
+
+            await using (var insert = StartCommand(InsertSecret, connection))
+            {
+                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+                insert.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = candidate });
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            return await ReadSecretAsync(connection, name, cancellationToken)
+                ?? throw new InvalidOperationException("The refresh-token secret vanished right after it was stored.");
         },
         cancellationToken);
+
+    private static async Task<byte[]?> ReadSecretAsync(NpgsqlConnection connection, string name, CancellationToken cancellationToken)
+    {
+        await using var select = StartCommand(SelectSecret, connection);
+        select.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        return await select.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    /// <summary>
+    /// A command for the statements every start runs (schema check, the secret, the keys, the revocations), run with
+    /// positional parameters and no Dapper: its first use of a statement emits and JIT-compiles a parameter writer and
+    /// a row reader, and its first use at all compiles a regular expression, tens of milliseconds of a start.
+    /// </summary>
+    internal static NpgsqlCommand StartCommand(string sql, NpgsqlConnection connection, NpgsqlTransaction? transaction = null, int? timeoutSeconds = null)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        if (timeoutSeconds is { } timeout)
+        {
+            command.CommandTimeout = timeout;
+        }
+
+        return command;
+    }
 
     private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
 
@@ -531,14 +586,4 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             Utc(CreatedAt));
     }
 
-    private sealed class KeyRow
-    {
-        public string KeyId { get; init; } = "";
-        public string Algorithm { get; init; } = "";
-        public byte[] PrivateKey { get; init; } = [];
-        public DateTime CreatedAt { get; init; }
-        public DateTime SignsFrom { get; init; }
-        public DateTime SignsUntil { get; init; }
-        public DateTime VerifyUntil { get; init; }
-    }
 }

@@ -1,4 +1,3 @@
-using Dapper;
 using Microsoft.Data.Sqlite;
 
 namespace SessionGateway.Storage;
@@ -67,24 +66,42 @@ internal static class SqliteSchema
 
     private const string ReadVersion = "PRAGMA user_version;";
 
+    // Plain ADO.NET, not Dapper: this runs at every start (see SqliteSessionStore.Command).
     public static void Migrate(SqliteConnection connection)
     {
         // WAL cannot be switched inside a transaction; it is persistent, so once per database is enough.
-        connection.Execute("PRAGMA journal_mode=WAL;");
+        Execute(connection, "PRAGMA journal_mode=WAL;");
+
+        // A restart finds the schema current: one read, no write transaction.
+        if (ReadCurrentVersion(connection, transaction: null) >= Migrations.Length)
+        {
+            return;
+        }
 
         for (var version = 1; version <= Migrations.Length; version++)
         {
             using var transaction = connection.BeginTransaction();
-            var current = connection.ExecuteScalar<long>(ReadVersion, transaction: transaction);
-            if (current >= version)
+            if (ReadCurrentVersion(connection, transaction) >= version)
             {
                 continue;
             }
 
-            connection.Execute(Migrations[version - 1], transaction: transaction);
+            Execute(connection, Migrations[version - 1], transaction);
             // PRAGMA does not take parameters; version is our own integer.
-            connection.Execute($"PRAGMA user_version = {version};", transaction: transaction);
+            Execute(connection, $"PRAGMA user_version = {version};", transaction);
             transaction.Commit();
         }
+    }
+
+    private static long ReadCurrentVersion(SqliteConnection connection, SqliteTransaction? transaction)
+    {
+        using var command = SqliteSessionStore.Command(connection, ReadVersion, transaction);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = SqliteSessionStore.Command(connection, sql, transaction);
+        command.ExecuteNonQuery();
     }
 }

@@ -85,7 +85,8 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         try
         {
             connection.Open();
-            connection.Execute(_openPragmas);
+            using var pragmas = Command(connection, _openPragmas);
+            pragmas.ExecuteNonQuery();
             return connection;
         }
         catch
@@ -329,10 +330,14 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         this,
         static (turn, now) =>
         {
+            // Read at every start: plain ADO.NET (see Command).
+            using var command = Command(turn.Connection, SelectRevocations);
+            command.Parameters.AddWithValue("@Now", now.ToUnixTimeMilliseconds());
+            using var reader = command.ExecuteReader();
             var result = new List<Revocation>();
-            foreach (var (sessionHandle, refuseUntil) in turn.Connection.Query<(string SessionHandle, long RefuseUntil)>(SelectRevocations, new { Now = now.ToUnixTimeMilliseconds() }))
+            while (reader.Read())
             {
-                result.Add(new Revocation(sessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(refuseUntil)));
+                result.Add(new Revocation(reader.GetString(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1))));
             }
 
             return result;
@@ -410,23 +415,26 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         this,
         static (turn, _) =>
         {
+            // Read at every start and key refresh: plain ADO.NET (see Command).
+            using var command = Command(turn.Connection, SelectKeys);
+            using var reader = command.ExecuteReader();
             var result = new List<StoredSigningKey>();
-            foreach (var row in turn.Connection.Query<KeyRow>(SelectKeys))
+            while (reader.Read())
             {
-                if (!Enum.TryParse<SigningAlgorithm>(row.Algorithm, ignoreCase: false, out var algorithm))
+                if (!Enum.TryParse<SigningAlgorithm>(reader.GetString(1), ignoreCase: false, out var algorithm))
                 {
                     // A key written by a newer version with an algorithm this one does not know: skip, do not fail.
                     continue;
                 }
 
                 result.Add(new StoredSigningKey(
-                    row.KeyId,
+                    reader.GetString(0),
                     algorithm,
-                    row.PrivateKey,
-                    DateTimeOffset.FromUnixTimeMilliseconds(row.CreatedAt),
-                    DateTimeOffset.FromUnixTimeMilliseconds(row.SignsFrom),
-                    DateTimeOffset.FromUnixTimeMilliseconds(row.SignsUntil),
-                    DateTimeOffset.FromUnixTimeMilliseconds(row.VerifyUntil)));
+                    (byte[])reader.GetValue(2),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
             }
 
             return result;
@@ -530,7 +538,13 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
 
     public Task<int> DeleteRetiredSigningKeysAsync(DateTimeOffset now, CancellationToken cancellationToken) => Run(
         this,
-        static (turn, now) => turn.Connection.Execute(DeleteRetiredKeys, new { Now = now.ToUnixTimeMilliseconds() }),
+        static (turn, now) =>
+        {
+            // Run at every start and key refresh: plain ADO.NET (see Command).
+            using var command = Command(turn.Connection, DeleteRetiredKeys);
+            command.Parameters.AddWithValue("@Now", now.ToUnixTimeMilliseconds());
+            return command.ExecuteNonQuery();
+        },
         now,
         cancellationToken);
 
@@ -541,11 +555,45 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         this,
         static (turn, state) =>
         {
-            turn.Connection.Execute(InsertSecret, new { Name = state.name, Value = state.candidate });
-            return turn.Connection.QuerySingle<byte[]>(SelectSecret, new { Name = state.name });
+            // Run at every start: plain ADO.NET (see Command). Read first: the secret exists from the first start on,
+            // and the insert would take the write lock for nothing.
+            if (ReadSecret(turn.Connection, state.name) is { } stored)
+            {
+                return stored;
+            }
+
+            using (var insert = Command(turn.Connection, InsertSecret))
+            {
+                insert.Parameters.AddWithValue("@Name", state.name);
+                insert.Parameters.AddWithValue("@Value", state.candidate);
+                insert.ExecuteNonQuery();
+            }
+
+            // The candidate, or the value another replica inserted first.
+            return ReadSecret(turn.Connection, state.name) ?? throw new InvalidOperationException("The refresh-token secret vanished right after it was stored.");
         },
         (name, candidate),
         cancellationToken);
+
+    private static byte[]? ReadSecret(SqliteConnection connection, string name)
+    {
+        using var select = Command(connection, SelectSecret);
+        select.Parameters.AddWithValue("@Name", name);
+        return select.ExecuteScalar() as byte[];
+    }
+
+    /// <summary>
+    /// A command for the statements every start runs (pragmas, schema, the secret, the keys, the revocations), run with
+    /// plain ADO.NET: Dapper's first use of a statement emits and JIT-compiles a parameter writer and a row reader, and
+    /// its first use at all compiles a regular expression, tens of milliseconds before the first answer.
+    /// </summary>
+    internal static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
 
     private const string ReplaceSecret = "UPDATE secrets SET value = @Value WHERE name = @Name AND value = @Expected;";
 
@@ -849,17 +897,6 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         public string UserId { get; init; } = "";
         public string SessionHandle { get; init; } = "";
         public long OccurredAt { get; init; }
-    }
-
-    private sealed class KeyRow
-    {
-        public string KeyId { get; init; } = "";
-        public string Algorithm { get; init; } = "";
-        public byte[] PrivateKey { get; init; } = [];
-        public long CreatedAt { get; init; }
-        public long SignsFrom { get; init; }
-        public long SignsUntil { get; init; }
-        public long VerifyUntil { get; init; }
     }
 
     private static partial class Log

@@ -15,10 +15,10 @@ internal static class SessionAuthenticationExtensions
         services.AddSingleton<SessionAuthenticator>();
         services.AddAuthentication(SessionAuthenticationDefaults.AuthenticationScheme)
             .AddScheme<SessionAuthenticationOptions, SessionAuthenticationHandler>(SessionAuthenticationDefaults.AuthenticationScheme, configureOptions: null);
-        services.AddOptions<SessionAuthenticationOptions>(SessionAuthenticationDefaults.AuthenticationScheme).Configure(options =>
+        services.AddOptions<SessionAuthenticationOptions>(SessionAuthenticationDefaults.AuthenticationScheme).Configure<SessionSettingsBinder>((options, binder) =>
         {
-            Durations.RegisterConverter();
-            var settings = sessionSection.Get<SessionSettings>() ?? new SessionSettings();
+            // The section as bound once for this version of the configuration (a reload renews it).
+            var settings = binder.Current;
             options.ExpiredStatusCode = settings.ExpiredStatusCode;
             options.AntiCsrf = settings.ResolveAntiCsrf();
             options.AllowedOrigins = settings.Cors.AllowedOrigins;

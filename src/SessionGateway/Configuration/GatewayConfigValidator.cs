@@ -22,25 +22,14 @@ internal static class GatewayConfigValidator
     // The console logger's built-in formatters (Microsoft.Extensions.Logging.Console.ConsoleFormatterNames).
     private static readonly string[] ConsoleFormatters = ["json", "simple", "systemd"];
 
-    public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator)
+    // settingsBinder: at start, the binder the application's options read, so that the section is not bound again.
+    public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator, SessionSettingsBinder? settingsBinder = null)
     {
         var problems = new List<ConfigProblem>();
         CheckTopLevel(document, problems);
 
         CheckHostSettings(configuration, problems);
-
-        var before = problems.Count;
-        // A text setting written empty binds as null; the checks below (and the gateway) assume none is, so they
-        // wait until it is filled in.
-        var complete = ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
-        if (complete && TryBind(configuration, problems.Count > before) is { } settings)
-        {
-            CheckSession(settings, problems);
-            ManagementListener.Parse(settings.Management, configuration, problems);
-            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
-            CheckStoreLocation(settings, configDirectory, problems);
-            settings.KeyEncryption.Load(configDirectory, problems);
-        }
+        CheckSessionSection(configuration, document, settingsBinder, problems);
 
         ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);
         var (proxy, readProblem) = YarpConfigReader.Read(configuration);
@@ -59,6 +48,37 @@ internal static class GatewayConfigValidator
                 : p.WithLocation(document.Locate(p.Key)))
             .OrderBy(p => p.Location?.Line ?? int.MaxValue)
             .ToList();
+    }
+
+    /// <summary>
+    /// Whether the top-level keys and the whole <c>Session</c> section pass their checks: what the session store and
+    /// keys are opened with. At start this lets the engine's initialisation begin while YARP's part is still being
+    /// validated; <see cref="Validate"/> still runs every check (these included) before the gateway may listen.
+    /// </summary>
+    public static bool SessionSectionIsValid(IConfiguration configuration, YamlDocument document, SessionSettingsBinder settingsBinder)
+    {
+        var problems = new List<ConfigProblem>();
+        // A misspelt top-level key could be a misspelt "Session": the store would then be opened with the defaults.
+        CheckTopLevel(document, problems);
+        CheckSessionSection(configuration, document, settingsBinder, problems);
+        return problems.Count == 0;
+    }
+
+    private static void CheckSessionSection(IConfiguration configuration, YamlDocument document, SessionSettingsBinder? settingsBinder, List<ConfigProblem> problems)
+    {
+        var before = problems.Count;
+        // A text setting written empty binds as null; the checks below (and the gateway) assume none is, so they
+        // wait until it is filled in.
+        var complete = ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
+        var mayFail = problems.Count > before;
+        if (complete && (settingsBinder is null ? TryBind(configuration, mayFail) : settingsBinder.TryGet(mayFail)) is { } settings)
+        {
+            CheckSession(settings, problems);
+            ManagementListener.Parse(settings.Management, configuration, problems);
+            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
+            CheckStoreLocation(settings, configDirectory, problems);
+            settings.KeyEncryption.Load(configDirectory, problems);
+        }
     }
 
     /// <summary>True when the value in force for <paramref name="key"/> is not the one written in the file.</summary>

@@ -129,15 +129,26 @@ internal static partial class GatewayHost
         // A start failure is printed by RunAsync as one line naming the cause; the host's own log of it is a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         var sessionSection = builder.Configuration.GetSection(SessionSettings.SectionName);
-        var settings = GatewayConfigValidator.TryBind(builder.Configuration, mayFail: true) ?? new SessionSettings();
-        AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settings, Path.GetDirectoryName(file.Path)!);
+        // Bound once here and shared by the validator and every IOptions reader until a reload.
+        var settingsBinder = new SessionSettingsBinder(builder.Configuration);
+        var settings = settingsBinder.TryGet(mayFail: true) ?? new SessionSettings();
+        AddGatewayServices(builder.Services, builder.Configuration, sessionSection, settingsBinder, settings, Path.GetDirectoryName(file.Path)!);
         configure?.Invoke(builder);
 
-        WebApplication app;
+        WebApplication? app = null;
         IConfigValidator yarpValidator;
         try
         {
             app = builder.Build();
+
+            // The store and keys are opened with the Session section only: when it (and the top-level keys) check out,
+            // their loading begins now, on another core, beside YARP's validation and the rest of the start-up (the
+            // host's start waits for it before the server listens). Should the rest of the configuration fail its
+            // checks, the application is disposed, which stops and waits for that work.
+            if (GatewayConfigValidator.SessionSectionIsValid(app.Configuration, file.Current, settingsBinder))
+            {
+                app.Services.GetService<SessionEngineInitializer>()?.Begin();
+            }
 
             // YARP's own validator knows things only its services have (authorization policies, load balancers,
             // health checks...), so the configuration is validated once, on the built (not started) application.
@@ -149,10 +160,11 @@ internal static partial class GatewayHost
             // A broken value can make building the application itself fail (a log level, a duration); the checks
             // that need no services say more than its exception does.
             file.Dispose();
+            (app as IDisposable)?.Dispose();
             return new GatewayBuild(null, file, buildProblems);
         }
 
-        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator);
+        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator, settingsBinder);
         if (problems.Count > 0)
         {
             file.Dispose();
@@ -167,10 +179,6 @@ internal static partial class GatewayHost
             builder.Configuration.AddInMemoryCollection([new("Urls", management.CombinedUrls(app.Configuration))]);
             app.UseManagementListener(management);
         }
-
-        // The configuration is good: open the store and load the keys now, on another core, while the rest of the
-        // start-up runs (the host's start waits for it before the server listens).
-        app.Services.GetService<SessionEngineInitializer>()?.Begin();
 
         // A reload is checked against the same rules, with the same overrides on top, before anything sees it.
         var reloadLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SessionGateway.Configuration");
@@ -205,9 +213,14 @@ internal static partial class GatewayHost
         return new GatewayBuild(app, file, []);
     }
 
-    private static void AddGatewayServices(IServiceCollection services, ConfigurationManager configuration, IConfigurationSection sessionSection, SessionSettings settings, string configDirectory)
+    private static void AddGatewayServices(
+        IServiceCollection services, ConfigurationManager configuration, IConfigurationSection sessionSection, SessionSettingsBinder settingsBinder, SessionSettings settings, string configDirectory)
     {
-        services.Configure<SessionSettings>(sessionSection);
+        // IOptions<SessionSettings> and IOptionsMonitor<SessionSettings> (renewed on a reload of the section), from
+        // the one bind of each configuration version instead of a bind per reader.
+        services.AddSingleton(settingsBinder);
+        services.AddSingleton<IOptionsFactory<SessionSettings>, SessionSettingsOptionsFactory>();
+        services.AddSingleton<IOptionsChangeTokenSource<SessionSettings>>(new ConfigurationChangeTokenSource<SessionSettings>(Options.DefaultName, sessionSection));
 
         // With invalid session settings the engine is left out: the application is only built to run the
         // validators, which then report every problem.

@@ -27,6 +27,28 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
     }
 
     [SkippableFact]
+    public async Task Initialize_FileAtAnOlderSchemaVersion_AppliesTheMissingSteps()
+    {
+        // A restart that finds the schema current skips the migration transactions; one that finds an older file
+        // must still upgrade it.
+        var store = (SqliteSessionStore)Store;
+        await using (var connection = await store.OpenConnectionAsync(CancellationToken.None))
+        {
+            await connection.ExecuteAsync("DROP TABLE revocations; PRAGMA user_version = 1;");
+        }
+
+        using var restarted = new SqliteSessionStore(_database.StoreOptions());
+        await restarted.InitializeAsync(CancellationToken.None);
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await restarted.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), CancellationToken.None);
+        await restarted.RevokeAsync("a", now.AddHours(1), "revoked", now, CancellationToken.None);
+
+        await using var check = await restarted.OpenConnectionAsync(CancellationToken.None);
+        Assert.Equal(SqliteSchema.LatestVersion, await check.ExecuteScalarAsync<long>("PRAGMA user_version;"));
+        Assert.Equal("a", Assert.Single(await restarted.ListRevocationsAsync(now, CancellationToken.None)).SessionHandle);
+    }
+
+    [SkippableFact]
     public async Task Rotations_ManyInARow_KeepTheLogBoundedAndEveryRotationReadable()
     {
         // Past two of the writer's own checkpoints, with background checkpoints between them.
