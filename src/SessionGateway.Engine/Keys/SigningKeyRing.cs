@@ -29,6 +29,11 @@ internal sealed partial class SigningKeyRing(
     private readonly SemaphoreSlim _refreshLock = new(1, 1);
     private volatile KeyRingSnapshot _snapshot = KeyRingSnapshot.Empty;
 
+    // Set when a reload found a key the configured key-encryption keys cannot open (another replica stored it under
+    // a key-encryption key this one lacks); cleared by the next reload that opens every key. A store outage leaves it
+    // as it was: the keys loaded are still the store's, and the outage is the store's to report.
+    private volatile bool _lastReloadUnreadable;
+
     /// <summary>Raised after a reload dropped keys, so caches of tokens they verified can be emptied.</summary>
     public event Action? KeysRemoved;
 
@@ -64,10 +69,21 @@ internal sealed partial class SigningKeyRing(
             }
 
             await store.DeleteRetiredSigningKeysAsync(now, cancellationToken);
-            var opened = await OpenAsync(stored, now, cancellationToken);
+            List<(StoredSigningKey Entry, byte[] PrivateKey)> opened;
+            try
+            {
+                opened = await OpenAsync(stored, now, cancellationToken);
+            }
+            catch (KeyEncryptionException)
+            {
+                _lastReloadUnreadable = true;
+                throw;
+            }
+
             try
             {
                 Publish(opened);
+                _lastReloadUnreadable = false;
             }
             finally
             {
@@ -153,6 +169,29 @@ internal sealed partial class SigningKeyRing(
         {
             _refreshLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Whether this replica's keys can serve: its last reload opened every key the store holds (so it can verify every
+    /// token another replica signs), and a key's signing window covers <paramref name="now"/> (so it is not signing with
+    /// a key past its window because reloads kept failing). For the readiness probe.
+    /// </summary>
+    public bool IsCurrent(DateTimeOffset now)
+    {
+        if (_lastReloadUnreadable)
+        {
+            return false;
+        }
+
+        foreach (var key in _snapshot.OrderedBySignsFrom)
+        {
+            if (key.Algorithm == options.Algorithm && key.SignsFrom <= now + SessionEngineOptions.ClockSkew && now < key.SignsUntil)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The key that signs at <paramref name="now"/>, or <see langword="null"/> before the first load.</summary>

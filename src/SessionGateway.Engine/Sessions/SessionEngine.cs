@@ -165,6 +165,13 @@ internal sealed partial class SessionEngine
     public bool IsInitialized => Volatile.Read(ref _initialized);
 
     /// <summary>
+    /// Whether the signing keys can serve (for the readiness probe): the last reload opened every key in the store, and
+    /// one of them signs now. False after a reload met a key sealed under a key-encryption key this replica does not
+    /// have: tokens another replica signs with it would be refused here.
+    /// </summary>
+    public bool AreSigningKeysCurrent => _keyRing.IsCurrent(_timeProvider.GetUtcNow());
+
+    /// <summary>
     /// Whether the store answers one cheap read within <paramref name="timeout"/> (for the readiness probe). An outage,
     /// including a read slower than the timeout, is <see langword="false"/>: the same failures every other operation
     /// reports as "store unavailable", never an exception. Not logged here: a probe asks every second or so.

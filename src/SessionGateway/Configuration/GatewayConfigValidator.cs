@@ -119,17 +119,7 @@ internal static class GatewayConfigValidator
     {
         if (configuration["Urls"] is { Length: > 0 } urls)
         {
-            foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                try
-                {
-                    BindingAddress.Parse(url);
-                }
-                catch (FormatException)
-                {
-                    problems.Add(new ConfigProblem("Urls", $"'{url}' is not a listen address (for example http://127.0.0.1:8080 or http://*:8080)"));
-                }
-            }
+            ListenAddresses.Check(urls, "Urls", "http://127.0.0.1:8080 or http://*:8080", configuration, problems);
         }
 
         foreach (var level in configuration.GetSection("Logging").AsEnumerable())

@@ -28,6 +28,10 @@ internal static partial class GatewayHost
     public static async Task<int> RunAsync(string[] args, TextWriter error, Action<WebApplicationBuilder>? configure = null, TextWriter? output = null)
     {
         var arguments = GatewayArguments.Parse(args);
+
+        // A stop asked for before the host has handlers of its own (while the configuration is read and the store
+        // opened) is a stop like any other: exit 0, not the runtime's default death by signal. --check does not stop.
+        using var earlyStop = arguments.Check ? null : new EarlyStopSignal();
         GatewayBuild build;
         try
         {
@@ -52,6 +56,8 @@ internal static partial class GatewayHost
             return 2;
         }
 
+        // Read now: the host disposes its services when RunAsync ends, however it ends.
+        var stopping = build.App.Lifetime.ApplicationStopping;
         await using (build.App)
         {
             using (build.ConfigFile)
@@ -63,6 +69,7 @@ internal static partial class GatewayHost
                         return await CheckAsync(build.App, file, output ?? Console.Out);
                     }
 
+                    earlyStop?.Forward(build.App.Lifetime);
                     await build.App.RunAsync();
                 }
                 catch (SessionStoreStartException ex)
@@ -75,6 +82,12 @@ internal static partial class GatewayHost
                     }
 
                     return 2;
+                }
+                catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+                {
+                    // SIGTERM while starting (the store opening, Kestrel binding): the start was given up because a
+                    // stop was asked for, which is a clean stop. Nothing was served yet.
+                    return 0;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

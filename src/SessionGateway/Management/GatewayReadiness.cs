@@ -4,7 +4,8 @@ namespace SessionGateway.Management;
 
 /// <summary>
 /// The gateway's readiness for <c>/readyz</c>: started (configuration loaded, store opened, signing keys loaded), not
-/// draining, and the store answering. The store check is one cheap read with a short timeout, shared by concurrent
+/// draining, signing keys current (the last reload opened every key in the store, one signs now), and the store
+/// answering. The store check is one cheap read with a short timeout, shared by concurrent
 /// probes and reused for <see cref="StoreCheckInterval"/>, so a storm of probes costs the store one read a second.
 /// </summary>
 internal sealed partial class GatewayReadiness
@@ -22,6 +23,7 @@ internal sealed partial class GatewayReadiness
     private readonly Lock _lock = new();
     private StoreCheck? _last;
     private bool _storeWasDown;
+    private int _keysWereStale;
     private volatile bool _draining;
 
     public GatewayReadiness(SessionEngine engine, IHostApplicationLifetime lifetime, TimeProvider time, ILogger<GatewayReadiness> logger)
@@ -53,8 +55,32 @@ internal sealed partial class GatewayReadiness
             return Readiness.Starting;
         }
 
+        if (!SigningKeysCurrent())
+        {
+            return Readiness.SigningKeys;
+        }
+
         var available = await CurrentStoreCheck().WaitAsync(cancellationToken);
         return _draining ? Readiness.Draining : available ? Readiness.Ready : Readiness.StoreUnavailable;
+    }
+
+    /// <summary>The engine's answer (no store call: it reads what the last key reload left), logged when it turns.</summary>
+    private bool SigningKeysCurrent()
+    {
+        var current = _engine.AreSigningKeysCurrent;
+        if (Interlocked.Exchange(ref _keysWereStale, current ? 0 : 1) == (current ? 1 : 0))
+        {
+            if (current)
+            {
+                Log.KeysBack(_logger);
+            }
+            else
+            {
+                Log.KeysStale(_logger);
+            }
+        }
+
+        return current;
     }
 
     /// <summary>The check in progress or the last one, when it began less than <see cref="StoreCheckInterval"/> ago; else a new one.</summary>
@@ -111,5 +137,12 @@ internal sealed partial class GatewayReadiness
 
         [LoggerMessage(5002, LogLevel.Information, "Ready again: the session store answers")]
         public static partial void StoreBack(ILogger logger);
+
+        [LoggerMessage(5005, LogLevel.Error,
+            "Not ready: the signing keys are not current (the last reload met a key the configured key-encryption keys cannot open, see event 1456, or no loaded key signs now); /readyz answers 503 until a reload succeeds")]
+        public static partial void KeysStale(ILogger logger);
+
+        [LoggerMessage(5006, LogLevel.Information, "Ready again: the signing keys reloaded")]
+        public static partial void KeysBack(ILogger logger);
     }
 }

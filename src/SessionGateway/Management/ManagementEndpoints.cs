@@ -17,6 +17,7 @@ internal static class ManagementEndpoints
     private static readonly byte[] Ready = Encoding.UTF8.GetBytes("""{"status":"ready"}""");
     private static readonly byte[] Starting = Encoding.UTF8.GetBytes("""{"status":"unready","reason":"starting"}""");
     private static readonly byte[] Draining = Encoding.UTF8.GetBytes("""{"status":"unready","reason":"draining"}""");
+    private static readonly byte[] SigningKeys = Encoding.UTF8.GetBytes("""{"status":"unready","reason":"signing keys"}""");
     private static readonly byte[] StoreUnavailable = Encoding.UTF8.GetBytes("""{"status":"unready","reason":"store unavailable"}""");
     private static readonly byte[] NotFound = Encoding.UTF8.GetBytes("""{"message":"not found: the management listener serves /healthz, /readyz and /metrics"}""");
 
@@ -56,6 +57,7 @@ internal static class ManagementEndpoints
             Readiness.Ready => Ready,
             Readiness.Starting => Starting,
             Readiness.Draining => Draining,
+            Readiness.SigningKeys => SigningKeys,
             _ => StoreUnavailable,
         };
         await JsonResponses.WriteAsync(

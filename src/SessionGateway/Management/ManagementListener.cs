@@ -41,27 +41,14 @@ internal sealed record ManagementListener(IReadOnlyList<string> Urls, int Port)
         }
 
         var before = problems?.Count ?? 0;
-        var failed = false;
         var urls = settings.Urls!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var ports = new HashSet<int>();
-        foreach (var url in urls)
+        var addresses = ListenAddresses.Check(settings.Urls!, UrlsKey, "http://0.0.0.0:9090", configuration, problems,
+            httpOnly: "probes and metrics are served without TLS; keep the port off the public network");
+        var failed = addresses.Count != urls.Length;
+        foreach (var (url, address) in addresses)
         {
-            BindingAddress address;
-            try
-            {
-                address = BindingAddress.Parse(url);
-            }
-            catch (FormatException)
-            {
-                Fail($"'{url}' is not a listen address (for example http://0.0.0.0:9090)");
-                continue;
-            }
-
-            if (!string.Equals(address.Scheme, "http", StringComparison.OrdinalIgnoreCase))
-            {
-                Fail($"'{url}' must be an http:// address (probes and metrics are served without TLS; keep the port off the public network)");
-            }
-            else if (address.IsNamedPipe || address.IsUnixPipe)
+            if (address.IsNamedPipe || address.IsUnixPipe)
             {
                 Fail($"'{url}' must be a TCP address with a port");
             }
@@ -137,7 +124,7 @@ internal sealed record ManagementListener(IReadOnlyList<string> Urls, int Port)
             }
             catch (FormatException)
             {
-                // Reported against Urls by the host settings check.
+                // Reported against Urls by the host settings check (ListenAddresses), which runs first.
             }
         }
 

@@ -11,6 +11,12 @@ internal enum Readiness
     /// <summary>Shutting down: still serving during the drain delay, but no new traffic should come.</summary>
     Draining,
 
+    /// <summary>
+    /// The signing keys cannot serve: the last reload met a key this replica cannot decrypt (stored by another replica
+    /// under a key-encryption key this one lacks), or no loaded key signs now.
+    /// </summary>
+    SigningKeys,
+
     /// <summary>The session store did not answer a cheap read in time.</summary>
     StoreUnavailable,
 }

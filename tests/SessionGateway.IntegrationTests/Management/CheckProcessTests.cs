@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using SessionGateway.IntegrationTests.Infrastructure;
@@ -77,6 +78,33 @@ public sealed class CheckProcessTests
         Assert.Contains($"(configuration file: {path})", stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("not-printed", stdout + stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Addresses Kestrel refuses only when it binds (or, for a port that is no number, binds as [::]:80): a start used to
+    /// exit 1 (or listen) where --check said OK. Now both exit 2 naming the key.
+    /// </summary>
+    [Theory]
+    [InlineData("Urls: ftp://127.0.0.1:{0}", "Urls: 'ftp://127.0.0.1:")]
+    [InlineData("Urls: http://127.0.0.1:99999", "Urls: 'http://127.0.0.1:99999' has the port 99999")]
+    [InlineData("Urls: https://127.0.0.1:{0}", "no certificate is configured")]
+    [InlineData("Urls: http://127.0.0.1:notaport", "Urls: 'http://127.0.0.1:notaport' does not end in a port number")]
+    [InlineData("Urls: http://127.0.0.1:{0}\nSession:\n  Management:\n    Urls: \"http://0.0.0.0:{1};http://[::]:{1}\"", "Session:Management:Urls: 'http://0.0.0.0:")]
+    public async Task ListenAddressKestrelWouldRefuse_CheckAndStartBothExitTwo_NamingTheKey(string urls, string expected)
+    {
+        var directory = Directory.CreateTempSubdirectory("sg-check-").FullName;
+        var path = Path.Combine(directory, "proxy.yaml");
+        var yaml = string.Format(CultureInfo.InvariantCulture, urls, LoopbackPorts.Free(), LoopbackPorts.Free());
+        await File.WriteAllTextAsync(path, yaml + "\n" + Upstream.CatchAllYaml("http://127.0.0.1:5001/"));
+
+        foreach (var args in new[] { new[] { "--config", path, "--check" }, ["--config", path] })
+        {
+            var (exitCode, stdout, stderr) = await RunAsync(directory, args);
+
+            Assert.True(exitCode == 2, $"{string.Join(' ', args)}: exit {exitCode}\n{stdout}\n{stderr}");
+            Assert.Contains(expected, stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>

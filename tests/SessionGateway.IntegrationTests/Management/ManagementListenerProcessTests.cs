@@ -179,6 +179,48 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
         output.WriteLine($"ready again {back!.Value.TotalMilliseconds:0} ms after PostgreSQL started");
     }
 
+    /// <summary>
+    /// Replica B runs with a new key-encryption key (A's as a previous one), as in the middle of a KEK rotation, and
+    /// re-seals the shared signing keys under it. A can no longer open them: it keeps its loaded keys (and would answer
+    /// 440 to tokens B signs with a key it never loaded), so it must leave the Service's endpoints.
+    /// </summary>
+    [SkippableFact]
+    public async Task AnotherReplicaSealsTheKeysUnderAKekThisOneLacks_ReadyzIs503SigningKeys()
+    {
+        await using var cluster = await PostgresCluster.CreateAsync();
+        var kekA = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var kekB = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        const string session = "  KeyRefreshInterval: 1s\n  Store:\n    Provider: Postgres\n";
+        var (a, management) = await StartAsync(
+            routes: "",
+            session: session,
+            environment: new Dictionary<string, string>
+            {
+                ["Session__Store__ConnectionString"] = cluster.ConnectionString,
+                ["Session__KeyEncryption__Key"] = kekA,
+            });
+        Assert.Equal((HttpStatusCode.OK, """{"status":"ready"}"""), await GetAsync(management, "/readyz"));
+
+        await StartAsync(
+            routes: "",
+            session: session,
+            environment: new Dictionary<string, string>
+            {
+                ["Session__Store__ConnectionString"] = cluster.ConnectionString,
+                ["Session__KeyEncryption__Key"] = kekB,
+                ["Session__KeyEncryption__PreviousKeys__0"] = kekA,
+            });
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var unready = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.ServiceUnavailable);
+        Assert.True(unready is not null, "A's /readyz stayed 200 with keys it cannot open\n" + a.OutputTail(20));
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, """{"status":"unready","reason":"signing keys"}"""), await GetAsync(management, "/readyz"));
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(management, "/healthz")).Status);
+        Assert.Contains("[1456]", a.Output, StringComparison.Ordinal);
+        Assert.Contains("[5005]", a.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>WireMock answering 200 to anything; a test's own mappings (priority 1) come first.</summary>
     private static WireMockServer StartUpstream()
     {
@@ -191,7 +233,8 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
     private async Task<(GatewayProcess Gateway, HttpClient Management)> StartAsync(string routes, string session = "", IReadOnlyDictionary<string, string>? environment = null, string drainDelay = "0s")
     {
         var port = LoopbackPorts.Free();
-        var path = Path.Combine(_directory, "proxy.yaml");
+        // One file per gateway: each watches its own.
+        var path = Path.Combine(_directory, _gateways.Count == 0 ? "proxy.yaml" : $"proxy-{_gateways.Count}.yaml");
         await File.WriteAllTextAsync(path, Yaml(port, drainDelay, routes, session, _upstream.Url()));
         var gateway = await GatewayProcess.StartAsync("M", path, environment);
         _gateways.Add(gateway);

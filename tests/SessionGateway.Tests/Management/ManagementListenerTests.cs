@@ -49,7 +49,7 @@ public sealed class ManagementListenerTests
             Urls: http://127.0.0.1:8080
             Session:
               Management:
-                Urls: "http://0.0.0.0:9090; http://[::]:9090"
+                Urls: "http://127.0.0.1:9090; http://[::1]:9090"
                 DrainDelay: 10s
             """);
         Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
@@ -59,7 +59,7 @@ public sealed class ManagementListenerTests
 
         Assert.NotNull(listener);
         Assert.Equal(9090, listener.Port);
-        Assert.Equal("http://127.0.0.1:8080;http://0.0.0.0:9090;http://[::]:9090", listener.CombinedUrls(configuration));
+        Assert.Equal("http://127.0.0.1:8080;http://127.0.0.1:9090;http://[::1]:9090", listener.CombinedUrls(configuration));
         Assert.Equal(TimeSpan.FromSeconds(10), settings.Management.DrainDelay);
     }
 
