@@ -6,7 +6,7 @@ namespace SessionGateway.IntegrationTests.Deploy;
 /// <summary>
 /// What every Deployment in deploy/kubernetes must hold, as a list of problems (empty when all is well): the probes
 /// on the gateway's management port (the port its proxy.yaml's Session:Management:Urls names) at the right paths, a
-/// non-root, read-only, capability-less container, a grace period longer than the drain, the secrets from a Secret,
+/// non-root, read-only, capability-less container, DrainDelay &lt; ShutdownTimeoutSeconds &lt; the grace period, the secrets from a Secret,
 /// and what the store chosen in proxy.yaml needs (SQLite: one replica on a volume; PostgreSQL: 2+ replicas, a
 /// disruption budget, an autoscaler).
 /// </summary>
@@ -14,6 +14,9 @@ internal static class ManifestInvariants
 {
     /// <summary>ASP.NET Core's default HostOptions.ShutdownTimeout.</summary>
     private const int DefaultShutdownSeconds = 30;
+
+    /// <summary>What the grace period must leave after the shutdown timeout: disposal (the last OTLP export) and exit.</summary>
+    private const int ExitMarginSeconds = 5;
 
     /// <summary>The contract's default Session:Management:DrainDelay.</summary>
     private static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromSeconds(5);
@@ -124,13 +127,20 @@ internal static class ManifestInvariants
         CheckProbe(gateway, "readinessProbe", ["/readyz"], managementPort, Problem);
         CheckProbe(gateway, "startupProbe", ["/healthz", "/readyz"], managementPort, Problem);
 
-        // The kubelet SIGKILLs at the end of the grace period: the drain delay and the host's shutdown timeout must fit.
+        // The shutdown timeout is counted from SIGTERM and the drain delay is part of it (requests in flight when the
+        // listeners close get what is left); the kubelet SIGKILLs at the end of the grace period, which must leave the
+        // process a few seconds after the shutdown timeout to dispose (the last OTLP export) and exit.
         var drain = Duration(Env(gateway, "Session__Management__DrainDelay") ?? config.Text("Session.Management.DrainDelay", ignoreCase: true)) ?? DefaultDrainDelay;
         var shutdown = int.Parse(config.Text("ShutdownTimeoutSeconds", ignoreCase: true) ?? DefaultShutdownSeconds.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         var grace = int.Parse(pod.Text("terminationGracePeriodSeconds") ?? "30", CultureInfo.InvariantCulture);
-        if (grace <= drain.TotalSeconds + shutdown)
+        if (drain.TotalSeconds >= shutdown)
         {
-            Problem($"terminationGracePeriodSeconds {grace} is not more than DrainDelay {drain.TotalSeconds} s + ShutdownTimeoutSeconds {shutdown}");
+            Problem($"DrainDelay {drain.TotalSeconds} s is not shorter than ShutdownTimeoutSeconds {shutdown} (the delay is part of the shutdown timeout)");
+        }
+
+        if (grace < shutdown + ExitMarginSeconds)
+        {
+            Problem($"terminationGracePeriodSeconds {grace} is less than ShutdownTimeoutSeconds {shutdown} + {ExitMarginSeconds} s for the process to exit");
         }
 
         var mounts = gateway.Items("volumeMounts").ToList();
