@@ -66,6 +66,8 @@ public sealed class KubernetesManifestTests
     [InlineData("gateway-tier", "proxy.yaml", "DrainDelay: 5s", "DrainDelay: 20s", "DrainDelay 20 s is not shorter than ShutdownTimeoutSeconds 20")]
     [InlineData("sidecar", "proxy.yaml", "ShutdownTimeoutSeconds: 20", "ShutdownTimeoutSeconds: 4", "DrainDelay 5 s is not shorter than ShutdownTimeoutSeconds 4")]
     [InlineData("gateway-tier", "horizontalpodautoscaler.yaml", "minReplicas: 2", "minReplicas: 1", "2+ replicas")]
+    [InlineData("gateway-tier", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 2", "readinessProbe gives up after 4 s")]
+    [InlineData("sidecar", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 14", "readinessProbe gives up after 28 s")]
     public void Invariants_ReportABrokenManifest(string layout, string file, string from, string to, string expected)
     {
         var problems = ProblemsOfEditedBase(layout, file, from, to);

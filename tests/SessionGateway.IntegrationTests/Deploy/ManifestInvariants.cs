@@ -6,6 +6,7 @@ namespace SessionGateway.IntegrationTests.Deploy;
 /// <summary>
 /// What every Deployment in deploy/kubernetes must hold, as a list of problems (empty when all is well): the probes
 /// on the gateway's management port (the port its proxy.yaml's Session:Management:Urls names) at the right paths, a
+/// readiness probe that rides out a store failover, a
 /// non-root, read-only, capability-less container, DrainDelay &lt; ShutdownTimeoutSeconds &lt; the grace period, the secrets from a Secret,
 /// and what the store chosen in proxy.yaml needs (SQLite: one replica on a volume; PostgreSQL: 2+ replicas, a
 /// disruption budget, an autoscaler).
@@ -17,6 +18,13 @@ internal static class ManifestInvariants
 
     /// <summary>What the grace period must leave after the shutdown timeout: disposal (the last OTLP export) and exit.</summary>
     private const int ExitMarginSeconds = 5;
+
+    /// <summary>
+    /// How long the readiness probe must keep a replica in the Service while /readyz says the store is unavailable: a
+    /// PostgreSQL restart or a managed failover (Patroni's default leader TTL is 30 s; most managed services promote a
+    /// standby within 30 to 60 s) takes tens of seconds, and an outage longer than that still empties the Service.
+    /// </summary>
+    private const int MinReadinessToleranceSeconds = 30;
 
     /// <summary>The contract's default Session:Management:DrainDelay.</summary>
     private static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromSeconds(5);
@@ -126,6 +134,15 @@ internal static class ManifestInvariants
         CheckProbe(gateway, "livenessProbe", ["/healthz"], managementPort, Problem);
         CheckProbe(gateway, "readinessProbe", ["/readyz"], managementPort, Problem);
         CheckProbe(gateway, "startupProbe", ["/healthz", "/readyz"], managementPort, Problem);
+
+        // /readyz is 503 while the store does not answer. With a shared store every replica fails together, so a
+        // probe that gives up quickly empties the Service during a database failover, though the gateway still serves
+        // every request with an access token. The probe must tolerate MinReadinessTolerance of store outage.
+        var tolerance = ProbeSeconds(gateway, "readinessProbe.periodSeconds", 10) * ProbeSeconds(gateway, "readinessProbe.failureThreshold", 3);
+        if (tolerance < MinReadinessToleranceSeconds)
+        {
+            Problem($"readinessProbe gives up after {tolerance} s (periodSeconds x failureThreshold), less than {MinReadinessToleranceSeconds} s: a store failover would take every replica out of the Service");
+        }
 
         // The shutdown timeout is counted from SIGTERM and the drain delay is part of it (requests in flight when the
         // listeners close get what is left); the kubelet SIGKILLs at the end of the grace period, which must leave the
@@ -258,6 +275,10 @@ internal static class ManifestInvariants
             problem($"{probe} asks port {get.Text("port")}, not the management port {managementPort}");
         }
     }
+
+    /// <summary>A probe field in seconds or a count, with Kubernetes' default when it is not set.</summary>
+    private static int ProbeSeconds(YamlMappingNode container, string path, int kubernetesDefault) =>
+        int.Parse(container.Text(path) ?? kubernetesDefault.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     private static int? ContainerPort(YamlMappingNode container, string name) =>
         container.Items("ports").Where(p => p.Text("name") == name).Select(p => (int?)int.Parse(p.Text("containerPort")!, CultureInfo.InvariantCulture)).FirstOrDefault();
