@@ -67,6 +67,7 @@ public sealed class KubernetesManifestTests
     [InlineData("sidecar", "proxy.yaml", "ShutdownTimeoutSeconds: 20", "ShutdownTimeoutSeconds: 4", "DrainDelay 5 s is not shorter than ShutdownTimeoutSeconds 4")]
     [InlineData("gateway-tier", "horizontalpodautoscaler.yaml", "minReplicas: 2", "minReplicas: 1", "2+ replicas")]
     [InlineData("gateway-tier", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 2", "readinessProbe gives up after 4 s")]
+    [InlineData("gateway-tier", "deployment.yaml", "\n  strategy:\n", "\n  replicas: 2\n  strategy:\n", "spec.replicas is set next to a HorizontalPodAutoscaler")]
     [InlineData("sidecar", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 14", "readinessProbe gives up after 28 s")]
     public void Invariants_ReportABrokenManifest(string layout, string file, string from, string to, string expected)
     {

@@ -199,9 +199,14 @@ internal static class ManifestInvariants
                 break;
             case "postgres":
                 var autoscaler = manifests.OfKind("HorizontalPodAutoscaler").FirstOrDefault(h => h.Text("spec.scaleTargetRef.name") == name);
-                if (replicas < 2 || autoscaler is null || int.Parse(autoscaler.Text("spec.minReplicas") ?? "1", CultureInfo.InvariantCulture) < 2)
+                if (autoscaler is null || int.Parse(autoscaler.Text("spec.minReplicas") ?? "1", CultureInfo.InvariantCulture) < 2)
                 {
-                    Problem("a PostgreSQL tier needs 2+ replicas and a HorizontalPodAutoscaler with minReplicas 2+");
+                    Problem("a PostgreSQL tier needs 2+ replicas: a HorizontalPodAutoscaler with minReplicas 2+");
+                }
+                else if (deployment.Text("spec.replicas") is not null)
+                {
+                    // The autoscaler owns the count; a replicas field resets it at every kubectl apply.
+                    Problem("spec.replicas is set next to a HorizontalPodAutoscaler: every kubectl apply would reset the replica count");
                 }
 
                 if (!manifests.OfKind("PodDisruptionBudget").Any(b => Selects(b.At("spec.selector.matchLabels"), deployment)))
