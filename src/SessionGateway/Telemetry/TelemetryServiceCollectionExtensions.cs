@@ -1,4 +1,5 @@
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -52,28 +53,29 @@ internal static class TelemetryServiceCollectionExtensions
 
         // Meters only when something reads them: an instrument nobody listens to costs a check per measurement, one
         // that is listened to (the framework's per-request histograms included) costs an aggregation per request.
-        if (scraped || export.All || export.Metrics)
+        if (scraped || export.Metrics)
         {
             telemetry.WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters));
         }
 
-        // Tracing only when traces are exported: with no provider nothing listens to the activity sources, and every
-        // StartActivity on the request path is a null check.
-        if (export.All)
+        // Each signal on its own, so OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none turns exactly that one off (UseOtlpExporter
+        // would export all three whenever the endpoint is set). Tracing only when traces are exported: with no provider
+        // nothing listens to the activity sources, and every StartActivity on the request path is a null check.
+        if (export.Traces)
         {
-            telemetry.WithTracing(tracing => AddSources(tracing)).UseOtlpExporter();
+            telemetry.WithTracing(tracing => AddSources(tracing).AddOtlpExporter());
         }
-        else
-        {
-            if (export.Traces)
-            {
-                telemetry.WithTracing(tracing => AddSources(tracing).AddOtlpExporter());
-            }
 
-            if (export.Metrics)
-            {
-                telemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
-            }
+        if (export.Metrics)
+        {
+            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
+        }
+
+        // The OpenTelemetry logging provider only when logs are exported: session events carry user ids and session
+        // handles, which leave the process only when the operator asked for it.
+        if (export.Logs)
+        {
+            telemetry.WithLogging(logging => logging.AddOtlpExporter());
         }
 
         return services;
