@@ -79,6 +79,38 @@ public sealed class TracingTests
         Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
     }
 
+    /// <summary>The refresh span's outcome has the counter's values: a rotation is <c>success</c>, the same token again within the grace period <c>grace</c>.</summary>
+    [Fact]
+    public async Task RefreshSpan_Outcome_HasTheCountersValues()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "SessionGateway" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.TraceId == traceId ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId && activity.OperationName == "sessiongateway.refresh")
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var harness = await SessionHarness.StartAsync();
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        var traceparent = $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+        var previous = alice.RefreshToken!;
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync(traceparent: traceparent)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await harness.NewClient(TokenMode.Cookie).RefreshAsync(previous, traceparent)).StatusCode);
+
+        await TestGateway.WaitUntilAsync(() => Task.FromResult(spans.Count == 2), "both refresh spans ended");
+        Assert.Equal(["success", "grace"], spans.Select(s => s.GetTagItem("sessiongateway.outcome") as string));
+    }
+
     [Fact]
     public async Task Otlp_WhenTheEndpointVariableIsSet_ExportsTracesMetricsAndLogsOverHttpProtobuf()
     {
