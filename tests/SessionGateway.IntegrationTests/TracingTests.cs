@@ -171,6 +171,11 @@ public sealed class TracingTests
 
         Assert.Equal(0, Posts(receiver, "/v1/logs"));
         Assert.Equal(0, Posts(receiver, "/v1/traces"));
+        // One line at start says what is exported, and where.
+        var notice = Assert.Single(harness.Gateway.Logs.Entries, e => e.EventId.Id == 5050);
+        Assert.Contains("exporting metrics to " + receiver.Url, notice.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("traces", notice.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("logs to", notice.Message, StringComparison.Ordinal);
     }
 
     private static WireMockServer StartOtlpReceiver()

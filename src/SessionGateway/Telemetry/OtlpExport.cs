@@ -56,8 +56,14 @@ internal sealed record OtlpExport(bool Traces, bool Metrics, bool Logs)
         return string.Join(", ", signals);
     }
 
-    private static string Endpoint(IConfiguration configuration, string signalVariable) =>
-        IsSet(configuration, signalVariable) ? configuration[signalVariable]! : configuration[EndpointVariable]!;
+    /// <summary>The endpoint a signal goes to, without any user name or password written into the URL.</summary>
+    private static string Endpoint(IConfiguration configuration, string signalVariable)
+    {
+        var endpoint = IsSet(configuration, signalVariable) ? configuration[signalVariable]! : configuration[EndpointVariable]!;
+        return Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0
+            ? new UriBuilder(uri) { UserName = "", Password = "" }.Uri.ToString()
+            : endpoint;
+    }
 
     /// <summary>The variable is a comma-separated list of exporter names; unset or empty means <c>otlp</c>.</summary>
     private static bool NamesOtlp(string? exporters) =>

@@ -78,6 +78,12 @@ internal static class TelemetryServiceCollectionExtensions
             telemetry.WithLogging(logging => logging.AddOtlpExporter());
         }
 
+        if (export.Any)
+        {
+            services.AddSingleton(export);
+            services.AddHostedService<OtlpExportNotice>();
+        }
+
         return services;
     }
 
