@@ -12,7 +12,7 @@ namespace SessionGateway.Telemetry;
 /// </summary>
 internal static class TelemetryServiceCollectionExtensions
 {
-    /// <summary>The framework meters exported next to <c>SessionGateway</c>. YARP 2.3 has no meter (only event counters).</summary>
+    /// <summary>The framework meters exported next to <c>SessionGateway</c>. YARP 2.3 has no meter: its event counters are bridged by <see cref="YarpCounters"/>.</summary>
     internal static readonly string[] FrameworkMeters =
     [
         "Microsoft.AspNetCore.Hosting",
@@ -55,7 +55,10 @@ internal static class TelemetryServiceCollectionExtensions
         // that is listened to (the framework's per-request histograms included) costs an aggregation per request.
         if (scraped || export.Metrics)
         {
-            telemetry.WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters));
+            telemetry.WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters).AddMeter(YarpCounters.MeterName));
+            // YARP's event counters, bridged: the listener is what turns them on, so it exists only when they are read.
+            services.AddSingleton<YarpCounters>();
+            services.AddHostedService(provider => provider.GetRequiredService<YarpCounters>());
         }
 
         // Each signal on its own, so OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none turns exactly that one off (UseOtlpExporter
