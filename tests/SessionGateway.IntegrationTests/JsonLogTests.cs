@@ -78,7 +78,7 @@ public sealed class JsonLogTests
         Assert.Equal("alice", created.GetProperty("State").GetProperty("UserId").GetString());
         var handle = created.GetProperty("State").GetProperty("SessionHandle").GetString();
         Assert.False(string.IsNullOrEmpty(handle));
-        var signedOut = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 5050);
+        var signedOut = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1005);
         Assert.Equal("alice", signedOut.GetProperty("State").GetProperty("UserId").GetString());
         Assert.Equal(handle, signedOut.GetProperty("State").GetProperty("SessionHandle").GetString());
         Assert.Equal("signed-out", signedOut.GetProperty("State").GetProperty("Reason").GetString());

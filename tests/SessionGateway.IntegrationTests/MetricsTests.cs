@@ -8,6 +8,36 @@ namespace SessionGateway.IntegrationTests;
 /// <summary>The <c>SessionGateway</c> meter of the running gateway: the issue's instrument names and attribute values, and no identity in them.</summary>
 public sealed class MetricsTests
 {
+    /// <summary>A request that matches no route (a scanner's) is refused but no decision of a route: it does not inflate <c>missing</c>.</summary>
+    [Fact]
+    public async Task AuthDecisions_RequestMatchingNoRoute_IsNotCounted()
+    {
+        using var upstream = Upstream.Start();
+        await using var gateway = await TestGateway.StartAsync(
+            $$"""
+            ReverseProxy:
+              Routes:
+                api:
+                  ClusterId: app
+                  Match:
+                    Path: /api/{**rest}
+              Clusters:
+                app:
+                  Destinations:
+                    one:
+                      Address: {{upstream.Url()}}
+            """);
+        using var recorder = new MetricRecorder(gateway.Services.GetRequiredService<IMeterFactory>());
+
+        var unrouted = await gateway.StatusOfAsync("/wp-login.php");
+        var routed = await gateway.StatusOfAsync("/api/x");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, unrouted);
+        Assert.Equal(HttpStatusCode.Unauthorized, routed);
+        Assert.Equal(1, recorder.Sum("sessiongateway.auth.decisions"));
+        Assert.Equal(1, recorder.Sum("sessiongateway.auth.decisions", "outcome", "missing"));
+    }
+
     [Fact]
     public async Task Metrics_AfterLoginRefreshTheftAndExpiry_CountEveryOutcomeWithFixedAttributesOnly()
     {

@@ -79,49 +79,127 @@ public sealed class TracingTests
         Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
     }
 
+    /// <summary>The refresh span's outcome has the counter's values: a rotation is <c>success</c>, the same token again within the grace period <c>grace</c>.</summary>
     [Fact]
-    public async Task Otlp_WhenTheEndpointVariableIsSet_ExportsTracesAndMetricsOverHttpProtobuf()
+    public async Task RefreshSpan_Outcome_HasTheCountersValues()
     {
-        using var receiver = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
-        receiver.Given(Request.Create().WithPath("/v1/traces", "/v1/metrics", "/v1/logs").UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200));
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "SessionGateway" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.TraceId == traceId ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId && activity.OperationName == "sessiongateway.refresh")
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var harness = await SessionHarness.StartAsync();
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        var traceparent = $"00-{traceId.ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01";
+        var previous = alice.RefreshToken!;
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync(traceparent: traceparent)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await harness.NewClient(TokenMode.Cookie).RefreshAsync(previous, traceparent)).StatusCode);
+
+        await TestGateway.WaitUntilAsync(() => Task.FromResult(spans.Count == 2), "both refresh spans ended");
+        Assert.Equal(["success", "grace"], spans.Select(s => s.GetTagItem("sessiongateway.outcome") as string));
+    }
+
+    [Fact]
+    public async Task Otlp_WhenTheEndpointVariableIsSet_ExportsTracesMetricsAndLogsOverHttpProtobuf()
+    {
+        using var receiver = StartOtlpReceiver();
+        await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions { ExtraArgs = OtlpArgs(receiver) });
+
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        harness.Clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync()).StatusCode);
+
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(Bodies(receiver, "/v1/traces").Contains("sessiongateway.refresh", StringComparison.Ordinal) &&
+                Bodies(receiver, "/v1/metrics").Contains("sessiongateway.refresh.outcomes", StringComparison.Ordinal) &&
+                Bodies(receiver, "/v1/logs").Contains("alice", StringComparison.Ordinal)),
+            "the receiver got the refresh span and counter, and the session's log entries",
+            TimeSpan.FromSeconds(20));
+
+        var traces = Bodies(receiver, "/v1/traces");
+        foreach (var name in new[] { "sessiongateway.login", "sessiongateway.authenticate", "sessiongateway.refresh", "sessiongateway.store.create", "sessiongateway.store.rotate", "gateway-under-test" })
+        {
+            Assert.Contains(name, traces, StringComparison.Ordinal);
+        }
+
+        var metrics = Bodies(receiver, "/v1/metrics");
+        foreach (var name in new[] { "sessiongateway.auth.decisions", "sessiongateway.sessions.created", "sessiongateway.store.duration", "http.server.request.duration" })
+        {
+            Assert.Contains(name, metrics, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(alice.RefreshToken!, traces + metrics + Bodies(receiver, "/v1/logs"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The standard per-signal switches: with the endpoint set and <c>OTEL_LOGS_EXPORTER=none</c>,
+    /// <c>OTEL_TRACES_EXPORTER=none</c>, only metrics leave the process. Logs carry user ids and session handles, so an
+    /// operator who turned them off must not find them at the collector.
+    /// </summary>
+    [Fact]
+    public async Task Otlp_WithLogsAndTracesExporterNone_ExportsOnlyMetrics()
+    {
+        using var receiver = StartOtlpReceiver();
         await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions
         {
-            ExtraArgs =
-            [
-                "--OTEL_EXPORTER_OTLP_ENDPOINT=" + receiver.Url,
-                "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
-                "--OTEL_SERVICE_NAME=gateway-under-test",
-                "--OTEL_METRIC_EXPORT_INTERVAL=300",
-                "--OTEL_BSP_SCHEDULE_DELAY=100",
-            ],
+            ExtraArgs = [.. OtlpArgs(receiver), "--OTEL_LOGS_EXPORTER=none", "--OTEL_TRACES_EXPORTER=none"],
         });
 
         var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
         harness.Clock.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync()).StatusCode);
 
-        string Bodies(string path) => string.Concat(receiver.LogEntries
-            .Where(e => e.RequestMessage.Path == path && e.RequestMessage.BodyAsBytes is not null)
-            .Select(e => Encoding.UTF8.GetString(e.RequestMessage.BodyAsBytes!)));
         await TestGateway.WaitUntilAsync(
-            () => Task.FromResult(Bodies("/v1/traces").Contains("sessiongateway.refresh", StringComparison.Ordinal) &&
-                Bodies("/v1/metrics").Contains("sessiongateway.refresh.outcomes", StringComparison.Ordinal)),
-            "the receiver got the refresh span and counter",
+            () => Task.FromResult(Bodies(receiver, "/v1/metrics").Contains("sessiongateway.refresh.outcomes", StringComparison.Ordinal)),
+            "the receiver got the refresh counter",
             TimeSpan.FromSeconds(20));
+        // Two more metric exports (300 ms apart): logs and spans of the refresh, batched every 100 ms, would be there by now.
+        var exports = Posts(receiver, "/v1/metrics");
+        await TestGateway.WaitUntilAsync(() => Task.FromResult(Posts(receiver, "/v1/metrics") >= exports + 2), "two more metric exports", TimeSpan.FromSeconds(20));
 
-        var traces = Bodies("/v1/traces");
-        foreach (var name in new[] { "sessiongateway.login", "sessiongateway.authenticate", "sessiongateway.refresh", "sessiongateway.store.create", "sessiongateway.store.rotate", "gateway-under-test" })
-        {
-            Assert.Contains(name, traces, StringComparison.Ordinal);
-        }
-
-        var metrics = Bodies("/v1/metrics");
-        foreach (var name in new[] { "sessiongateway.auth.decisions", "sessiongateway.sessions.created", "sessiongateway.store.duration", "http.server.request.duration" })
-        {
-            Assert.Contains(name, metrics, StringComparison.Ordinal);
-        }
-
-        Assert.DoesNotContain(alice.RefreshToken!, traces + metrics, StringComparison.Ordinal);
+        Assert.Equal(0, Posts(receiver, "/v1/logs"));
+        Assert.Equal(0, Posts(receiver, "/v1/traces"));
+        // One line at start says what is exported, and where.
+        var notice = Assert.Single(harness.Gateway.Logs.Entries, e => e.EventId.Id == 5050);
+        Assert.Contains("exporting metrics to " + receiver.Url, notice.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("traces", notice.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("logs to", notice.Message, StringComparison.Ordinal);
     }
+
+    private static WireMockServer StartOtlpReceiver()
+    {
+        var receiver = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
+        receiver.Given(Request.Create().WithPath("/v1/traces", "/v1/metrics", "/v1/logs").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200));
+        return receiver;
+    }
+
+    private static string[] OtlpArgs(WireMockServer receiver) =>
+    [
+        "--OTEL_EXPORTER_OTLP_ENDPOINT=" + receiver.Url,
+        "--OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
+        "--OTEL_SERVICE_NAME=gateway-under-test",
+        "--OTEL_METRIC_EXPORT_INTERVAL=300",
+        "--OTEL_BSP_SCHEDULE_DELAY=100",
+        "--OTEL_BLRP_SCHEDULE_DELAY=100",
+    ];
+
+    private static int Posts(WireMockServer receiver, string path) =>
+        receiver.LogEntries.Count(e => e.RequestMessage.Path == path);
+
+    private static string Bodies(WireMockServer receiver, string path) => string.Concat(receiver.LogEntries
+        .Where(e => e.RequestMessage.Path == path && e.RequestMessage.BodyAsBytes is not null)
+        .Select(e => Encoding.UTF8.GetString(e.RequestMessage.BodyAsBytes!)));
 }

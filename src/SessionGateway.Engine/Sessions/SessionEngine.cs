@@ -590,13 +590,13 @@ internal sealed partial class SessionEngine
         [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Rotation of session {SessionHandle} kept losing races; answering 'store unavailable'")]
         public static partial void RotationContended(ILogger logger, string sessionHandle);
 
-        [LoggerMessage(EventId = 5050, Level = LogLevel.Information, Message = "Session {SessionHandle} of user {UserId} revoked ({Reason})")]
+        [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Session {SessionHandle} of user {UserId} revoked ({Reason})")]
         public static partial void SessionRevoked(ILogger logger, string userId, string sessionHandle, string reason);
 
-        [LoggerMessage(EventId = 5051, Level = LogLevel.Debug, Message = "Session {SessionHandle} of user {UserId} refreshed")]
+        [LoggerMessage(EventId = 1006, Level = LogLevel.Debug, Message = "Session {SessionHandle} of user {UserId} refreshed")]
         public static partial void SessionRefreshed(ILogger logger, string userId, string sessionHandle);
 
-        [LoggerMessage(EventId = 5052, Level = LogLevel.Information, Message = "All {Count} session(s) of user {UserId} revoked")]
+        [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "All {Count} session(s) of user {UserId} revoked")]
         public static partial void UserSessionsRevoked(ILogger logger, string userId, int count);
 
         [LoggerMessage(EventId = 1460, Level = LogLevel.Information,

@@ -30,13 +30,17 @@ internal sealed class RouteAccessMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
-        return policies.TryGet(endpoint, out var access) ? DecideAsync(context, access) : ResolveThenDecideAsync(context, endpoint);
+        // A request that matches no route (a scanner's guesses, mostly) is refused like any other but not counted as a
+        // decision: sessiongateway.auth.decisions counts what routes decided (its 404/401 still shows in
+        // http.server.request.duration, without an http.route).
+        var counter = endpoint is null ? null : metrics;
+        return policies.TryGet(endpoint, out var access) ? DecideAsync(context, access, counter) : ResolveThenDecideAsync(context, endpoint, counter);
     }
 
-    private async Task ResolveThenDecideAsync(HttpContext context, Endpoint? endpoint) =>
-        await DecideAsync(context, await policies.ResolveAsync(endpoint));
+    private async Task ResolveThenDecideAsync(HttpContext context, Endpoint? endpoint, SessionMetrics? counter) =>
+        await DecideAsync(context, await policies.ResolveAsync(endpoint), counter);
 
-    private Task DecideAsync(HttpContext context, RouteAccess access)
+    private Task DecideAsync(HttpContext context, RouteAccess access, SessionMetrics? counter)
     {
         // Every request is authenticated, also on public routes: a session there still reaches the upstream as
         // identity headers.
@@ -51,11 +55,11 @@ internal sealed class RouteAccessMiddleware(
         {
             if (result.Succeeded)
             {
-                metrics.AuthValid();
+                counter?.AuthValid();
             }
             else
             {
-                metrics.AuthAnonymous();
+                counter?.AuthAnonymous();
             }
 
             return next(context);
@@ -65,14 +69,14 @@ internal sealed class RouteAccessMiddleware(
         {
             if (result.Succeeded)
             {
-                metrics.AuthValid();
+                counter?.AuthValid();
                 return next(context);
             }
 
-            return RefuseAsync(context, result);
+            return RefuseAsync(context, result, counter);
         }
 
-        return AuthorizeAsync(context, access.Policy!, result);
+        return AuthorizeAsync(context, access.Policy!, result, counter);
     }
 
     /// <summary>The authentication step as a span (only when a tracing listener samples it), tagged with what it found.</summary>
@@ -84,36 +88,36 @@ internal sealed class RouteAccessMiddleware(
         return result;
     }
 
-    private Task RefuseAsync(HttpContext context, AuthenticateResult result)
+    private Task RefuseAsync(HttpContext context, AuthenticateResult result, SessionMetrics? counter)
     {
-        metrics.AuthRefused(tokenPresent: result.Failure is not null, expired: SessionAuthenticator.IsExpired(result));
+        counter?.AuthRefused(tokenPresent: result.Failure is not null, expired: SessionAuthenticator.IsExpired(result));
         return SessionChallenge.WriteAsync(context, result, authenticator.Options);
     }
 
-    private async Task AuthorizeAsync(HttpContext context, AuthorizationPolicy policy, AuthenticateResult result)
+    private async Task AuthorizeAsync(HttpContext context, AuthorizationPolicy policy, AuthenticateResult result, SessionMetrics? counter)
     {
         var outcome = await authorization.AuthorizeAsync(context.User, context, policy);
         if (outcome.Succeeded)
         {
             if (result.Succeeded)
             {
-                metrics.AuthValid();
+                counter?.AuthValid();
             }
             else
             {
-                metrics.AuthAnonymous();
+                counter?.AuthAnonymous();
             }
 
             await next(context);
         }
         else if (result.Succeeded)
         {
-            metrics.AuthForbidden();
+            counter?.AuthForbidden();
             await ClaimFailures.WriteAsync(context, outcome.Failure);
         }
         else
         {
-            await RefuseAsync(context, result);
+            await RefuseAsync(context, result, counter);
         }
     }
 }

@@ -66,7 +66,7 @@ internal sealed partial class RefreshEndpoint(
         using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Refresh);
         var outcome = await engine.RefreshAsync(cookie ?? bearer, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
         metrics.Refreshed(outcome.Kind, outcome.WithinGrace);
-        activity?.SetTag(GatewaySpans.OutcomeAttribute, outcome.Kind.ToString());
+        activity?.SetTag(GatewaySpans.OutcomeAttribute, SessionMetrics.RefreshOutcome(outcome.Kind, outcome.WithinGrace).Value);
         switch (outcome.Kind)
         {
             case RefreshOutcomeKind.Success:

@@ -60,13 +60,16 @@ internal sealed class SessionMetrics
     public void AuthRefused(bool tokenPresent, bool expired) =>
         _authDecisions.Add(1, !tokenPresent ? Missing : expired ? Expired : Invalid);
 
-    public void Refreshed(RefreshOutcomeKind kind, bool withinGrace) => _refreshOutcomes.Add(1, kind switch
+    public void Refreshed(RefreshOutcomeKind kind, bool withinGrace) => _refreshOutcomes.Add(1, RefreshOutcome(kind, withinGrace));
+
+    /// <summary>The <c>outcome</c> of a refresh, as the counter and the refresh span both name it.</summary>
+    public static KeyValuePair<string, object?> RefreshOutcome(RefreshOutcomeKind kind, bool withinGrace) => kind switch
     {
         RefreshOutcomeKind.Success => withinGrace ? RefreshGrace : RefreshSuccess,
         RefreshOutcomeKind.Theft => RefreshTheft,
         RefreshOutcomeKind.StoreUnavailable => RefreshStoreUnavailable,
         _ => RefreshUnauthorised,
-    });
+    };
 
     public void TheftDetected(TheftKind kind) =>
         _theft.Add(1, kind == TheftKind.PreviousAfterGrace ? PreviousAfterGrace : OlderGeneration);

@@ -1,4 +1,5 @@
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -11,7 +12,7 @@ namespace SessionGateway.Telemetry;
 /// </summary>
 internal static class TelemetryServiceCollectionExtensions
 {
-    /// <summary>The framework meters exported next to <c>SessionGateway</c>. YARP 2.3 has no meter (only event counters).</summary>
+    /// <summary>The framework meters exported next to <c>SessionGateway</c>. YARP 2.3 has no meter: its event counters are bridged by <see cref="YarpCounters"/>.</summary>
     internal static readonly string[] FrameworkMeters =
     [
         "Microsoft.AspNetCore.Hosting",
@@ -52,28 +53,38 @@ internal static class TelemetryServiceCollectionExtensions
 
         // Meters only when something reads them: an instrument nobody listens to costs a check per measurement, one
         // that is listened to (the framework's per-request histograms included) costs an aggregation per request.
-        if (scraped || export.All || export.Metrics)
+        if (scraped || export.Metrics)
         {
-            telemetry.WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters));
+            telemetry.WithMetrics(metrics => metrics.AddMeter(EngineTelemetry.Name).AddMeter(FrameworkMeters).AddMeter(YarpCounters.MeterName));
+            // YARP's event counters, bridged: the listener is what turns them on, so it exists only when they are read.
+            services.AddSingleton<YarpCounters>();
+            services.AddHostedService(provider => provider.GetRequiredService<YarpCounters>());
         }
 
-        // Tracing only when traces are exported: with no provider nothing listens to the activity sources, and every
-        // StartActivity on the request path is a null check.
-        if (export.All)
+        // Each signal on its own, so OTEL_{TRACES,METRICS,LOGS}_EXPORTER=none turns exactly that one off (UseOtlpExporter
+        // would export all three whenever the endpoint is set). Tracing only when traces are exported: with no provider
+        // nothing listens to the activity sources, and every StartActivity on the request path is a null check.
+        if (export.Traces)
         {
-            telemetry.WithTracing(tracing => AddSources(tracing)).UseOtlpExporter();
+            telemetry.WithTracing(tracing => AddSources(tracing).AddOtlpExporter());
         }
-        else
-        {
-            if (export.Traces)
-            {
-                telemetry.WithTracing(tracing => AddSources(tracing).AddOtlpExporter());
-            }
 
-            if (export.Metrics)
-            {
-                telemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
-            }
+        if (export.Metrics)
+        {
+            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter());
+        }
+
+        // The OpenTelemetry logging provider only when logs are exported: session events carry user ids and session
+        // handles, which leave the process only when the operator asked for it.
+        if (export.Logs)
+        {
+            telemetry.WithLogging(logging => logging.AddOtlpExporter());
+        }
+
+        if (export.Any)
+        {
+            services.AddSingleton(export);
+            services.AddHostedService<OtlpExportNotice>();
         }
 
         return services;

@@ -62,10 +62,37 @@ public sealed class KubernetesManifestTests
     [InlineData("gateway-tier", "deployment.yaml", "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false", "container gateway: readOnlyRootFilesystem is not true")]
     [InlineData("gateway-tier", "deployment.yaml", "drop: [\"ALL\"]", "drop: [\"NET_RAW\"]", "capabilities.drop does not hold ALL")]
     [InlineData("gateway-tier", "deployment.yaml", "runAsNonRoot: true", "runAsNonRoot: false", "runAsNonRoot is not true")]
-    [InlineData("gateway-tier", "deployment.yaml", "terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 25", "terminationGracePeriodSeconds 25 is not more than DrainDelay 5 s + ShutdownTimeoutSeconds 20")]
-    [InlineData("gateway-tier", "proxy.yaml", "DrainDelay: 5s", "DrainDelay: 15s", "is not more than DrainDelay 15 s")]
+    [InlineData("gateway-tier", "deployment.yaml", "terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 24", "terminationGracePeriodSeconds 24 is less than ShutdownTimeoutSeconds 20 + 5 s")]
+    [InlineData("gateway-tier", "proxy.yaml", "DrainDelay: 5s", "DrainDelay: 20s", "DrainDelay 20 s is not shorter than ShutdownTimeoutSeconds 20")]
+    [InlineData("sidecar", "proxy.yaml", "ShutdownTimeoutSeconds: 20", "ShutdownTimeoutSeconds: 4", "DrainDelay 5 s is not shorter than ShutdownTimeoutSeconds 4")]
     [InlineData("gateway-tier", "horizontalpodautoscaler.yaml", "minReplicas: 2", "minReplicas: 1", "2+ replicas")]
+    [InlineData("gateway-tier", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 2", "readinessProbe gives up after 4 s")]
+    [InlineData("gateway-tier", "deployment.yaml", "\n  strategy:\n", "\n  replicas: 2\n  strategy:\n", "spec.replicas is set next to a HorizontalPodAutoscaler")]
+    [InlineData("sidecar", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 14", "readinessProbe gives up after 28 s")]
     public void Invariants_ReportABrokenManifest(string layout, string file, string from, string to, string expected)
+    {
+        var problems = ProblemsOfEditedBase(layout, file, from, to);
+
+        Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The shutdown timeout is counted from SIGTERM and includes the drain delay: a delay of 15 s with a shutdown timeout
+    /// of 20 s and a grace period of 35 s is sound (requests in flight get the last 5 s, the process is gone 15 s before
+    /// the SIGKILL), and a grace period of exactly shutdown timeout + 5 s is enough.
+    /// </summary>
+    [Theory]
+    [InlineData("gateway-tier", "proxy.yaml", "DrainDelay: 5s", "DrainDelay: 15s")]
+    [InlineData("sidecar", "deployment.yaml", "terminationGracePeriodSeconds: 35", "terminationGracePeriodSeconds: 25")]
+    public void Invariants_AcceptASoundDrainTiming(string layout, string file, string from, string to)
+    {
+        var problems = ProblemsOfEditedBase(layout, file, from, to);
+
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>The invariants' problems with a copy of <paramref name="layout"/>'s base in which <paramref name="file"/> has <paramref name="from"/> replaced.</summary>
+    private static IReadOnlyList<string> ProblemsOfEditedBase(string layout, string file, string from, string to)
     {
         var copy = Directory.CreateTempSubdirectory("sg-k8s-").FullName;
         try
@@ -80,9 +107,7 @@ public sealed class KubernetesManifestTests
             Assert.Contains(from, text, StringComparison.Ordinal);
             File.WriteAllText(path, text.Replace(from, to, StringComparison.Ordinal));
 
-            var problems = ManifestInvariants.Check(Manifests.Read(copy));
-
-            Assert.Contains(problems, p => p.Contains(expected, StringComparison.Ordinal));
+            return ManifestInvariants.Check(Manifests.Read(copy));
         }
         finally
         {

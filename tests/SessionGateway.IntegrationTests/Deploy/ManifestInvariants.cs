@@ -6,7 +6,8 @@ namespace SessionGateway.IntegrationTests.Deploy;
 /// <summary>
 /// What every Deployment in deploy/kubernetes must hold, as a list of problems (empty when all is well): the probes
 /// on the gateway's management port (the port its proxy.yaml's Session:Management:Urls names) at the right paths, a
-/// non-root, read-only, capability-less container, a grace period longer than the drain, the secrets from a Secret,
+/// readiness probe that rides out a store failover, a
+/// non-root, read-only, capability-less container, DrainDelay &lt; ShutdownTimeoutSeconds &lt; the grace period, the secrets from a Secret,
 /// and what the store chosen in proxy.yaml needs (SQLite: one replica on a volume; PostgreSQL: 2+ replicas, a
 /// disruption budget, an autoscaler).
 /// </summary>
@@ -14,6 +15,16 @@ internal static class ManifestInvariants
 {
     /// <summary>ASP.NET Core's default HostOptions.ShutdownTimeout.</summary>
     private const int DefaultShutdownSeconds = 30;
+
+    /// <summary>What the grace period must leave after the shutdown timeout: disposal (the last OTLP export) and exit.</summary>
+    private const int ExitMarginSeconds = 5;
+
+    /// <summary>
+    /// How long the readiness probe must keep a replica in the Service while /readyz says the store is unavailable: a
+    /// PostgreSQL restart or a managed failover (Patroni's default leader TTL is 30 s; most managed services promote a
+    /// standby within 30 to 60 s) takes tens of seconds, and an outage longer than that still empties the Service.
+    /// </summary>
+    private const int MinReadinessToleranceSeconds = 30;
 
     /// <summary>The contract's default Session:Management:DrainDelay.</summary>
     private static readonly TimeSpan DefaultDrainDelay = TimeSpan.FromSeconds(5);
@@ -124,13 +135,29 @@ internal static class ManifestInvariants
         CheckProbe(gateway, "readinessProbe", ["/readyz"], managementPort, Problem);
         CheckProbe(gateway, "startupProbe", ["/healthz", "/readyz"], managementPort, Problem);
 
-        // The kubelet SIGKILLs at the end of the grace period: the drain delay and the host's shutdown timeout must fit.
+        // /readyz is 503 while the store does not answer. With a shared store every replica fails together, so a
+        // probe that gives up quickly empties the Service during a database failover, though the gateway still serves
+        // every request with an access token. The probe must tolerate MinReadinessTolerance of store outage.
+        var tolerance = ProbeSeconds(gateway, "readinessProbe.periodSeconds", 10) * ProbeSeconds(gateway, "readinessProbe.failureThreshold", 3);
+        if (tolerance < MinReadinessToleranceSeconds)
+        {
+            Problem($"readinessProbe gives up after {tolerance} s (periodSeconds x failureThreshold), less than {MinReadinessToleranceSeconds} s: a store failover would take every replica out of the Service");
+        }
+
+        // The shutdown timeout is counted from SIGTERM and the drain delay is part of it (requests in flight when the
+        // listeners close get what is left); the kubelet SIGKILLs at the end of the grace period, which must leave the
+        // process a few seconds after the shutdown timeout to dispose (the last OTLP export) and exit.
         var drain = Duration(Env(gateway, "Session__Management__DrainDelay") ?? config.Text("Session.Management.DrainDelay", ignoreCase: true)) ?? DefaultDrainDelay;
         var shutdown = int.Parse(config.Text("ShutdownTimeoutSeconds", ignoreCase: true) ?? DefaultShutdownSeconds.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         var grace = int.Parse(pod.Text("terminationGracePeriodSeconds") ?? "30", CultureInfo.InvariantCulture);
-        if (grace <= drain.TotalSeconds + shutdown)
+        if (drain.TotalSeconds >= shutdown)
         {
-            Problem($"terminationGracePeriodSeconds {grace} is not more than DrainDelay {drain.TotalSeconds} s + ShutdownTimeoutSeconds {shutdown}");
+            Problem($"DrainDelay {drain.TotalSeconds} s is not shorter than ShutdownTimeoutSeconds {shutdown} (the delay is part of the shutdown timeout)");
+        }
+
+        if (grace < shutdown + ExitMarginSeconds)
+        {
+            Problem($"terminationGracePeriodSeconds {grace} is less than ShutdownTimeoutSeconds {shutdown} + {ExitMarginSeconds} s for the process to exit");
         }
 
         var mounts = gateway.Items("volumeMounts").ToList();
@@ -172,9 +199,14 @@ internal static class ManifestInvariants
                 break;
             case "postgres":
                 var autoscaler = manifests.OfKind("HorizontalPodAutoscaler").FirstOrDefault(h => h.Text("spec.scaleTargetRef.name") == name);
-                if (replicas < 2 || autoscaler is null || int.Parse(autoscaler.Text("spec.minReplicas") ?? "1", CultureInfo.InvariantCulture) < 2)
+                if (autoscaler is null || int.Parse(autoscaler.Text("spec.minReplicas") ?? "1", CultureInfo.InvariantCulture) < 2)
                 {
-                    Problem("a PostgreSQL tier needs 2+ replicas and a HorizontalPodAutoscaler with minReplicas 2+");
+                    Problem("a PostgreSQL tier needs 2+ replicas: a HorizontalPodAutoscaler with minReplicas 2+");
+                }
+                else if (deployment.Text("spec.replicas") is not null)
+                {
+                    // The autoscaler owns the count; a replicas field resets it at every kubectl apply.
+                    Problem("spec.replicas is set next to a HorizontalPodAutoscaler: every kubectl apply would reset the replica count");
                 }
 
                 if (!manifests.OfKind("PodDisruptionBudget").Any(b => Selects(b.At("spec.selector.matchLabels"), deployment)))
@@ -248,6 +280,10 @@ internal static class ManifestInvariants
             problem($"{probe} asks port {get.Text("port")}, not the management port {managementPort}");
         }
     }
+
+    /// <summary>A probe field in seconds or a count, with Kubernetes' default when it is not set.</summary>
+    private static int ProbeSeconds(YamlMappingNode container, string path, int kubernetesDefault) =>
+        int.Parse(container.Text(path) ?? kubernetesDefault.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     private static int? ContainerPort(YamlMappingNode container, string name) =>
         container.Items("ports").Where(p => p.Text("name") == name).Select(p => (int?)int.Parse(p.Text("containerPort")!, CultureInfo.InvariantCulture)).FirstOrDefault();

@@ -32,6 +32,12 @@ internal sealed class MetricRecorder : IDisposable
         .Where(m => m.Instrument == instrument && (key is null || m.Tags.Any(t => t.Key == key && Equals(t.Value, value))))
         .Sum(m => m.Value);
 
+    /// <summary>Takes a measurement of every observable instrument (they report only when asked).</summary>
+    public void Observe() => _listener.RecordObservableInstruments();
+
+    /// <summary>The last measurement of <paramref name="instrument"/>, or null.</summary>
+    public double? Last(string instrument) => Measurements.LastOrDefault(m => m.Instrument == instrument)?.Value;
+
     public void Dispose() => _listener.Dispose();
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>

@@ -76,10 +76,15 @@ internal sealed class SessionClient(HttpClient http, TokenMode mode)
     public Task<HttpResponseMessage> GetAsync(string path) => SendAsync(HttpMethod.Get, path);
 
     /// <summary>Refreshes with <paramref name="refreshToken"/> (default: the current one); on 200 keeps the new tokens.</summary>
-    public Task<HttpResponseMessage> RefreshAsync(string? refreshToken = null)
+    public Task<HttpResponseMessage> RefreshAsync(string? refreshToken = null, string? traceparent = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, SessionHarness.RefreshPath);
         request.Headers.Add("rid", "session");
+        if (traceparent is not null)
+        {
+            request.Headers.Add("traceparent", traceparent);
+        }
+
         var token = refreshToken ?? RefreshToken;
         if (Mode == TokenMode.Cookie)
         {

@@ -21,6 +21,18 @@ public sealed partial class EventIdTests
         Assert.Empty(duplicates);
     }
 
+    /// <summary>The ranges docs/operations.md gives: 1000-1499 the engine's, the rest the gateway's, so an id tells which assembly logged it.</summary>
+    [Fact]
+    public void EventIds_OfTheEngine_AreInItsRange_AndTheGatewaysOutsideIt()
+    {
+        static bool Engines(int id) => id is >= 1000 and <= 1499;
+        var misplaced = LoggerMessages(typeof(SessionEngine).Assembly).Where(m => !Engines(m.Id))
+            .Concat(LoggerMessages(typeof(GatewayHost).Assembly).Where(m => Engines(m.Id)))
+            .Select(m => $"{m.Id}: {m.Method}");
+
+        Assert.Empty(misplaced);
+    }
+
     [Fact]
     public void EventIdTable_InOperationsDoc_ListsEveryIdInSourceAndNoOther()
     {
@@ -32,8 +44,8 @@ public sealed partial class EventIdTests
         Assert.Empty(documented.Except(inSource).Order());
     }
 
-    private static IEnumerable<(int Id, string Method)> LoggerMessages() =>
-        from assembly in Assemblies
+    private static IEnumerable<(int Id, string Method)> LoggerMessages(params Assembly[] assemblies) =>
+        from assembly in assemblies.Length > 0 ? assemblies : Assemblies
         from type in assembly.GetTypes()
         from method in type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly)
         let attribute = method.GetCustomAttribute<LoggerMessageAttribute>()
