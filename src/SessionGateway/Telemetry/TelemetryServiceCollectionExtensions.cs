@@ -40,6 +40,13 @@ internal static class TelemetryServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<SessionMetrics>();
         var export = OtlpExport.From(configuration);
+        if (!scraped && !export.Any)
+        {
+            // Nothing reads telemetry: OpenTelemetry is not even loaded (its assemblies and hosted service cost a start
+            // time and memory). The instruments still exist for dotnet-counters.
+            return services;
+        }
+
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
