@@ -14,7 +14,7 @@ namespace SessionGateway.IntegrationTests.Management;
 /// only there; readiness follows the store; SIGTERM drains. In the gateway-process collection (one at a time).
 /// </summary>
 [Collection(ScaleOutCollection.Name)]
-public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : IAsyncDisposable
+public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly WireMockServer _upstream = StartUpstream();
     private readonly string _directory = Directory.CreateTempSubdirectory("sg-mgmt-").FullName;
@@ -295,7 +295,11 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
                   Address: {{upstreamUrl}}
         """;
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xUnit 2 does not dispose a test class through IAsyncDisposable, and the
+    // gateways it started would outlive the run.
+    public async Task DisposeAsync()
     {
         foreach (var gateway in _gateways)
         {
