@@ -1,4 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
 using SessionGateway.IntegrationTests.Infrastructure;
 using SessionGateway.IntegrationTests.ScaleOut;
 using WireMock.RequestBuilders;
@@ -151,6 +154,80 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
         Assert.Contains("[5003]", gateway.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A WebSocket is a request that stays in flight for as long as the client wants: SIGTERM must neither drop it when
+    /// the drain delay starts nor when the listeners close; the gateway waits for it (within the shutdown timeout) and
+    /// exits 0 once the client closed it.
+    /// </summary>
+    [Fact]
+    public async Task SigTerm_OpenWebSocketKeepsEchoingThroughTheDrainAndAfterTheListenersClose_ClosesNormally_ExitCodeZero()
+    {
+        await using var echo = await WebSocketEchoUpstream.StartAsync();
+        var (gateway, management) = await StartAsync(
+            """
+                live:
+                  ClusterId: echo
+                  AuthorizationPolicy: anonymous
+                  Match:
+                    Path: /ws/{**rest}
+            """,
+            drainDelay: "2s",
+            clusters: $"""
+                echo:
+                  Destinations:
+                    one:
+                      Address: {echo.Url}
+            """,
+            shutdownTimeoutSeconds: 15);
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        using (var connecting = new CancellationTokenSource(TimeSpan.FromSeconds(10)))
+        {
+            await socket.ConnectAsync(new UriBuilder(gateway.Address) { Scheme = "ws", Path = "/ws/live" }.Uri, connecting.Token);
+        }
+
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, socket.HttpStatusCode);
+        Assert.Equal("before", await EchoAsync(socket, "before"));
+
+        // StopAsync sends SIGTERM at once and then waits for the exit.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var exit = gateway.StopAsync();
+
+        // During the drain delay: not ready, and the open socket still carries messages both ways.
+        var unready = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(50), async () =>
+            (await GetAsync(management, "/readyz")).Status == HttpStatusCode.ServiceUnavailable);
+        Assert.True(unready is not null, "/readyz did not turn 503 after SIGTERM\n" + gateway.OutputTail(20));
+        Assert.Equal("during the delay", await EchoAsync(socket, "during the delay"));
+        Assert.DoesNotContain("[5004]", gateway.Output, StringComparison.Ordinal);
+
+        // After the delay the listeners close: a new connection to the traffic port is refused...
+        var closed = await Poll.UntilAsync(clock, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50), async () =>
+            await IsRefusedAsync(gateway.Port));
+        Assert.True(closed is not null, "the traffic port still accepted connections 10 s after SIGTERM\n" + gateway.OutputTail(20));
+        Assert.Contains("[5004]", gateway.Output, StringComparison.Ordinal);
+        output.WriteLine($"listeners closed {closed!.Value.TotalMilliseconds:0} ms after SIGTERM");
+
+        // ...yet the socket opened before the stop still echoes, and the process waits for it instead of exiting.
+        Assert.Equal("after the listeners closed", await EchoAsync(socket, "after the listeners closed"));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal("a second later", await EchoAsync(socket, "a second later"));
+        Assert.False(exit.IsCompleted, "the gateway exited with a WebSocket still open\n" + gateway.OutputTail(20));
+
+        // The client ends the conversation; the close handshake goes through, and only then does the gateway exit.
+        using (var closing = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", closing.Token);
+        }
+
+        Assert.Equal((WebSocketState.Closed, WebSocketCloseStatus.NormalClosure), (socket.State, socket.CloseStatus));
+        var closedAt = clock.Elapsed;
+        Assert.Equal(0, await exit);
+        output.WriteLine($"socket closed {closedAt.TotalMilliseconds:0} ms, process exited {clock.Elapsed.TotalMilliseconds:0} ms after SIGTERM");
+
+        // Well before the 15 s shutdown timeout: the gateway exited because the socket closed, not because time ran out.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the gateway took {clock.Elapsed.TotalSeconds:0.0} s to exit after the last socket closed at {closedAt.TotalSeconds:0.0} s\n" + gateway.OutputTail(20));
+    }
+
     [SkippableFact]
     public async Task PostgresStopped_ReadyzIs503StoreUnavailable_HealthzStays200_ThenReadyAgainWithoutARestart()
     {
@@ -230,16 +307,43 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
         return upstream;
     }
 
-    private async Task<(GatewayProcess Gateway, HttpClient Management)> StartAsync(string routes, string session = "", IReadOnlyDictionary<string, string>? environment = null, string drainDelay = "0s")
+    private async Task<(GatewayProcess Gateway, HttpClient Management)> StartAsync(
+        string routes, string session = "", IReadOnlyDictionary<string, string>? environment = null, string drainDelay = "0s", string clusters = "", int? shutdownTimeoutSeconds = null)
     {
         var port = LoopbackPorts.Free();
         // One file per gateway: each watches its own.
         var path = Path.Combine(_directory, _gateways.Count == 0 ? "proxy.yaml" : $"proxy-{_gateways.Count}.yaml");
-        await File.WriteAllTextAsync(path, Yaml(port, drainDelay, routes, session, _upstream.Url()));
+        await File.WriteAllTextAsync(path, Yaml(port, drainDelay, routes, session, clusters, shutdownTimeoutSeconds, _upstream.Url()));
         var gateway = await GatewayProcess.StartAsync("M", path, environment);
         _gateways.Add(gateway);
         var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(10) };
         return (gateway, management);
+    }
+
+    /// <summary>Sends <paramref name="text"/> as one text message and returns the one message that comes back.</summary>
+    private static async Task<string> EchoAsync(ClientWebSocket socket, string text)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+        var buffer = new byte[1024];
+        var received = await socket.ReceiveAsync(buffer, timeout.Token);
+        Assert.Equal((WebSocketMessageType.Text, true), (received.MessageType, received.EndOfMessage));
+        return Encoding.UTF8.GetString(buffer, 0, received.Count);
+    }
+
+    /// <summary>Whether a new TCP connection to <paramref name="port"/> on 127.0.0.1 is refused (nothing listens).</summary>
+    private static async Task<bool> IsRefusedAsync(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            return false;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
+        {
+            return true;
+        }
     }
 
     private static async Task<(HttpStatusCode Status, string Body)> GetAsync(HttpClient client, string path)
@@ -251,9 +355,10 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
     /// <summary>
     /// A management listener on <paramref name="managementPort"/> (the traffic port comes from the command line).
     /// <paramref name="routes"/> are written at the indentation of a route name (4), <paramref name="session"/> at that
-    /// of a key under Session (2).
+    /// of a key under Session (2), <paramref name="clusters"/> at that of a cluster name (4).
     /// </summary>
-    private static string Yaml(int managementPort, string drainDelay, string routes, string session, string upstreamUrl) => $$"""
+    private static string Yaml(int managementPort, string drainDelay, string routes, string session, string clusters, int? shutdownTimeoutSeconds, string upstreamUrl) => $$"""
+        {{(shutdownTimeoutSeconds is { } seconds ? $"ShutdownTimeoutSeconds: {seconds}" : "")}}
         Logging:
           LogLevel:
             Default: Warning
@@ -293,6 +398,7 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
               Destinations:
                 one:
                   Address: {{upstreamUrl}}
+        {{clusters}}
         """;
 
     public Task InitializeAsync() => Task.CompletedTask;
