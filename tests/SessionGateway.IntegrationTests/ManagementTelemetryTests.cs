@@ -14,6 +14,7 @@ namespace SessionGateway.IntegrationTests;
 /// Probes and scrapes on the management port are not traffic: they leave no <c>http.server.request.duration</c>
 /// measurement and, with traces exported, no span (nor a store-ping span under it); traffic is still measured and traced.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class ManagementTelemetryTests
 {
     [Fact]
