@@ -241,7 +241,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    private static ProcessStartInfo StartInfo(string configPath, int port, IReadOnlyDictionary<string, string> environment)
+    /// <summary>How the tests start the built gateway: <c>dotnet SessionGateway.dll --config .. --Urls ..</c>, in the config's folder.</summary>
+    internal static ProcessStartInfo StartInfo(string configPath, int port, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -268,4 +269,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static extern int SendSignal(int pid, int signal);
+
+    /// <summary>Sends SIGTERM to <paramref name="pid"/>; 0 when it was sent.</summary>
+    internal static int SendSigTerm(int pid) => SendSignal(pid, SigTerm);
 }

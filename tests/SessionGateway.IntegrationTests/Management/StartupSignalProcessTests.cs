@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
@@ -16,7 +15,6 @@ namespace SessionGateway.IntegrationTests.Management;
 [UnsupportedOSPlatform("windows")]
 public sealed class StartupSignalProcessTests
 {
-    private const int SigTerm = 15;
     private static readonly TimeSpan ExitWithin = TimeSpan.FromSeconds(60);
 
     [Fact]
@@ -75,18 +73,7 @@ public sealed class StartupSignalProcessTests
     /// </summary>
     private static async Task<(int ExitCode, string Output)> RunAndSignalAsync(string configPath, Func<Task<TcpClient>>? before = null, string? line = null)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(configPath)!,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SessionGateway.dll"));
-        start.ArgumentList.Add("--config");
-        start.ArgumentList.Add(configPath);
-        start.ArgumentList.Add("--Urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{LoopbackPorts.Free()}");
+        var start = GatewayProcess.StartInfo(configPath, LoopbackPorts.Free(), new Dictionary<string, string>());
         start.Environment["Logging__Console__FormatterName"] = "simple";
         start.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
 
@@ -107,7 +94,7 @@ public sealed class StartupSignalProcessTests
             }
 
             Assert.False(process.HasExited, "the gateway exited before the signal:\n" + output);
-            Assert.Equal(0, SendSignal(process.Id, SigTerm));
+            Assert.Equal(0, GatewayProcess.SendSigTerm(process.Id));
             using var deadline = new CancellationTokenSource(ExitWithin);
             await process.WaitForExitAsync(deadline.Token);
         }
@@ -143,7 +130,4 @@ public sealed class StartupSignalProcessTests
         }
     }
 
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int SendSignal(int pid, int signal);
 }
