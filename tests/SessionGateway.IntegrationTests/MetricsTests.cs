@@ -44,33 +44,7 @@ public sealed class MetricsTests
         await using var harness = await SessionHarness.StartAsync();
         using var recorder = new MetricRecorder(harness.Gateway.Services.GetRequiredService<IMeterFactory>());
 
-        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
-        var bob = await harness.LoginAsync(TokenMode.Header, "bob");
-        var carol = await harness.LoginAsync(TokenMode.Cookie, "carol");
-        var secrets = new List<string> { "alice", "bob", "carol", alice.AccessToken!, alice.RefreshToken!, bob.AccessToken!, bob.RefreshToken! };
-        secrets.AddRange(new[] { alice, bob, carol }.Select(c => c.FrontToken!.Up.GetProperty("sessionHandle").GetString()!));
-
-        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/api/x")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/api/x")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await harness.NewClient(TokenMode.Cookie).GetAsync("/api/x")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync("/admin/x")).StatusCode);
-        var tampered = bob.AccessToken![..^2] + (bob.AccessToken[^2] == 'A' ? "BA" : "AA");
-        Assert.Equal(440, (int)(await bob.SendAsync(HttpMethod.Get, "/api/x", tampered)).StatusCode);
-
-        // A rotation, a retry of the previous token within the grace period, the same token after it: theft.
-        var stolen = alice.RefreshToken!;
-        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync()).StatusCode);
-        var thief = harness.NewClient(TokenMode.Cookie);
-        Assert.Equal(HttpStatusCode.OK, (await thief.RefreshAsync(stolen)).StatusCode);
-        harness.Clock.Advance(TimeSpan.FromSeconds(31));
-        Assert.Equal(440, (int)(await thief.RefreshAsync(stolen)).StatusCode);
-        Assert.Equal(440, (int)(await harness.NewClient(TokenMode.Cookie).RefreshAsync("not-a-token")).StatusCode);
-
-        Assert.Equal(HttpStatusCode.OK, (await carol.SignOutAsync()).StatusCode);
-
-        // bob's access token outlives its minute: the session-expired status.
-        harness.Clock.Advance(SessionHarness.AccessTokenLifetime);
-        Assert.Equal(440, (int)(await bob.GetAsync("/api/x")).StatusCode);
+        var secrets = await EveryOutcomeTraffic.RunAsync(harness);
 
         var file = harness.Gateway.ConfigFile!;
         await File.AppendAllTextAsync(file.Path, "\n# an edit\n");
