@@ -62,12 +62,14 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
             Assert.NotNull(rotated);
         }
 
-        // The log is restarted from its beginning after a full checkpoint: it never holds much more than the writer's
-        // auto-checkpoint threshold (a frame is a page and a 24-byte header; one rotation writes a few pages).
+        // The log is restarted from its beginning after a full checkpoint, so it stays near the writer's auto-checkpoint
+        // threshold (a frame is a page and a 24-byte header). Never restarted, these rotations (a few pages each) would
+        // leave several times the threshold. Half the threshold of slack: a writer checkpoint that meets a background
+        // one running is BUSY and retried at a later commit, and how many commits land meanwhile depends on the machine.
         await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
         var pageSize = await connection.ExecuteScalarAsync<long>("PRAGMA page_size;");
         var log = new FileInfo(_database.FilePath + "-wal");
-        Assert.True(log.Length <= (SqliteSessionStore.WriterAutoCheckpointPages + 16) * (pageSize + 24) + 32, $"log of {log.Length} bytes");
+        Assert.True(log.Length <= SqliteSessionStore.WriterAutoCheckpointPages * 3 / 2 * (pageSize + 24) + 32, $"log of {log.Length} bytes");
         Assert.Equal("h" + rotations, (await store.FindAsync("a", CancellationToken.None))!.CurrentHash);
     }
 
