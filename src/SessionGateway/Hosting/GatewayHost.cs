@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SessionGateway.Assertions;
 using SessionGateway.Authentication;
 using SessionGateway.Authorization;
 using SessionGateway.Configuration;
@@ -272,6 +273,7 @@ internal static partial class GatewayHost
         }
 
         services.AddSingleton<IdentityHeaderTransform>();
+        services.AddSessionAssertions(settings);
 
         // Before AddReverseProxy, which only adds its own factory when none is registered.
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
