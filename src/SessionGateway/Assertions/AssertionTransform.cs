@@ -10,8 +10,6 @@ namespace SessionGateway.Assertions;
 /// </summary>
 internal sealed class AssertionTransform(SessionAssertions assertions, string audience) : RequestTransform
 {
-    public string Audience => audience;
-
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         if (context.HttpContext.Features.Get<SessionFeature>()?.Token is { } token)

@@ -5,9 +5,9 @@ namespace SessionGateway.Proxy;
 
 /// <summary>
 /// Decides whether a request header belongs to the gateway: the identity headers it sets (the signed assertion's
-/// included), and the names of its header-mode tokens. Matching ignores case and treats <c>_</c> as <c>-</c>, because Kestrel accepts underscores
-/// and some upstream stacks (CGI, PHP, nginx with underscores_in_headers) fold <c>X_User_Id</c> into
-/// <c>X-User-Id</c>: a spoofed identity in any spelling.
+/// included), and the names of its header-mode tokens. Matching ignores case and treats <c>_</c> as <c>-</c>, because
+/// Kestrel accepts underscores and some upstream stacks (CGI, PHP, nginx with underscores_in_headers) fold
+/// <c>X_User_Id</c> into <c>X-User-Id</c>: a spoofed identity in any spelling.
 /// </summary>
 internal sealed class IdentityHeaderFilter
 {
