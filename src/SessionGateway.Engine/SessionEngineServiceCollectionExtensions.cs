@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using SessionGateway.Keys;
 using SessionGateway.Sessions;
 using SessionGateway.Telemetry;
+using SessionGateway.Tokens;
 
 namespace SessionGateway;
 
@@ -10,7 +11,7 @@ namespace SessionGateway;
 internal static class SessionEngineServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="SessionEngine"/> (singleton), the key ring, the startup initializer (schema migration,
+    /// Adds <see cref="SessionEngine"/> (singleton), the key ring, the <see cref="AssertionIssuer"/>, the startup initializer (schema migration,
     /// refresh-token secret, first signing keys, durable revocations), key rotation and the expired-session
     /// sweeper. Invalid options throw here, listing every problem. Call before other hosted services that use the
     /// engine so its initializer runs first, then name the store:
@@ -36,6 +37,7 @@ internal static class SessionEngineServiceCollectionExtensions
         services.TryAddSingleton(static provider => new EngineTelemetry(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<SigningKeyRing>();
         services.AddSingleton<SessionEngine>();
+        services.AddSingleton<AssertionIssuer>();
         services.AddSingleton<ExpiredSessionSweeper>();
         services.AddSingleton<SessionEngineInitializer>();
         services.AddHostedService(static provider => provider.GetRequiredService<SessionEngineInitializer>());

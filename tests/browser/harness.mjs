@@ -49,8 +49,11 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** Starts the gateway on a free port with tests/browser/proxy.yaml pointed at the upstream. */
-export async function startGateway({ upstreamPort, tmpDir }) {
+/**
+ * Starts the gateway on a free port with tests/browser/proxy.yaml pointed at the upstream. extraArgs are more
+ * command-line arguments, which override proxy.yaml keys (for example a route's metadata).
+ */
+export async function startGateway({ upstreamPort, tmpDir, extraArgs = [] }) {
   if (!fs.existsSync(gatewayDll)) {
     throw new Error(`gateway build not found at ${gatewayDll}: run 'dotnet build src/SessionGateway -c Release' (run.sh does)`);
   }
@@ -66,6 +69,7 @@ export async function startGateway({ upstreamPort, tmpDir }) {
     '--config', configPath,
     '--Urls', `http://127.0.0.1:${port}`,
     '--Session:Store:ConnectionString', path.join(tmpDir, 'sessions.db'),
+    ...extraArgs,
   ];
   const child = spawn('dotnet', args, {
     cwd: repoRoot,

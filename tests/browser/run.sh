@@ -38,4 +38,6 @@ node_modules/.bin/esbuild page.js --bundle --format=iife --target=es2020 --outfi
 cd "$root"
 status=0
 node --test --test-reporter=spec tests/browser/session.test.mjs || status=$?
+# The signed identity assertion, verified with jose (no browser needed; runs its own gateway).
+node --test --test-reporter=spec tests/browser/assertion.test.mjs || status=$?
 exit $status

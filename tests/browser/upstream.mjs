@@ -4,7 +4,7 @@
 //   GET  /            HTML page that loads /bundle.js (the supertokens-website SDK, see page.js)
 //   GET  /bundle.js   the esbuild output
 //   POST /login       {user} as JSON or form -> 200 + X-Session-Create: <user>, X-Session-Claims
-//   GET  /api/me      {userId, handle, sawTokens, sdkTokenCookies} from what the gateway forwarded
+//   GET  /api/me      {userId, handle, assertion, sawTokens, sdkTokenCookies} from what the gateway forwarded
 //   GET  /__stats     request counters (tests read them directly, not through the gateway)
 //
 // Run standalone: node upstream.mjs [port]   (port 0 or absent = any free port; prints "listening <port>")
@@ -110,6 +110,7 @@ export function startUpstream({ port = 0, host = '127.0.0.1', bundlePath = path.
         const me = {
           userId: req.headers['x-user-id'] ?? null,
           handle: req.headers['x-session-handle'] ?? null,
+          assertion: req.headers['x-session-assertion'] ?? null,
           sawTokens: sawTokens(req.headers),
           sdkTokenCookies: sdkTokenCookies(req.headers),
         };

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Time.Testing;
+using SessionGateway.Assertions;
 using SessionGateway.Authentication;
 using SessionGateway.Authorization;
 using SessionGateway.Configuration;
@@ -16,7 +17,7 @@ namespace SessionGateway.Micro.Infrastructure;
 /// <summary>
 /// The gateway's session services registered with its own extension methods, as its composition root does
 /// (engine on SQLite, session settings, the authentication scheme, the response writer, the refresh endpoint, the
-/// identity-header transform), on a database file in a fresh temp directory. Nothing is mocked. The clock is a stopped
+/// identity-header transform, the signed identity assertions), on a database file in a fresh temp directory. Nothing is mocked. The clock is a stopped
 /// <see cref="FakeTimeProvider"/>, so the tokens minted in setup stay valid however long a run takes, and the hosted
 /// services (key rotation, sweeper) are never started, so nothing moves under a measurement.
 /// </summary>
@@ -77,6 +78,7 @@ internal sealed class BenchGateway : IDisposable
         services.AddRouting();
         services.AddSessionAuthorization(settings);
         services.AddSingleton<IdentityHeaderTransform>();
+        services.AddSessionAssertions(settings);
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
         var gateway = new BenchGateway(directory, databasePath, provider);

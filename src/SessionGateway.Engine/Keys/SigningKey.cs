@@ -26,8 +26,15 @@ internal sealed class SigningKey : IDisposable
         _ecdsa = ecdsa;
         _rsa = rsa;
         AlgorithmName = stored.Algorithm.ToString();
-        JwsHeader = EncodeJwsHeader(AlgorithmName, KeyId);
+        JwsHeader = EncodeJwsHeader(AlgorithmName, KeyId, "JWT");
+        AssertionJwsHeader = EncodeJwsHeader(AlgorithmName, KeyId, AssertionJwsType);
     }
+
+    /// <summary>
+    /// The <c>typ</c> of a session assertion (explicit typing, RFC 8725 section 3.11): a verifier that requires it can
+    /// never take an access token for an assertion, whose header says <c>JWT</c>.
+    /// </summary>
+    public const string AssertionJwsType = "session-assertion+jwt";
 
     public string KeyId { get; }
 
@@ -42,13 +49,19 @@ internal sealed class SigningKey : IDisposable
     /// </summary>
     public ReadOnlyMemory<byte> JwsHeader { get; }
 
+    /// <summary>
+    /// The base64url (ASCII) of this key's JWS header for session assertions,
+    /// <c>{"alg":…,"kid":…,"typ":"session-assertion+jwt"}</c>, encoded once like <see cref="JwsHeader"/>.
+    /// </summary>
+    public ReadOnlyMemory<byte> AssertionJwsHeader { get; }
+
     public DateTimeOffset SignsFrom { get; }
 
     public DateTimeOffset SignsUntil { get; }
 
     public DateTimeOffset VerifyUntil { get; }
 
-    private static byte[] EncodeJwsHeader(string algorithm, string keyId)
+    private static byte[] EncodeJwsHeader(string algorithm, string keyId, string type)
     {
         var json = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(json))
@@ -56,7 +69,7 @@ internal sealed class SigningKey : IDisposable
             writer.WriteStartObject();
             writer.WriteString("alg", algorithm);
             writer.WriteString("kid", keyId);
-            writer.WriteString("typ", "JWT");
+            writer.WriteString("typ", type);
             writer.WriteEndObject();
         }
 

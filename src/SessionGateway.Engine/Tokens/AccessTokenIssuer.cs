@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using SessionGateway.Keys;
@@ -9,15 +8,12 @@ namespace SessionGateway.Tokens;
 
 /// <summary>
 /// Mints access tokens (compact JWS) with the key ring's current signer. The header is the signer's, encoded once
-/// (<see cref="SigningKey.JwsHeader"/>); the payload is written with a JSON writer kept per thread, and the token is
-/// assembled, signed and encoded in one pooled buffer, so a mint allocates little besides the token and payload text.
+/// (<see cref="SigningKey.JwsHeader"/>); the payload is written with a JSON writer kept per thread
+/// (<see cref="JwsPayloadWriter"/>), and the token is assembled, signed and encoded in one pooled buffer
+/// (<see cref="CompactJws"/>), so a mint allocates little besides the token and payload text.
 /// </summary>
 internal sealed class AccessTokenIssuer(SigningKeyRing keyRing, SessionEngineOptions options)
 {
-    // Per thread: a mint never awaits, so nothing else runs on this thread while these are in use.
-    [ThreadStatic]
-    private static PayloadWriter? t_payloadWriter;
-
     public MintedAccessToken Mint(
         string userId,
         string sessionHandle,
@@ -32,7 +28,7 @@ internal sealed class AccessTokenIssuer(SigningKeyRing keyRing, SessionEngineOpt
         var issuedAt = now.ToUnixTimeSeconds();
         var expires = issuedAt + (long)options.AccessTokenLifetime.TotalSeconds;
 
-        var payloadWriter = t_payloadWriter ??= new PayloadWriter();
+        var payloadWriter = JwsPayloadWriter.Current;
         var writer = payloadWriter.Start();
         writer.WriteStartObject();
         writer.WriteString(ReservedClaims.Subject, userId);
@@ -56,30 +52,10 @@ internal sealed class AccessTokenIssuer(SigningKeyRing keyRing, SessionEngineOpt
         writer.Flush();
         var payload = payloadWriter.Written;
 
-        var header = key.JwsHeader.Span;
-        var signingInputLength = header.Length + 1 + Base64Url.GetEncodedLength(payload.Length);
-        var length = signingInputLength + 1 + Base64Url.GetEncodedLength(key.MaxSignatureSize);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            var token = buffer.AsSpan();
-            header.CopyTo(token);
-            token[header.Length] = (byte)'.';
-            Base64Url.EncodeToUtf8(payload, token[(header.Length + 1)..], out _, out _);
-            Span<byte> signature = stackalloc byte[key.MaxSignatureSize];
-            var signed = key.Sign(token[..signingInputLength], signature);
-            token[signingInputLength] = (byte)'.';
-            Base64Url.EncodeToUtf8(signature[..signed], token[(signingInputLength + 1)..], out _, out var signatureLength);
-            return new MintedAccessToken(
-                Encoding.ASCII.GetString(token[..(signingInputLength + 1 + signatureLength)]),
-                Encoding.UTF8.GetString(payload),
-                DateTimeOffset.FromUnixTimeSeconds(expires));
-        }
-        finally
-        {
-            // The buffer held a bearer token: cleared before another renter sees it.
-            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
-        }
+        return new MintedAccessToken(
+            CompactJws.Sign(key, key.JwsHeader.Span, payload),
+            Encoding.UTF8.GetString(payload),
+            DateTimeOffset.FromUnixTimeSeconds(expires));
     }
 
     /// <summary>
@@ -132,25 +108,5 @@ internal sealed class AccessTokenIssuer(SigningKeyRing keyRing, SessionEngineOpt
                 ArrayPool<byte>.Shared.Return(rented);
             }
         }
-    }
-
-    /// <summary>A JSON writer and its buffer, reset for each payload; lives as long as its thread.</summary>
-    private sealed class PayloadWriter : IDisposable
-    {
-        private readonly ArrayBufferWriter<byte> _buffer = new(512);
-        private readonly Utf8JsonWriter _writer;
-
-        public PayloadWriter() => _writer = new Utf8JsonWriter(_buffer);
-
-        public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
-
-        public Utf8JsonWriter Start()
-        {
-            _buffer.ResetWrittenCount();
-            _writer.Reset(_buffer);
-            return _writer;
-        }
-
-        public void Dispose() => _writer.Dispose();
     }
 }

@@ -230,6 +230,15 @@ internal sealed class AccessTokenVerifier
 
                 keyId = reader.GetString()!;
             }
+            else if (reader.ValueTextEquals("typ"u8))
+            {
+                // Explicit typing (RFC 8725 section 3.11): ours say JWT; a session assertion, signed with the same keys,
+                // says session-assertion+jwt and is never an access token, whatever its payload.
+                if (!reader.Read() || reader.TokenType != JsonTokenType.String || !reader.ValueTextEquals("JWT"u8))
+                {
+                    return false;
+                }
+            }
             else if (reader.ValueTextEquals("crit"u8))
             {
                 // We never emit critical extensions, so a token demanding one is not ours.

@@ -1,5 +1,6 @@
 using SessionGateway.Management;
 using SessionGateway.Storage;
+using SessionGateway.Tokens;
 using Yarp.ReverseProxy.Configuration;
 
 namespace SessionGateway.Configuration;
@@ -93,6 +94,17 @@ internal static class GatewayConfigValidator
         configuration[key] is { } value &&
         (!document.Data.TryGetValue(key, out var written) || !string.Equals(written, value, StringComparison.Ordinal));
 
+    private const string AssertionClaimsKey = SessionSettings.SectionName + ":Assertion:Claims";
+
+    /// <summary>
+    /// True when <paramref name="key"/> is written with no value (<c>Claims: []</c> in YAML is a key with a null value):
+    /// the binder skips such a key, which for a list whose unset value means "a default list" would turn "none" into
+    /// the default.
+    /// </summary>
+    private static bool IsWrittenEmpty(IConfiguration configuration, string key) =>
+        configuration[key] is null && !configuration.GetSection(key).GetChildren().Any() &&
+        configuration is IConfigurationRoot root && root.Providers.Any(p => p.TryGet(key, out _));
+
     /// <summary>Binds the Session section; after schema problems a value may not convert, which is already reported.</summary>
     public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
     {
@@ -100,7 +112,10 @@ internal static class GatewayConfigValidator
         Durations.RegisterConverter();
         try
         {
-            return configuration.GetSection(SessionSettings.SectionName).Get<SessionSettings>() ?? new SessionSettings();
+            var settings = configuration.GetSection(SessionSettings.SectionName).Get<SessionSettings>() ?? new SessionSettings();
+            return settings.Assertion.Claims is null && IsWrittenEmpty(configuration, AssertionClaimsKey)
+                ? settings with { Assertion = settings.Assertion with { Claims = [] } }
+                : settings;
         }
         catch (InvalidOperationException) when (mayFail)
         {
@@ -268,6 +283,8 @@ internal static class GatewayConfigValidator
         {
             CheckHeaderName(settings.Headers.Strip[i], $"{headers}:Strip:{i}", problems);
         }
+
+        CheckAssertion(settings, problems);
     }
 
     private static void CheckForwardAuth(SessionSettings settings, List<ConfigProblem> problems)
@@ -304,6 +321,43 @@ internal static class GatewayConfigValidator
         }
     }
 
+    private static void CheckAssertion(SessionSettings settings, List<ConfigProblem> problems)
+    {
+        const string assertion = SessionSettings.SectionName + ":Assertion";
+        var header = settings.Assertion.Header;
+        CheckHeaderName(header, assertion + ":Header", problems);
+        var sameHeader = new[] { ("UserId", settings.Headers.UserId), ("SessionHandle", settings.Headers.SessionHandle) }
+            .Concat(settings.Headers.Claims.Select(c => ("Claims:" + c.Key, c.Value)))
+            .FirstOrDefault(h => HeaderNamesEqual(h.Item2, header));
+        if (sameHeader.Item1 is not null)
+        {
+            problems.Add(new ConfigProblem(assertion + ":Header", $"'{header}' is already Session:Headers:{sameHeader.Item1}; the assertion needs a header of its own"));
+        }
+
+        var lifetime = settings.Assertion.Lifetime;
+        if (lifetime < TimeSpan.FromSeconds(1) || lifetime > AssertionSettings.MaxLifetime || lifetime.Ticks % TimeSpan.TicksPerSecond != 0)
+        {
+            problems.Add(new ConfigProblem(assertion + ":Lifetime", $"{lifetime.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}s must be whole seconds from 1s to 60s (an assertion cannot be revoked: it may outlive a sign-out by its lifetime)"));
+        }
+
+        var claims = settings.Assertion.Claims ?? [];
+        for (var i = 0; i < claims.Count; i++)
+        {
+            var claim = claims[i];
+            if (string.IsNullOrEmpty(claim))
+            {
+                problems.Add(new ConfigProblem($"{assertion}:Claims:{i}", "a claim name cannot be empty"));
+            }
+            else if (AssertionIssuer.IsReserved(claim) || ReservedClaims.IsReserved(claim))
+            {
+                problems.Add(new ConfigProblem($"{assertion}:Claims:{i}", $"'{claim}' is not a session claim the assertion can carry: the assertion sets iss, aud, sub, sid, iat and exp itself, and the access token's own claims stay in the access token"));
+            }
+        }
+    }
+
+    private static bool HeaderNamesEqual(string a, string b) =>
+        string.Equals(a.Replace('_', '-'), b.Replace('_', '-'), StringComparison.OrdinalIgnoreCase);
+
     private static void CheckHeaderName(string name, string key, List<ConfigProblem> problems)
     {
         if (name.Length == 0 || !name.All(IsTokenChar))
@@ -315,6 +369,24 @@ internal static class GatewayConfigValidator
     // RFC 9110 token characters.
     private static bool IsTokenChar(char c) =>
         char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c, StringComparison.Ordinal);
+
+    private static void CheckAssertionMetadata(RouteConfig route, string key, List<ConfigProblem> problems)
+    {
+        if (route.Metadata is not { } metadata)
+        {
+            return;
+        }
+
+        if (metadata.TryGetValue(AssertionSettings.RouteMetadataKey, out var optIn) && optIn is not ("true" or "false"))
+        {
+            problems.Add(new ConfigProblem($"{key}:Metadata:{AssertionSettings.RouteMetadataKey}", $"route '{route.RouteId}': metadata {AssertionSettings.RouteMetadataKey} must be \"true\" or \"false\", not '{optIn}'"));
+        }
+
+        if (metadata.TryGetValue(AssertionSettings.AudienceMetadataKey, out var audience) && string.IsNullOrWhiteSpace(audience))
+        {
+            problems.Add(new ConfigProblem($"{key}:Metadata:{AssertionSettings.AudienceMetadataKey}", $"route '{route.RouteId}': metadata {AssertionSettings.AudienceMetadataKey} needs a value (unset, the audience is the route's cluster id)"));
+        }
+    }
 
     private static void CheckProxy(IProxyConfig proxy, IConfigValidator? validator, List<ConfigProblem> problems)
     {
@@ -330,6 +402,8 @@ internal static class GatewayConfigValidator
             {
                 problems.Add(new ConfigProblem(key + ":ClusterId", $"route '{route.RouteId}' names cluster '{route.ClusterId}', which is not defined under ReverseProxy:Clusters{ConfigSchema.Suggest(route.ClusterId, clusters.Keys)}"));
             }
+
+            CheckAssertionMetadata(route, key, problems);
 
             if (!string.IsNullOrEmpty(route.CorsPolicy))
             {

@@ -68,6 +68,9 @@ internal sealed record SessionSettings
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
     public IdentityHeaderSettings Headers { get; init; } = new();
 
+    /// <summary>The signed identity assertion added to forwarded requests on routes that opt in.</summary>
+    public AssertionSettings Assertion { get; init; } = new();
+
     /// <summary>The management listener (probes, metrics) and the graceful drain.</summary>
     public ManagementSettings Management { get; init; } = new();
 
@@ -138,6 +141,13 @@ internal sealed record SessionSettings
         Compare(nameof(Cors), Cors, next.Cors);
         Compare(nameof(Management), Management, next.Management);
         Compare(nameof(ForwardAuth), ForwardAuth, next.ForwardAuth);
+        Compare(nameof(Assertion), Assertion, next.Assertion);
+        if (Assertion.Claims is null && next.Assertion.Claims is null &&
+            !Assertion.ClaimNames(Headers).SequenceEqual(next.Assertion.ClaimNames(next.Headers), StringComparer.Ordinal))
+        {
+            // The assertion copies the claims of the header map as it was at start.
+            changed.Add(SectionName + ":Headers:Claims (the claims of Session:Assertion, which is read at start)");
+        }
         var engine = ToEngineOptions();
         var nextEngine = next.ToEngineOptions();
         foreach (var property in typeof(SessionEngineOptions).GetProperties())

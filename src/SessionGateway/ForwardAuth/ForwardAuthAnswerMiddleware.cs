@@ -1,7 +1,9 @@
 using Microsoft.Net.Http.Headers;
+using SessionGateway.Assertions;
 using SessionGateway.Authentication;
 using SessionGateway.Proxy;
 using SessionGateway.Transport;
+using Yarp.ReverseProxy.Model;
 
 namespace SessionGateway.ForwardAuth;
 
@@ -9,9 +11,11 @@ namespace SessionGateway.ForwardAuth;
 /// Answers a decision request that the route's policy let through (right after <c>RouteAccessMiddleware</c>, so the
 /// route's endpoint never runs): 200 with the headers the proxy copies onto the upstream request. An absent header
 /// means "remove it" (docs/forward-auth.md): the identity headers when there is no session, <c>Cookie</c> when only
-/// the gateway's token cookies were in it, <c>Authorization</c> when it carried a gateway token.
+/// the gateway's token cookies were in it, <c>Authorization</c> when it carried a gateway token. With a session, the
+/// signed assertion too when the matched route opts in (or <c>Session:Assertion:AllRoutes</c>), with that route's
+/// audience, from the same per-token cache as in proxy mode.
 /// </summary>
-internal sealed class ForwardAuthAnswerMiddleware(RequestDelegate next, IdentityHeaderTransform identityHeaders)
+internal sealed class ForwardAuthAnswerMiddleware(RequestDelegate next, IdentityHeaderTransform identityHeaders, SessionAssertions assertions)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -40,6 +44,12 @@ internal sealed class ForwardAuthAnswerMiddleware(RequestDelegate next, Identity
                 {
                     answer[header] = IdentityHeaderTransform.HeaderValue(value);
                 }
+            }
+
+            // Paths that match no route have no audience, so no assertion.
+            if (assertions.AudienceFor(context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config) is { } audience)
+            {
+                answer[assertions.HeaderName] = assertions.Get(token, audience);
             }
         }
 

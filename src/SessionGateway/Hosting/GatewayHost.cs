@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SessionGateway.Assertions;
 using SessionGateway.Authentication;
 using SessionGateway.Authorization;
 using SessionGateway.Configuration;
@@ -274,6 +275,7 @@ internal static partial class GatewayHost
 
         services.AddSingleton<IdentityHeaderTransform>();
         services.AddForwardAuth(settings.ForwardAuth);
+        services.AddSessionAssertions(settings);
 
         // Before AddReverseProxy, which only adds its own factory when none is registered.
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();

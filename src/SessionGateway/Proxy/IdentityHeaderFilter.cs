@@ -4,21 +4,25 @@ using SessionGateway.Transport;
 namespace SessionGateway.Proxy;
 
 /// <summary>
-/// Decides whether a request header belongs to the gateway: the identity headers it sets, and the names of its
-/// header-mode tokens. Matching ignores case and treats <c>_</c> as <c>-</c>, because Kestrel accepts underscores
-/// and some upstream stacks (CGI, PHP, nginx with underscores_in_headers) fold <c>X_User_Id</c> into
-/// <c>X-User-Id</c>: a spoofed identity in any spelling.
+/// Decides whether a request header belongs to the gateway: the identity headers it sets (the signed assertion's
+/// included), and the names of its header-mode tokens. Matching ignores case and treats <c>_</c> as <c>-</c>, because
+/// Kestrel accepts underscores and some upstream stacks (CGI, PHP, nginx with underscores_in_headers) fold
+/// <c>X_User_Id</c> into <c>X-User-Id</c>: a spoofed identity in any spelling.
 /// </summary>
 internal sealed class IdentityHeaderFilter
 {
     private readonly string[] _names;
     private readonly string _prefix;
 
-    public IdentityHeaderFilter(IdentityHeaderSettings settings)
+    /// <param name="settings">The identity headers.</param>
+    /// <param name="assertionHeader">
+    /// The header of the signed assertion (<c>Session:Assertion:Header</c>), owned whatever the reserved prefix is.
+    /// </param>
+    public IdentityHeaderFilter(IdentityHeaderSettings settings, string assertionHeader)
     {
         // The header-mode token names are the gateway's too: a client sending its token in a request header of
         // that name must not hand it to the upstream.
-        _names = new[] { settings.UserId, settings.SessionHandle, ProtocolNames.AccessTokenHeader, ProtocolNames.RefreshTokenHeader }
+        _names = new[] { settings.UserId, settings.SessionHandle, assertionHeader, ProtocolNames.AccessTokenHeader, ProtocolNames.RefreshTokenHeader }
             .Concat(settings.Claims.Values)
             .Concat(settings.Strip)
             .Where(n => n.Length > 0)

@@ -22,10 +22,12 @@ internal sealed class IdentityHeaderTransform : RequestTransform
     public IdentityHeaderTransform(IOptionsMonitor<SessionSettings> settings)
     {
         _names = settings.CurrentValue.Headers;
-        _filter = new IdentityHeaderFilter(_names);
+        // Session:Assertion is read at start: the header the assertion is sent in stays owned after a reload edits it.
+        var assertionHeader = settings.CurrentValue.Assertion.Header;
+        _filter = new IdentityHeaderFilter(_names, assertionHeader);
         settings.OnChange(s =>
         {
-            _filter = new IdentityHeaderFilter(s.Headers);
+            _filter = new IdentityHeaderFilter(s.Headers, assertionHeader);
             _names = s.Headers;
         });
     }

@@ -29,6 +29,9 @@ internal sealed record SessionHarnessOptions
 
     /// <summary>More lines for the <c>Session</c> section, each indented by two spaces (<c>"  Paths:\n    MergeSlashes: false"</c>).</summary>
     public string? ExtraSessionYaml { get; init; }
+
+    /// <summary>More routes under <c>ReverseProxy:Routes</c>, each route's name indented by four spaces.</summary>
+    public string? ExtraRoutesYaml { get; init; }
 }
 
 /// <summary>
@@ -154,6 +157,8 @@ internal sealed class SessionHarness : IAsyncDisposable
 
     private static string Extra(SessionHarnessOptions options) => options.ExtraSessionYaml is null ? "" : "\n" + options.ExtraSessionYaml;
 
+    private static string ExtraRoutes(SessionHarnessOptions options) => options.ExtraRoutesYaml is null ? "" : "\n" + options.ExtraRoutesYaml;
+
     private static string Yaml(SessionHarnessOptions options, string upstreamUrl) => $$"""
         Session:
           AccessTokenLifetime: 1m
@@ -193,7 +198,7 @@ internal sealed class SessionHarness : IAsyncDisposable
               ClusterId: app
               AuthorizationPolicy: default
               Match:
-                Path: /api/{**rest}
+                Path: /api/{**rest}{{ExtraRoutes(options)}}
             everything-else:
               ClusterId: app
               Order: 100

@@ -9,7 +9,7 @@ public sealed class IdentityHeaderFilterTests
     {
         Claims = new Dictionary<string, string> { ["role"] = "X-User-Role" },
         Strip = ["X-Remote-User"],
-    });
+    }, "X-Session-Assertion");
 
     [Theory]
     [InlineData("X-User-Id")]
@@ -45,7 +45,7 @@ public sealed class IdentityHeaderFilterTests
     [Fact]
     public void IsOwned_ConfiguredNamesAndPrefix_ReplaceTheDefaults()
     {
-        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { UserId = "Remote-User", SessionHandle = "Remote-Session", ReservedPrefix = "Remote-Auth-" });
+        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { UserId = "Remote-User", SessionHandle = "Remote-Session", ReservedPrefix = "Remote-Auth-" }, "X-Session-Assertion");
 
         Assert.True(filter.IsOwned("remote_user"));
         Assert.True(filter.IsOwned("REMOTE-AUTH-GROUPS"));
@@ -56,10 +56,21 @@ public sealed class IdentityHeaderFilterTests
     [Fact]
     public void IsOwned_EmptyPrefix_TurnsThePrefixRuleOff()
     {
-        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { ReservedPrefix = "" });
+        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { ReservedPrefix = "" }, "X-Session-Assertion");
 
         Assert.False(filter.IsOwned("X-Session-Other"));
         Assert.True(filter.IsOwned("X-Session-Handle"));
+    }
+
+    [Theory]
+    [InlineData("", "X-Session-Assertion", "x_session_assertion")]
+    [InlineData("Remote-Auth-", "X-Session-Assertion", "X-SESSION-ASSERTION")]
+    [InlineData("Remote-Auth-", "Upstream-Proof", "upstream_PROOF")]
+    public void IsOwned_TheAssertionHeader_IsOwnedInAnySpellingWhateverThePrefix(string prefix, string assertionHeader, string sent)
+    {
+        var filter = new IdentityHeaderFilter(new IdentityHeaderSettings { ReservedPrefix = prefix }, assertionHeader);
+
+        Assert.True(filter.IsOwned(sent));
     }
 
     [Theory]
