@@ -74,6 +74,13 @@ internal static class GatewayConfigValidator
         if (complete && (settingsBinder is null ? TryBind(configuration, mayFail) : settingsBinder.TryGet(mayFail)) is { } settings)
         {
             CheckSession(settings, problems);
+            if (settings.ForwardAuth.Enabled && bool.TryParse(configuration["ForwardedHeaders_Enabled"], out var forwardedHeaders) && forwardedHeaders)
+            {
+                // The framework's switch rewrites the client address before the decision step sees the connection's
+                // own: a trusted ingress would look like its client, and its headers would be ignored.
+                problems.Add(new ConfigProblem("ForwardedHeaders_Enabled", "cannot be combined with Session:ForwardAuth:Path: forward-auth takes the client address from X-Forwarded-For itself, from Session:ForwardAuth:TrustedProxies only; remove ForwardedHeaders_Enabled"));
+            }
+
             ManagementListener.Parse(settings.Management, configuration, problems);
             var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
             CheckStoreLocation(settings, configDirectory, problems);
@@ -189,6 +196,8 @@ internal static class GatewayConfigValidator
             problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath and JwksPath must be different paths"));
         }
 
+        CheckForwardAuth(settings, problems);
+
         if (settings.AntiCsrf.ToUpperInvariant() is not ("AUTO" or "NONE" or "CUSTOM-HEADER" or "TOKEN"))
         {
             problems.Add(new ConfigProblem(session + ":AntiCsrf", $"'{settings.AntiCsrf}' is not one of: auto, none, custom-header, token"));
@@ -258,6 +267,40 @@ internal static class GatewayConfigValidator
         for (var i = 0; i < settings.Headers.Strip.Count; i++)
         {
             CheckHeaderName(settings.Headers.Strip[i], $"{headers}:Strip:{i}", problems);
+        }
+    }
+
+    private static void CheckForwardAuth(SessionSettings settings, List<ConfigProblem> problems)
+    {
+        const string forwardAuth = SessionSettings.SectionName + ":ForwardAuth";
+        if (settings.ForwardAuth.Path is { } path)
+        {
+            if (!path.StartsWith('/') || path.TrimEnd('/').Length == 0 || path.Contains('{', StringComparison.Ordinal) ||
+                path.Contains('?', StringComparison.Ordinal) || path.Contains(' ', StringComparison.Ordinal))
+            {
+                problems.Add(new ConfigProblem(forwardAuth + ":Path", $"'{path}' must be a literal path starting with '/', other than '/' itself"));
+            }
+            else
+            {
+                // Everything under the decision path is a decision (Envoy's checks come as path_prefix + path).
+                var decision = new PathString(path.TrimEnd('/'));
+                foreach (var (name, own) in new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath) })
+                {
+                    if (new PathString(own.TrimEnd('/')).StartsWithSegments(decision, StringComparison.OrdinalIgnoreCase))
+                    {
+                        problems.Add(new ConfigProblem(forwardAuth + ":Path", $"'{path}' would take over Session:{name} '{own}': every path under the decision path is a decision request"));
+                    }
+                }
+            }
+        }
+
+        var proxies = settings.ForwardAuth.EffectiveTrustedProxies;
+        for (var i = 0; i < proxies.Count; i++)
+        {
+            if (!ForwardAuth.TrustedProxies.TryParse([proxies[i]], out _, out _))
+            {
+                problems.Add(new ConfigProblem($"{forwardAuth}:TrustedProxies:{i}", $"'{proxies[i]}' is not an IP address or CIDR range (such as 10.0.0.0/8 or fd00::/8)"));
+            }
         }
     }
 

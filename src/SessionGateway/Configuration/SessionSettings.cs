@@ -71,6 +71,9 @@ internal sealed record SessionSettings
     /// <summary>The management listener (probes, metrics) and the graceful drain.</summary>
     public ManagementSettings Management { get; init; } = new();
 
+    /// <summary>The forward-auth decision endpoint, for an ingress that asks instead of forwarding through the gateway.</summary>
+    public ForwardAuthSettings ForwardAuth { get; init; } = new();
+
     /// <summary>Named authorization policies that routes name in <c>AuthorizationPolicy</c>.</summary>
     public IReadOnlyDictionary<string, PolicySettings> Policies { get; init; } = new Dictionary<string, PolicySettings>();
 
@@ -134,6 +137,7 @@ internal sealed record SessionSettings
         Compare(nameof(Policies), Policies, next.Policies);
         Compare(nameof(Cors), Cors, next.Cors);
         Compare(nameof(Management), Management, next.Management);
+        Compare(nameof(ForwardAuth), ForwardAuth, next.ForwardAuth);
         var engine = ToEngineOptions();
         var nextEngine = next.ToEngineOptions();
         foreach (var property in typeof(SessionEngineOptions).GetProperties())

@@ -3,6 +3,7 @@ using SessionGateway.Authentication;
 using SessionGateway.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
+using SessionGateway.ForwardAuth;
 using SessionGateway.Management;
 using SessionGateway.Proxy;
 using SessionGateway.RateLimiting;
@@ -272,6 +273,7 @@ internal static partial class GatewayHost
         }
 
         services.AddSingleton<IdentityHeaderTransform>();
+        services.AddForwardAuth(settings.ForwardAuth);
 
         // Before AddReverseProxy, which only adds its own factory when none is registered.
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
@@ -283,7 +285,10 @@ internal static partial class GatewayHost
     /// <summary>The request path, top to bottom.</summary>
     private static void UseGatewayPipeline(WebApplication app, SessionSettings settings)
     {
-        // First of all: methods the forwarder cannot carry, and paths that upstreams would read differently than
+        // Decision requests (forward-auth) become the request they ask about, before anything judges the request.
+        app.UseForwardAuth();
+
+        // Then: methods the forwarder cannot carry, and paths that upstreams would read differently than
         // the router, are refused here; every later step sees the normalised path the upstream will receive.
         app.UseMiddleware<RequestGuardMiddleware>();
 
@@ -308,6 +313,7 @@ internal static partial class GatewayHost
         ((IApplicationBuilder)app).Properties["__AuthenticationMiddlewareSet"] = true;
         ((IApplicationBuilder)app).Properties["__AuthorizationMiddlewareSet"] = true;
         app.UseMiddleware<RouteAccessMiddleware>();
+        app.UseForwardAuthAnswers();
         app.MapSessionEndpoints(settings);
         app.MapReverseProxy();
     }

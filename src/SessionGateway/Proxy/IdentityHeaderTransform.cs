@@ -30,6 +30,12 @@ internal sealed class IdentityHeaderTransform : RequestTransform
         });
     }
 
+    /// <summary>The identity header names in force (they reload with <c>Session:Headers</c>).</summary>
+    public IdentityHeaderSettings Names => _names;
+
+    /// <summary>The gateway-owned header matcher in force.</summary>
+    public IdentityHeaderFilter Filter => _filter;
+
     public override ValueTask ApplyAsync(RequestTransformContext context)
     {
         var filter = _filter;

@@ -63,6 +63,31 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal(key, problem.Key);
     }
 
+    [Theory]
+    [InlineData("Session:\n  ForwardAuth:\n    Path: api/verify\n", "Session:ForwardAuth:Path", "literal path")]
+    [InlineData("Session:\n  ForwardAuth:\n    Path: /\n", "Session:ForwardAuth:Path", "other than '/'")]
+    [InlineData("Session:\n  ForwardAuth:\n    Path: /.well-known\n", "Session:ForwardAuth:Path", "take over Session:JwksPath")]
+    [InlineData("Session:\n  ForwardAuth:\n    Path: /api/verify\n    TrustedProxies: [10.0.0.0/8, 10.0.0.0/33]\n", "Session:ForwardAuth:TrustedProxies:1", "'10.0.0.0/33'")]
+    [InlineData("Session:\n  ForwardAuth:\n    Path: /api/verify\n    TrustedProxies: [ingress]\n", "Session:ForwardAuth:TrustedProxies:0", "not an IP address")]
+    [InlineData("ForwardedHeaders_Enabled: true\nSession:\n  ForwardAuth:\n    Path: /api/verify\n", "ForwardedHeaders_Enabled", "X-Forwarded-For itself")]
+    public void Validate_BadForwardAuth_NamesTheKey(string yaml, string key, string message)
+    {
+        var (document, configuration) = ConfigTestData.Load(yaml);
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_ForwardAuthWithTrustedProxies_HasNoProblems()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  ForwardAuth:\n    Path: /api/verify\n    TrustedProxies: [10.0.0.0/8, fd00::/8, 192.168.1.10]\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+    }
+
     /// <summary>Found by YamlDocumentParserProperties: an empty value bound null into a string and the validator threw.</summary>
     [Theory]
     [InlineData("Headers:\n    ReservedPrefix:", "Session:Headers:ReservedPrefix")]
