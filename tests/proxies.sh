@@ -10,7 +10,8 @@
 #   tests/proxies.sh render KIND DIR LISTEN GATEWAY APP
 #                                                 writes the shipped configuration into DIR: the proxy listens on
 #                                                 127.0.0.1:LISTEN, asks the gateway on 127.0.0.1:GATEWAY and
-#                                                 forwards to the app on 127.0.0.1:APP
+#                                                 forwards to the app on 127.0.0.1:APP (nginx: NGINX_WORKERS
+#                                                 worker processes, 1 by default)
 #   tests/proxies.sh run KIND DIR                 runs the proxy on DIR's configuration in the foreground (exec:
 #                                                 the caller's child is the proxy itself; kill it to stop it)
 #
@@ -73,7 +74,7 @@ render() {
       # inside DIR: the headers-more module, one worker, temp files and logs here.
       cat >"$dir/nginx.conf" <<CONF
 load_module $headers_more;
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-1};
 daemon off;
 pid nginx.pid;
 error_log error.log warn;
