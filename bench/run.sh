@@ -20,7 +20,8 @@
 # What it measures, all on 127.0.0.1 (docs/benchmarks.md says more):
 #   1. requests/s and p99 latency, wrk -t1 -cN, of: the upstream itself (nginx `return 200`, 100-byte body),
 #      nginx proxy_pass, bare YARP (bench/BareYarp), the gateway on an anonymous route, the gateway on a session
-#      route with a valid access-token cookie; each warmed up first, then rounds interleaved so that noise from
+#      route with a valid access-token cookie, nginx with auth_request to the gateway (forward-auth, the shipped
+#      deploy/nginx configuration) on that route; each warmed up first, then rounds interleaved so that noise from
 #      other work on the machine falls on every target alike; medians, and ratios to bare YARP from this run.
 #   2. refresh rotations/s on SQLite and on PostgreSQL, N clients each chaining its own token (bench/refresh.lua).
 #   3. resident memory under load (VmRSS sampled during the measured runs, VmHWM), gateway vs bare YARP.
@@ -63,7 +64,9 @@ refresh_clients=${BENCH_REFRESH_CLIENTS:-4}
 # part of the session route's cost is the bigger request rather than the gateway's work.
 # yarp-work: bare YARP doing the session route's work besides the token check (bench/BareYarp/SessionWork.cs),
 # sent the same request: the floor of that work on YARP's own extension points.
-targets=(upstream nginx yarp yarp-cookie yarp-work gateway-anon gateway-session)
+# nginx-auth: the shipped deploy/nginx configuration (tests/proxies.sh renders it) in front of the upstream, asking a
+# second gateway (forward-auth on, same store) about each request with auth_request; compared with nginx alone.
+targets=(upstream nginx yarp yarp-cookie yarp-work gateway-anon gateway-session nginx-auth)
 declare -A label=(
   [upstream]="upstream alone (nginx return 200)"
   [nginx]="nginx proxy_pass"
@@ -72,12 +75,14 @@ declare -A label=(
   [yarp-work]="bare YARP + the session route's work but the token check, same request"
   [gateway-anon]="gateway, anonymous route"
   [gateway-session]="gateway, session route (valid cookie)"
+  [nginx-auth]="nginx auth_request -> gateway (forward-auth, valid cookie)"
   [refresh-sqlite]="refresh, SQLite"
   [refresh-postgres]="refresh, PostgreSQL"
 )
 declare -A short=(
   [upstream]="upstream alone" [nginx]="nginx proxy_pass" [yarp]="bare YARP"
   [yarp-cookie]="bare YARP + cookie" [yarp-work]="bare YARP + header work" [gateway-anon]="gateway, anonymous" [gateway-session]="gateway, session"
+  [nginx-auth]="nginx auth_request -> gateway"
 )
 # The goals of issue 9, shown next to the numbers: rps ratio to bare YARP (at least), p99 ratio (at most).
 declare -A rps_goal=([gateway-anon]=0.97 [gateway-session]=0.95)
@@ -94,6 +99,7 @@ install_tools() {
   local missing=() sudo=""
   command -v wrk >/dev/null || missing+=(wrk)
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  [ -f /usr/lib/nginx/modules/ngx_http_headers_more_filter_module.so ] || missing+=(libnginx-mod-http-headers-more-filter)
   command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
   command -v curl >/dev/null || missing+=(curl)
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -420,7 +426,7 @@ vm_hwm() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 
 start_servers() {
   upstream_port=$(free_port); nginx_port=$(free_port); yarp_port=$(free_port); gateway_port=$(free_port)
-  yarp_work_port=$(free_port)
+  yarp_work_port=$(free_port); fa_gateway_port=$(free_port); nginx_auth_port=$(free_port)
   write_upstream_conf "$upstream_port"
   write_nginx_proxy_conf "$nginx_port" "$upstream_port"
   write_gateway_conf "$gateway_port" "$upstream_port"
@@ -429,6 +435,14 @@ start_servers() {
   start_yarp "$yarp_port" "$work/yarp.log"; yarp_pid=$started
   start_yarp "$yarp_work_port" "$work/yarp-work.log" --BareYarp:SessionWork true; yarp_work_pid=$started
   start_gateway "$gateway_port" "$work/gateway.log"; gateway_pid=$started
+  # Forward-auth: a gateway of its own (the same configuration and store, so the same signing keys: the session
+  # cookie of sign_in works there too) with the decision path on, and the shipped nginx configuration in front,
+  # with as many workers as the nginx proxy_pass target.
+  start_gateway "$fa_gateway_port" "$work/fa-gateway.log" --Session:ForwardAuth:Path /api/verify; fa_gateway_pid=$started
+  NGINX_WORKERS=auto bash tests/proxies.sh render nginx "$work/nginx-auth" "$nginx_auth_port" "$fa_gateway_port" "$upstream_port"
+  bash tests/proxies.sh run nginx "$work/nginx-auth" >"$work/nginx-auth/stdout.log" 2>&1 &
+  nginx_auth_pid=$!
+  pids+=("$nginx_auth_pid")
   declare -gA url=(
     [upstream]="http://127.0.0.1:$upstream_port/app/page"
     [nginx]="http://127.0.0.1:$nginx_port/app/page"
@@ -437,12 +451,15 @@ start_servers() {
     [yarp-work]="http://127.0.0.1:$yarp_work_port/app/page"
     [gateway-anon]="http://127.0.0.1:$gateway_port/public/page"
     [gateway-session]="http://127.0.0.1:$gateway_port/app/page"
+    [nginx-auth]="http://127.0.0.1:$nginx_auth_port/app/page"
   )
   wait_ready "${url[upstream]}" "$work/upstream/error.log"
   wait_ready "${url[nginx]}" "$work/nginx/error.log"
   wait_ready "${url[yarp]}" "$work/yarp.log"
   wait_ready "${url[yarp-work]}" "$work/yarp-work.log"
   wait_ready "${url[gateway-anon]}" "$work/gateway.log"
+  wait_ready "http://127.0.0.1:$fa_gateway_port/public/page" "$work/fa-gateway.log"
+  wait_ready "http://127.0.0.1:$nginx_auth_port/public/page" "$work/nginx-auth/error.log"
 }
 
 # Signs in through the gateway's login route and checks that the session route needs and accepts the cookie:
@@ -459,11 +476,19 @@ sign_in() {
   if [ "$status" != 200 ] || ! cmp -s "$work/upstream-body" "$work/session-body"; then
     die "the session route with the cookie answered $status, not 200 with the upstream's body"
   fi
+  # The same through nginx auth_request: refused without the cookie (the gateway's 401, mapped by the snippet),
+  # the upstream's page with it.
+  status=$(curl -s -o /dev/null -w '%{http_code}' "${url[nginx-auth]}")
+  [ "$status" = 401 ] || die "nginx auth_request answered $status without a cookie, expected 401 (see $work/nginx-auth/error.log)"
+  status=$(curl -s -o "$work/nginx-auth-body" -w '%{http_code}' -H "Cookie: sAccessToken=$access_token" "${url[nginx-auth]}")
+  if [ "$status" != 200 ] || ! cmp -s "$work/upstream-body" "$work/nginx-auth-body"; then
+    die "nginx auth_request with the cookie answered $status, not 200 with the upstream's body"
+  fi
 }
 
 target_args() { # target: extra wrk arguments
   case "$1" in
-    gateway-session|yarp-cookie|yarp-work) printf '%s\n' -H "Cookie: sAccessToken=$access_token" ;;
+    gateway-session|yarp-cookie|yarp-work|nginx-auth) printf '%s\n' -H "Cookie: sAccessToken=$access_token" ;;
   esac
 }
 
@@ -491,6 +516,8 @@ proxy_benchmark() {
         yarp-work) proxy_pids=$yarp_work_pid; backend_pids=$upstream_pid ;;
         yarp*) proxy_pids=$yarp_pid; backend_pids=$upstream_pid ;;
         gateway-*) proxy_pids=$gateway_pid; backend_pids=$upstream_pid ;;
+        # Both serve each request: nginx (master and workers) and the gateway answering its auth_request.
+        nginx-auth) proxy_pids="$nginx_auth_pid $fa_gateway_pid"; backend_pids=$upstream_pid ;;
       esac
       measure "$target" 1 "$connections" "${url[$target]}" "${args[@]}"
       [ -z "$sampler" ] || stop "$sampler"
@@ -625,6 +652,12 @@ report_proxy() {
   echo "Against bare YARP doing the same header work but no token check (bench/BareYarp/SessionWork.cs):" \
     "$(ratio "$session_rps" "$same_rps")x the requests/s, $(ratio "$session_cpu" "$same_cpu")x the CPU per request;" \
     "that work alone puts bare YARP at $(ratio "$same_rps" "$(median "$work/results/yarp" 1)")x its own requests/s."
+  local auth_rps auth_p99 alone_rps alone_p99
+  auth_rps=$(median "$work/results/nginx-auth" 1); auth_p99=$(median "$work/results/nginx-auth" 2)
+  alone_rps=$(median "$work/results/nginx" 1); alone_p99=$(median "$work/results/nginx" 2)
+  echo "nginx auth_request -> gateway (forward-auth) against nginx alone (nginx proxy_pass), same run:" \
+    "$(thousands "$auth_rps") vs $(thousands "$alone_rps") requests/s, $(ratio "$auth_rps" "$alone_rps")x;" \
+    "p99 $(fixed "$auth_p99") vs $(fixed "$alone_p99") ms, $(ratio "$auth_p99" "$alone_p99")x."
   echo
   # What else ran: the machine's busy cores minus the target, what is behind it and wrk, over every measured run.
   cat "${targets[@]/#/$work/results/}" | awk '{o = $7 - $4 - $5 - $6; print (o > 0 ? o : 0)}' >"$work/results/others"
@@ -788,6 +821,7 @@ main() {
   sign_in
   proxy_benchmark
   stop "$nginx_pid"   # the upstream stays: the start and refresh benchmarks go through it
+  stop "$nginx_auth_pid"; stop "$fa_gateway_pid"
   startup_benchmark
   refresh_benchmark
 

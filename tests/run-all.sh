@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the repository: the .NET unit and integration suites, then the real-browser suite.
-# Brings what the tests need when it is missing (Debian's chromium, the npm packages; node, npm and the
-# PostgreSQL server from Debian when absent), so it works on a fresh machine that has only the .NET SDK.
+# Brings what the tests need when it is missing (Debian's chromium, nginx and caddy, the npm packages; node, npm
+# and the PostgreSQL server from Debian when absent), so it works on a fresh machine that has only the .NET SDK.
 # Used as is by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,10 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
 fi
+
+# nginx (with its headers-more module) and Caddy from Debian when missing: the forward-auth tests run the shipped
+# deploy/nginx and deploy/caddy configurations for real (ShippedProxyTests, forward-auth.test.mjs), so CI never skips them.
+bash tests/proxies.sh install
 
 # One throwaway PostgreSQL server for the whole run (installed from Debian when missing), found by the .NET
 # tests through these two variables; stopped and deleted on exit, whatever the outcome.

@@ -1,7 +1,7 @@
 // Test harness: starts the upstream (in this process), the real gateway (a child process running the
 // Release build) and headless Chromium (Debian's /usr/bin/chromium through playwright-core), and tears
 // all of it down whatever happens.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -50,15 +50,15 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * Starts the gateway on a free port with tests/browser/proxy.yaml pointed at the upstream. extraArgs are more
- * command-line arguments, which override proxy.yaml keys (for example a route's metadata).
+ * Starts the gateway on a free port with tests/browser/<config> (proxy.yaml by default) pointed at the upstream.
+ * extraArgs are more command-line arguments, which override the file's keys (for example a route's metadata).
  */
-export async function startGateway({ upstreamPort, tmpDir, extraArgs = [] }) {
+export async function startGateway({ upstreamPort, tmpDir, config = 'proxy.yaml', extraArgs = [] }) {
   if (!fs.existsSync(gatewayDll)) {
     throw new Error(`gateway build not found at ${gatewayDll}: run 'dotnet build src/SessionGateway -c Release' (run.sh does)`);
   }
   const port = await freePort();
-  const yaml = fs.readFileSync(path.join(here, 'proxy.yaml'), 'utf8')
+  const yaml = fs.readFileSync(path.join(here, config), 'utf8')
     .replaceAll('"UPSTREAM_ADDRESS"', `"http://127.0.0.1:${upstreamPort}/"`);
   const configPath = path.join(tmpDir, 'proxy.yaml');
   fs.writeFileSync(configPath, yaml);
@@ -111,6 +111,60 @@ export async function startGateway({ upstreamPort, tmpDir, extraArgs = [] }) {
   };
 }
 
+const proxiesScript = path.join(repoRoot, 'tests', 'proxies.sh');
+
+/** Resolves once something accepts connections on 127.0.0.1:port, or throws after timeoutMs. */
+async function waitForPort(port, child, what, readLog, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${what} exited (code ${child.exitCode}, signal ${child.signalCode}) before listening:\n${readLog()}`);
+    }
+    const open = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not listen on ${port} within ${timeoutMs / 1000} s:\n${readLog()}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Starts nginx or Caddy (kind) on a free port with the shipped forward-auth configuration (deploy/nginx,
+ * deploy/caddy/Caddyfile), rendered by tests/proxies.sh: it asks the gateway and forwards to the upstream.
+ */
+export async function startProxy({ kind, gatewayPort, upstreamPort, tmpDir }) {
+  const missing = spawnSync('bash', [proxiesScript, 'missing', kind], { encoding: 'utf8' });
+  if (missing.status !== 0) throw new Error(`${kind} cannot run here: ${missing.stdout}${missing.stderr} (run.sh installs it)`);
+  const port = await freePort();
+  const dir = path.join(tmpDir, kind);
+  const render = spawnSync('bash', [proxiesScript, 'render', kind, dir, String(port), String(gatewayPort), String(upstreamPort)], { encoding: 'utf8' });
+  if (render.status !== 0) throw new Error(`tests/proxies.sh render ${kind} failed: ${render.stdout}${render.stderr}`);
+  const logPath = path.join(dir, 'proxy.log');
+  const log = fs.openSync(logPath, 'a');
+  // proxies.sh execs the proxy: this child is nginx's master process (or Caddy) itself.
+  const child = spawn('bash', [proxiesScript, 'run', kind, dir], { stdio: ['ignore', log, log] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  const readLog = () => ['proxy.log', 'error.log'].map((f) => { try { return fs.readFileSync(path.join(dir, f), 'utf8'); } catch { return ''; } }).join('');
+  await waitForPort(port, child, kind, readLog);
+  return {
+    kind,
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    readLog,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      // SIGTERM: nginx's master stops its workers with it (a SIGKILLed master would leave them running).
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
 export const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -144,6 +198,39 @@ export async function startStack() {
   try {
     stack.upstream = await startUpstream({ bundlePath });
     stack.gateway = await startGateway({ upstreamPort: stack.upstream.port, tmpDir });
+    stack.browser = await launchBrowser();
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  return stack;
+}
+
+/**
+ * The stack of forward-auth.test.mjs: the upstream, the gateway with tests/browser/forward-auth.yaml (forward-auth on),
+ * nginx or Caddy (kind) in front running the shipped configuration, and Chromium. stop() undoes whatever was started
+ * and keeps the gateway's and the proxy's logs in .artifacts/.
+ */
+export async function startForwardAuthStack(kind) {
+  if (!fs.existsSync(bundlePath)) {
+    throw new Error(`${bundlePath} missing: bundle page.js with esbuild (run.sh does)`);
+  }
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), `sg-browser-${kind}-`));
+  const stack = { tmpDir, upstream: null, gateway: null, proxy: null, browser: null };
+  stack.stop = async () => {
+    await stack.browser?.close().catch(() => {});
+    await stack.proxy?.stop().catch(() => {});
+    await stack.gateway?.stop().catch(() => {});
+    await stack.upstream?.close().catch(() => {});
+    fs.mkdirSync(artifactsDir, { recursive: true });
+    if (stack.gateway) fs.writeFileSync(path.join(artifactsDir, `gateway-${kind}.log`), stack.gateway.readLog());
+    if (stack.proxy) fs.writeFileSync(path.join(artifactsDir, `${kind}.log`), stack.proxy.readLog());
+    if (!process.env.KEEP_TMP) fs.rmSync(tmpDir, { recursive: true, force: true });
+  };
+  try {
+    stack.upstream = await startUpstream({ bundlePath });
+    stack.gateway = await startGateway({ upstreamPort: stack.upstream.port, tmpDir, config: 'forward-auth.yaml' });
+    stack.proxy = await startProxy({ kind, gatewayPort: stack.gateway.port, upstreamPort: stack.upstream.port, tmpDir });
     stack.browser = await launchBrowser();
   } catch (err) {
     await stack.stop();

@@ -40,7 +40,12 @@ SuperTokens.init({
     return ctx;
   },
   onHandleEvent: (event) => {
-    events.push({ action: event.action, sessionExpiredOrRevoked: event.sessionExpiredOrRevoked, at: Date.now() });
+    events.push({
+      action: event.action,
+      sessionExpiredOrRevoked: event.sessionExpiredOrRevoked,
+      claimValidationErrors: event.claimValidationErrors,
+      at: Date.now(),
+    });
   },
 });
 
@@ -70,13 +75,15 @@ window.t = {
   mode: MODE,
   events,
   wire,
-  login: (user) => guard(async () =>
+  login: (user, role) => guard(async () =>
     asResult(await fetch('/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user }),
+      body: JSON.stringify({ user, role }),
     }))),
   callApi: () => guard(async () => asResult(await fetch('/api/me'))),
+  // A route with a claim policy (role admin) in forward-auth.yaml.
+  callAdmin: () => guard(async () => asResult(await fetch('/admin/me'))),
   doesSessionExist: () => SuperTokens.doesSessionExist(),
   getUserId: () => guard(() => SuperTokens.getUserId()),
   getPayload: () => guard(() => SuperTokens.getAccessTokenPayloadSecurely()),

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Real-browser end-to-end tests: headless Chromium + the supertokens-website SDK against SessionGateway.
-# Brings what it needs when missing (Debian's chromium, the npm packages), builds the gateway (Release),
+# Brings what it needs when missing (Debian's chromium, nginx and caddy, the npm packages), builds the gateway (Release),
 # bundles the page, runs the tests with node's test runner and exits with its code.
-# Needs: the .NET SDK, node (>= 20) and npm; root or sudo only if chromium must be installed.
+# Needs: the .NET SDK, node (>= 20) and npm; root or sudo only if chromium, nginx or caddy must be installed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -19,6 +19,9 @@ if [ ! -x "$chromium_bin" ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
+
+# nginx (with its headers-more module) and Caddy for forward-auth.test.mjs, from Debian when missing.
+bash "$root/tests/proxies.sh" install
 
 cd "$here"
 # npm ci when node_modules is missing or was installed from another package-lock.json.
@@ -37,7 +40,8 @@ node_modules/.bin/esbuild page.js --bundle --format=iife --target=es2020 --outfi
 
 cd "$root"
 status=0
-node --test --test-reporter=spec tests/browser/session.test.mjs || status=$?
-# The signed identity assertion, verified with jose (no browser needed; runs its own gateway).
-node --test --test-reporter=spec tests/browser/assertion.test.mjs || status=$?
+# One node --test run for every file, so its closing pass/fail lines count them all (run-all.sh reads them).
+# --test-concurrency=1: one file after the other (each starts its own gateway, and Chromium; two cores).
+# assertion.test.mjs needs no browser: the signed identity assertion verified with jose.
+node --test --test-concurrency=1 --test-reporter=spec tests/browser/session.test.mjs tests/browser/forward-auth.test.mjs tests/browser/assertion.test.mjs || status=$?
 exit $status

@@ -3,8 +3,9 @@
 //
 //   GET  /            HTML page that loads /bundle.js (the supertokens-website SDK, see page.js)
 //   GET  /bundle.js   the esbuild output
-//   POST /login       {user} as JSON or form -> 200 + X-Session-Create: <user>, X-Session-Claims
+//   POST /login       {user, role?} as JSON or form -> 200 + X-Session-Create: <user>, X-Session-Claims {role} ('user' by default)
 //   GET  /api/me      {userId, handle, assertion, sawTokens, sdkTokenCookies} from what the gateway forwarded
+//   GET  /admin/me    the same plus {role} (a route with a claim policy in forward-auth.yaml)
 //   GET  /__stats     request counters (tests read them directly, not through the gateway)
 //
 // Run standalone: node upstream.mjs [port]   (port 0 or absent = any free port; prints "listening <port>")
@@ -94,20 +95,22 @@ export function startUpstream({ port = 0, host = '127.0.0.1', bundlePath = path.
       if (req.method === 'POST' && url.pathname === '/login') {
         const body = await readBody(req);
         let user;
+        let role;
         const type = req.headers['content-type'] ?? '';
         if (type.includes('application/json')) {
-          user = JSON.parse(body || '{}').user;
+          ({ user, role } = JSON.parse(body || '{}'));
         } else {
           user = new URLSearchParams(body).get('user');
         }
         if (!user) return json(res, 400, { error: 'user required' });
         return json(res, 200, { ok: true, user }, {
           'X-Session-Create': user,
-          'X-Session-Claims': JSON.stringify({ role: 'user' }),
+          'X-Session-Claims': JSON.stringify({ role: role ?? 'user' }),
         });
       }
-      if (req.method === 'GET' && url.pathname === '/api/me') {
+      if (req.method === 'GET' && (url.pathname === '/api/me' || url.pathname === '/admin/me')) {
         const me = {
+          role: req.headers['x-user-role'] ?? null,
           userId: req.headers['x-user-id'] ?? null,
           handle: req.headers['x-session-handle'] ?? null,
           assertion: req.headers['x-session-assertion'] ?? null,

@@ -1,0 +1,204 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace SessionGateway.IntegrationTests.Deploy;
+
+/// <summary>
+/// The shipped forward-auth configurations (deploy/traefik, deploy/envoy, and the names in deploy/nginx and
+/// deploy/caddy) against the contract and the shipped proxy.yaml: the decision path, the gateway's own paths (refresh,
+/// sign-out, JWKS, the SessionLogin routes), the headers the gateway reads and the exact headers it answers. Traefik
+/// and Envoy are not installed here (nginx and Caddy run for real in ShippedProxyTests); a rename on either side
+/// breaks this test.
+/// </summary>
+public sealed partial class ForwardAuthConfigTests
+{
+    /// <summary>What the gateway reads of the original request besides path, method and host (the SDK's headers, docs/protocol.md).</summary>
+    private static readonly string[] RequestHeaders = ["Cookie", "Authorization", "Origin", "Anti-Csrf", "Rid", "St-Auth-Mode", "Fdi-Version"];
+
+    /// <summary>The header-mode token names: never in an answer, always removed from the upstream request.</summary>
+    private static readonly string[] TokenHeaders = ["St-Access-Token", "St-Refresh-Token"];
+
+    private static readonly StringComparer Names = StringComparer.OrdinalIgnoreCase;
+
+    private static readonly ShippedGateway Gateway = ShippedGateway.Read();
+
+    [Fact]
+    public void ShippedProxyYaml_HasTheDecisionPath_TheDeployFilesUse()
+    {
+        Assert.Equal("/api/verify", Gateway.DecisionPath);
+        Assert.Equal(["/api/refresh", "/api/signout", "/.well-known/jwks.json", "/login"], Gateway.OwnPaths);
+        Assert.Equal(8080, Gateway.Port);
+    }
+
+    [Fact]
+    public void Traefik_ForwardAuth_AsksTheDecisionPath_WithTheContractsHeaders_AndCopiesExactlyTheAnswer()
+    {
+        var dynamic = Load("traefik", "dynamic.yaml");
+        var forwardAuth = dynamic.At("http.middlewares.session-gateway.forwardAuth");
+
+        var address = new Uri(forwardAuth.Text("address")!);
+        Assert.Equal(Gateway.DecisionPath, address.AbsolutePath);
+        Assert.Equal(Gateway.Port, address.Port);
+        Assert.Equal("false", forwardAuth.Text("trustForwardHeader"));
+        Assert.Equal(RequestHeaders.Order(Names), forwardAuth.Strings("authRequestHeaders").Order(Names), Names);
+        Assert.Equal(Gateway.AnswerHeaders.Concat(TokenHeaders).Order(Names), forwardAuth.Strings("authResponseHeaders").Order(Names), Names);
+
+        // Go canonical names (X-Session-Foo, X_user_id): the prefix and every '_' spelling are removed, nothing else.
+        var regex = new Regex(forwardAuth.Text("authResponseHeadersRegex")!, RegexOptions.None, TimeSpan.FromSeconds(1));
+        Assert.All(["X-Session-Anything", "X-Session-Assertion", "X_user_id", "X-User_id", "X_session_handle", "X-Session_handle"], name => Assert.Matches(regex, name));
+        Assert.All(["Cookie", "Authorization", "X-User-Id", "Content-Type", "X-Forwarded-For"], name => Assert.DoesNotMatch(regex, name));
+    }
+
+    [Fact]
+    public void Traefik_TheGatewaysOwnPaths_GoToTheGatewayWithoutADecision_EverythingElseThroughTheMiddleware()
+    {
+        var dynamic = Load("traefik", "dynamic.yaml");
+        var gatewayRouter = dynamic.At("http.routers.session-gateway");
+        var appRouter = dynamic.At("http.routers.app");
+
+        var paths = TraefikPathRule().Matches(gatewayRouter.Text("rule")!).Select(m => m.Groups[1].Value);
+        Assert.Equal(Gateway.OwnPaths.Order(), paths.Order());
+        Assert.Equal("session-gateway", gatewayRouter.Text("service"));
+        Assert.Null(gatewayRouter.At("middlewares"));
+        Assert.Equal(["session-gateway"], appRouter.Strings("middlewares"));
+        Assert.Equal("PathPrefix(`/`)", appRouter.Text("rule"));
+        Assert.True(int.Parse(gatewayRouter.Text("priority")!, System.Globalization.CultureInfo.InvariantCulture) > int.Parse(appRouter.Text("priority")!, System.Globalization.CultureInfo.InvariantCulture));
+        var server = new Uri(dynamic.Items("http.services.session-gateway.loadBalancer.servers").Single().Text("url")!);
+        Assert.Equal(Gateway.Port, server.Port);
+    }
+
+    [Fact]
+    public void Envoy_ExtAuthz_AsksUnderTheDecisionPath_WithTheContractsHeaders_AndCopiesExactlyTheAnswer()
+    {
+        var manager = EnvoyConnectionManager();
+        var extAuthz = manager.Items("http_filters").Single(f => f.Text("name") == "envoy.filters.http.ext_authz").At("typed_config");
+
+        Assert.Equal(Gateway.DecisionPath, extAuthz.Text("http_service.path_prefix"));
+        Assert.Equal("session_gateway", extAuthz.Text("http_service.server_uri.cluster"));
+        Assert.Equal("false", extAuthz.Text("failure_mode_allow"));
+        var allowed = extAuthz.Items("allowed_headers.patterns").Select(p => p.Text("exact")).ToList();
+        Assert.Equal(RequestHeaders.Append("X-Forwarded-For").Append("X-Forwarded-Proto").Select(h => h.ToLowerInvariant()).Order(), allowed.Order());
+        var upstream = extAuthz.Items("http_service.authorization_response.allowed_upstream_headers.patterns").Select(p => p.Text("exact")).ToList();
+        Assert.Equal(Gateway.AnswerHeaders.Select(h => h.ToLowerInvariant()).Order(), upstream.Order());
+        Assert.Equal("REJECT_REQUEST", manager.Text("common_http_protocol_options.headers_with_underscores_action"));
+    }
+
+    [Fact]
+    public void Envoy_TheGatewaysOwnPaths_GoToTheGatewayWithExtAuthzDisabled_EverythingElseIsChecked()
+    {
+        var manager = EnvoyConnectionManager();
+        var routes = manager.Items("route_config.virtual_hosts").Single().Items("routes").ToList();
+
+        var own = routes.Where(r => r.Text("match.path") is not null).ToList();
+        Assert.Equal(Gateway.OwnPaths.Order(), own.Select(r => r.Text("match.path")!).Order());
+        Assert.All(own, r =>
+        {
+            Assert.Equal("session_gateway", r.Text("route.cluster"));
+            var perFilter = (YamlMappingNode)r.At("typed_per_filter_config")!;
+            Assert.Equal("true", perFilter.Children[new YamlScalarNode("envoy.filters.http.ext_authz")].Text("disabled"));
+        });
+        var rest = Assert.Single(routes, r => r.Text("match.prefix") == "/");
+        Assert.Equal("app", rest.Text("route.cluster"));
+        Assert.Null(rest.At("typed_per_filter_config"));
+        var cluster = Load("envoy", "envoy.yaml").Items("static_resources.clusters").Single(c => c.Text("name") == "session_gateway");
+        Assert.Equal(Gateway.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cluster.Items("load_assignment.endpoints").Single().Items("lb_endpoints").Single().Text("endpoint.address.socket_address.port_value"));
+    }
+
+    [Fact]
+    public void Nginx_SetsEveryAnswerHeaderOnTheUpstreamRequest_AndSendsTheGatewaysOwnPathsToIt()
+    {
+        var snippet = File.ReadAllText(RepositoryFiles.PathOf("deploy", "nginx", "session-gateway-auth.conf"));
+        var server = File.ReadAllText(RepositoryFiles.PathOf("deploy", "nginx", "session-gateway.conf"));
+
+        var set = NginxSetFromAnswer().Matches(snippet).Select(m => (Header: m.Groups[1].Value, Variable: m.Groups[2].Value)).ToList();
+        var fromAnswer = NginxAuthRequestSet().Matches(snippet).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        Assert.Equal(Gateway.AnswerHeaders.Order(Names), set.Select(s => s.Header).Order(Names), Names);
+        Assert.All(set, s => Assert.Equal(s.Header.ToLowerInvariant().Replace('-', '_'), fromAnswer[s.Variable]));
+        Assert.All(TokenHeaders, h => Assert.Matches($"(?im)^proxy_set_header {h} +\"\";", snippet));
+        Assert.Contains("more_clear_input_headers 'X-Session-*';", snippet, StringComparison.Ordinal);
+
+        Assert.Equal(Gateway.OwnPaths.Order(), NginxExactGatewayLocation().Matches(server).Select(m => m.Groups[1].Value).Order());
+        Assert.Contains($"proxy_pass http://session_gateway{Gateway.DecisionPath};", server, StringComparison.Ordinal);
+        Assert.Contains($"server 127.0.0.1:{Gateway.Port};", server, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IngressNginx_AsksTheDecisionPath_AndCopiesExactlyTheAnswer()
+    {
+        foreach (var file in new[] { "ingress-nginx.yaml", "ingress-nginx-no-snippets.yaml" })
+        {
+            var ingress = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("deploy", "nginx", file)))
+                .Single(d => d.Text("kind") == "Ingress" && d.Text("metadata.name") == "app");
+            var annotations = (YamlMappingNode)ingress.At("metadata.annotations")!;
+            string Annotation(string name) => ((YamlScalarNode)annotations.Children[new YamlScalarNode("nginx.ingress.kubernetes.io/" + name)]).Value!;
+
+            Assert.Equal(Gateway.DecisionPath, new Uri(Annotation("auth-url")).AbsolutePath);
+            Assert.Equal(Gateway.AnswerHeaders.Order(Names), Annotation("auth-response-headers").Split(',').Order(Names), Names);
+        }
+    }
+
+    [Fact]
+    public void Caddy_CopiesExactlyTheAnswer_RemovesWhatItLacks_AndSendsTheGatewaysOwnPathsToIt()
+    {
+        var caddyfile = File.ReadAllText(RepositoryFiles.PathOf("deploy", "caddy", "Caddyfile"));
+
+        Assert.Matches($@"(?m)^\s+uri {Regex.Escape(Gateway.DecisionPath)}$", caddyfile);
+        var copied = CaddyCopyHeaders().Match(caddyfile).Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Gateway.AnswerHeaders.Order(Names), copied.Order(Names), Names);
+        var removedWhenUnanswered = CaddyStaleMatcher().Matches(caddyfile).Select(m => (Header: m.Groups[1].Value, Placeholder: m.Groups[2].Value)).ToList();
+        Assert.Equal(copied.Order(Names), removedWhenUnanswered.Select(r => r.Header).Order(Names), Names);
+        Assert.All(removedWhenUnanswered, r => Assert.Equal(r.Header, r.Placeholder));
+        Assert.All(TokenHeaders.Append("X-Session-*").Append("*_*"), h => Assert.Contains("request_header -" + h + "\n", caddyfile, StringComparison.Ordinal));
+        Assert.Equal(Gateway.OwnPaths, CaddyGatewayPaths().Match(caddyfile).Groups[1].Value.Split(' '));
+    }
+
+    private static YamlMappingNode Load(params string[] path) =>
+        Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf(["deploy", .. path]))).Single();
+
+    private static YamlNode EnvoyConnectionManager() =>
+        Load("envoy", "envoy.yaml").Items("static_resources.listeners").Single().Items("filter_chains").Single().Items("filters")
+            .Single(f => f.Text("name") == "envoy.filters.network.http_connection_manager").At("typed_config")!;
+
+    [GeneratedRegex(@"Path\(`([^`]+)`\)")]
+    private static partial Regex TraefikPathRule();
+
+    [GeneratedRegex(@"(?m)^proxy_set_header (\S+) +(\$session_\w+);")]
+    private static partial Regex NginxSetFromAnswer();
+
+    [GeneratedRegex(@"(?m)^auth_request_set (\$session_\w+) +\$upstream_http_(\w+);")]
+    private static partial Regex NginxAuthRequestSet();
+
+    [GeneratedRegex(@"(?m)^\s+location = (\S+) +\{ proxy_pass http://session_gateway;")]
+    private static partial Regex NginxExactGatewayLocation();
+
+    [GeneratedRegex(@"(?m)^\s+copy_headers (.+)$")]
+    private static partial Regex CaddyCopyHeaders();
+
+    [GeneratedRegex(@"(?m)^\s+@session_stale_\w+ not header (\S+) \{http\.reverse_proxy\.header\.(\S+)\}$")]
+    private static partial Regex CaddyStaleMatcher();
+
+    [GeneratedRegex(@"(?m)^\s+@session_gateway path (.+)$")]
+    private static partial Regex CaddyGatewayPaths();
+
+    /// <summary>What the shipped proxy.yaml says the deploy files must agree with.</summary>
+    private sealed record ShippedGateway(string DecisionPath, IReadOnlyList<string> OwnPaths, IReadOnlyList<string> AnswerHeaders, int Port)
+    {
+        public static ShippedGateway Read()
+        {
+            var yaml = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("proxy.yaml"))).Single();
+            var session = yaml.At("Session", ignoreCase: true);
+            string Setting(string key, string fallback) => session.Text(key, ignoreCase: true) ?? fallback;
+
+            var logins = ((YamlMappingNode)yaml.At("ReverseProxy.Routes", ignoreCase: true)!).Children.Values
+                .Where(route => route.Text("Metadata.SessionLogin", ignoreCase: true) == "true")
+                .Select(route => route.Text("Match.Path", ignoreCase: true)!);
+            var claims = (session.At("Headers.Claims", ignoreCase: true) as YamlMappingNode)?.Children.Values.Select(v => ((YamlScalarNode)v).Value!) ?? [];
+            string[] identity = [Setting("Headers.UserId", "X-User-Id"), Setting("Headers.SessionHandle", "X-Session-Handle"), .. claims, Setting("Assertion.Header", "X-Session-Assertion")];
+            return new ShippedGateway(
+                session.Text("ForwardAuth.Path", ignoreCase: true)!,
+                [Setting("RefreshPath", "/api/refresh"), Setting("SignOutPath", "/api/signout"), Setting("JwksPath", "/.well-known/jwks.json"), .. logins],
+                [.. identity, "Cookie", "Authorization"],
+                new Uri(yaml.Text("Urls", ignoreCase: true)!).Port);
+        }
+    }
+}
