@@ -3,14 +3,15 @@
 // deploy/caddy/Caddyfile) with only its ports changed. Chromium with the real supertokens-website SDK loads the page
 // through the proxy; the SDK must see exactly what it sees with the gateway in the path: 401 without a session,
 // 440 + "try refresh token" on expiry, refresh at the gateway, 403 with the claim errors, theft logs it out.
-// Access tokens live 10 s (forward-auth.yaml), so the expiry tests wait for it.
+// The gateway runs the forward-auth example the deploy files are written for (deploy/proxy.forward-auth.yaml), with
+// access tokens living 10 s (FORWARD_AUTH_EXAMPLE in harness.mjs), so the expiry tests wait for it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeFrontToken, sleep, startForwardAuthStack } from './harness.mjs';
 
 const REFRESH = '/api/refresh';
 const SIGNOUT = '/api/signout';
-const GRACE_MS = 2000; // Session:RefreshGracePeriod in forward-auth.yaml
+const GRACE_MS = 2000; // Session:RefreshGracePeriod in FORWARD_AUTH_EXAMPLE (harness.mjs)
 
 for (const kind of ['nginx', 'caddy']) {
   describe(`supertokens-website in Chromium through ${kind} asking SessionGateway (forward-auth)`, { concurrency: false }, () => {
@@ -73,7 +74,7 @@ for (const kind of ['nginx', 'caddy']) {
       assert.ok(raw, `no sFrontToken in document.cookie: ${cookie}`);
       const { ate } = decodeFrontToken(raw.slice('sFrontToken='.length));
       const wait = ate - Date.now() + 1500;
-      assert.ok(wait < 15_000, `access token expires in ${wait} ms; expected the 10 s of forward-auth.yaml`);
+      assert.ok(wait < 15_000, `access token expires in ${wait} ms; expected the 10 s of FORWARD_AUTH_EXAMPLE`);
       if (wait > 0) await sleep(wait);
     }
 

@@ -50,16 +50,19 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
- * Starts the gateway on a free port with tests/browser/<config> (proxy.yaml by default) pointed at the upstream.
+ * Starts the gateway on a free port with config (a path relative to tests/browser; proxy.yaml by default), its
+ * appAddress (the text standing for the upstream's address, exactly once in the file) pointed at the upstream.
  * extraArgs are more command-line arguments, which override the file's keys (for example a route's metadata).
  */
-export async function startGateway({ upstreamPort, tmpDir, config = 'proxy.yaml', extraArgs = [] }) {
+export async function startGateway({ upstreamPort, tmpDir, config = 'proxy.yaml', appAddress = '"UPSTREAM_ADDRESS"', extraArgs = [] }) {
   if (!fs.existsSync(gatewayDll)) {
     throw new Error(`gateway build not found at ${gatewayDll}: run 'dotnet build src/SessionGateway -c Release' (run.sh does)`);
   }
   const port = await freePort();
-  const yaml = fs.readFileSync(path.join(here, config), 'utf8')
-    .replaceAll('"UPSTREAM_ADDRESS"', `"http://127.0.0.1:${upstreamPort}/"`);
+  const configFile = path.resolve(here, config);
+  const text = fs.readFileSync(configFile, 'utf8');
+  if (text.split(appAddress).length !== 2) throw new Error(`${configFile}: expected ${appAddress} exactly once`);
+  const yaml = text.replace(appAddress, `"http://127.0.0.1:${upstreamPort}/"`);
   const configPath = path.join(tmpDir, 'proxy.yaml');
   fs.writeFileSync(configPath, yaml);
   const logPath = path.join(tmpDir, 'gateway.log');
@@ -207,9 +210,24 @@ export async function startStack() {
 }
 
 /**
- * The stack of forward-auth.test.mjs: the upstream, the gateway with tests/browser/forward-auth.yaml (forward-auth on),
- * nginx or Caddy (kind) in front running the shipped configuration, and Chromium. stop() undoes whatever was started
- * and keeps the gateway's and the proxy's logs in .artifacts/.
+ * The forward-auth example the deploy files are written for, as forward-auth.test.mjs runs it: the file itself with its
+ * app address pointed at the upstream, and only what the tests need changed on the command line.
+ */
+export const FORWARD_AUTH_EXAMPLE = {
+  config: path.join(repoRoot, 'deploy', 'proxy.forward-auth.yaml'),
+  appAddress: 'http://127.0.0.1:5080/',
+  extraArgs: [
+    '--Session:AccessTokenLifetime', '10s', // the engine's minimum; the expiry tests wait for it
+    '--Session:RefreshGracePeriod', '2s',
+    '--Logging:LogLevel:Default', 'Warning',
+  ],
+};
+
+/**
+ * The stack of forward-auth.test.mjs: the upstream, the gateway with the forward-auth example
+ * (deploy/proxy.forward-auth.yaml, FORWARD_AUTH_EXAMPLE), nginx or Caddy (kind) in front running the shipped
+ * configuration, and Chromium. stop() undoes whatever was started and keeps the gateway's and the proxy's logs in
+ * .artifacts/.
  */
 export async function startForwardAuthStack(kind) {
   if (!fs.existsSync(bundlePath)) {
@@ -229,7 +247,7 @@ export async function startForwardAuthStack(kind) {
   };
   try {
     stack.upstream = await startUpstream({ bundlePath });
-    stack.gateway = await startGateway({ upstreamPort: stack.upstream.port, tmpDir, config: 'forward-auth.yaml' });
+    stack.gateway = await startGateway({ upstreamPort: stack.upstream.port, tmpDir, ...FORWARD_AUTH_EXAMPLE });
     stack.proxy = await startProxy({ kind, gatewayPort: stack.gateway.port, upstreamPort: stack.upstream.port, tmpDir });
     stack.browser = await launchBrowser();
   } catch (err) {

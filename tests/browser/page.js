@@ -82,7 +82,7 @@ window.t = {
       body: JSON.stringify({ user, role }),
     }))),
   callApi: () => guard(async () => asResult(await fetch('/api/me'))),
-  // A route with a claim policy (role admin) in forward-auth.yaml.
+  // A route with a claim policy (role admin) in deploy/proxy.forward-auth.yaml.
   callAdmin: () => guard(async () => asResult(await fetch('/admin/me'))),
   doesSessionExist: () => SuperTokens.doesSessionExist(),
   getUserId: () => guard(() => SuperTokens.getUserId()),

@@ -5,7 +5,7 @@
 //   GET  /bundle.js   the esbuild output
 //   POST /login       {user, role?} as JSON or form -> 200 + X-Session-Create: <user>, X-Session-Claims {role} ('user' by default)
 //   GET  /api/me      {userId, handle, assertion, sawTokens, sdkTokenCookies} from what the gateway forwarded
-//   GET  /admin/me    the same plus {role} (a route with a claim policy in forward-auth.yaml)
+//   GET  /admin/me    the same plus {role} (a route with a claim policy in deploy/proxy.forward-auth.yaml)
 //   GET  /__stats     request counters (tests read them directly, not through the gateway)
 //
 // Run standalone: node upstream.mjs [port]   (port 0 or absent = any free port; prints "listening <port>")

@@ -5,10 +5,10 @@ namespace SessionGateway.IntegrationTests.Deploy;
 
 /// <summary>
 /// The shipped forward-auth configurations (deploy/traefik, deploy/envoy, and the names in deploy/nginx and
-/// deploy/caddy) against the contract and the shipped proxy.yaml: the decision path, the gateway's own paths (refresh,
-/// sign-out, JWKS, the SessionLogin routes), the headers the gateway reads and the exact headers it answers. Traefik
-/// and Envoy are not installed here (nginx and Caddy run for real in ShippedProxyTests); a rename on either side
-/// breaks this test.
+/// deploy/caddy) against the contract and the forward-auth example they are written for (deploy/proxy.forward-auth.yaml):
+/// the decision path, the gateway's own paths (refresh, sign-out, JWKS, the SessionLogin routes), the headers the
+/// gateway reads and the exact headers it answers. Traefik and Envoy are not installed here (nginx and Caddy run for
+/// real in ShippedProxyTests); a rename on either side breaks this test.
 /// </summary>
 public sealed partial class ForwardAuthConfigTests
 {
@@ -23,11 +23,21 @@ public sealed partial class ForwardAuthConfigTests
     private static readonly ShippedGateway Gateway = ShippedGateway.Read();
 
     [Fact]
-    public void ShippedProxyYaml_HasTheDecisionPath_TheDeployFilesUse()
+    public void ForwardAuthExample_HasTheDecisionPath_TheDeployFilesUse()
     {
         Assert.Equal("/api/verify", Gateway.DecisionPath);
         Assert.Equal(["/api/refresh", "/api/signout", "/.well-known/jwks.json", "/login"], Gateway.OwnPaths);
         Assert.Equal(8080, Gateway.Port);
+    }
+
+    [Fact]
+    public void ShippedProxyYaml_LeavesForwardAuthOff()
+    {
+        // On, the decision path is the gateway's on every host and method (an app path under it never reaches the app)
+        // and X-Forwarded-For from loopback names the client: nothing a proxy-mode deployment should get by copying it.
+        var yaml = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("proxy.yaml"))).Single();
+
+        Assert.Null(yaml.At("Session.ForwardAuth", ignoreCase: true));
     }
 
     [Fact]
@@ -180,12 +190,12 @@ public sealed partial class ForwardAuthConfigTests
     [GeneratedRegex(@"(?m)^\s+@session_gateway path (.+)$")]
     private static partial Regex CaddyGatewayPaths();
 
-    /// <summary>What the shipped proxy.yaml says the deploy files must agree with.</summary>
+    /// <summary>What the forward-auth example (deploy/proxy.forward-auth.yaml) says the deploy files must agree with.</summary>
     private sealed record ShippedGateway(string DecisionPath, IReadOnlyList<string> OwnPaths, IReadOnlyList<string> AnswerHeaders, int Port)
     {
         public static ShippedGateway Read()
         {
-            var yaml = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("proxy.yaml"))).Single();
+            var yaml = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("deploy", "proxy.forward-auth.yaml"))).Single();
             var session = yaml.At("Session", ignoreCase: true);
             string Setting(string key, string fallback) => session.Text(key, ignoreCase: true) ?? fallback;
 

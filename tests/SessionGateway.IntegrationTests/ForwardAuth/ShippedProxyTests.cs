@@ -5,8 +5,9 @@ namespace SessionGateway.IntegrationTests.ForwardAuth;
 
 /// <summary>
 /// The shipped configurations (deploy/nginx, deploy/caddy/Caddyfile) run by real nginx and Caddy in front of the
-/// gateway's decision endpoint, over raw sockets on both sides: what the client sends byte for byte, and what the app
-/// behind the proxy receives byte for byte (<see cref="RawUpstream"/>). Client-sent identity headers in any spelling
+/// gateway's decision endpoint, the gateway running the example they are written for (deploy/proxy.forward-auth.yaml),
+/// over raw sockets on both sides: what the client sends byte for byte, and what the app behind the proxy receives byte
+/// for byte (<see cref="RawUpstream"/>). Client-sent identity headers in any spelling
 /// and the gateway's tokens never reach the app; the client gets the gateway's own answers (401, 440, 403 with the
 /// claim errors) with their exact bodies. Skipped only where the proxy is not installed (tests/run-all.sh installs it).
 /// </summary>
@@ -178,7 +179,7 @@ public sealed class ShippedProxyTests(ShippedProxyFixture fixture) : IClassFixtu
     {
         SkipUnlessInstalled(kind);
         var dave = await Harness.CreateSessionAsync("dave");
-        Harness.Clock.Advance(SessionHarness.AccessTokenLifetime + TimeSpan.FromSeconds(2));
+        Harness.Clock.Advance(fixture.AccessTokenLifetime + TimeSpan.FromSeconds(2));
         var target = Unique("/api/orders", kind);
 
         var (response, upstream, proxy) = await SendAsync(kind, target, $"Cookie: sAccessToken={dave.AccessToken}");

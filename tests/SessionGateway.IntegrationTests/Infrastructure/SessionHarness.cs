@@ -32,6 +32,12 @@ internal sealed record SessionHarnessOptions
 
     /// <summary>More routes under <c>ReverseProxy:Routes</c>, each route's name indented by four spaces.</summary>
     public string? ExtraRoutesYaml { get; init; }
+
+    /// <summary>
+    /// A whole proxy.yaml instead of the harness's own, given the upstream's URL (a shipped example run as it is); the
+    /// knobs above then do nothing but <see cref="UpstreamAddress"/> and <see cref="ExtraArgs"/>.
+    /// </summary>
+    public Func<string, string>? Config { get; init; }
 }
 
 /// <summary>
@@ -69,7 +75,8 @@ internal sealed class SessionHarness : IAsyncDisposable
         upstream.Given(Request.Create().UsingAnyMethod()).AtPriority(1000)
             .RespondWith(Response.Create().WithStatusCode(200).WithBody("upstream ok"));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var yaml = Yaml(options, options.UpstreamAddress ?? upstream.Url());
+        var upstreamUrl = options.UpstreamAddress ?? upstream.Url();
+        var yaml = options.Config is { } config ? config(upstreamUrl) : Yaml(options, upstreamUrl);
         try
         {
             var gateway = await TestGateway.StartAsync(

@@ -14,6 +14,17 @@ public sealed class GatewayConfigValidatorTests
     }
 
     [Fact]
+    public void Validate_ForwardAuthExample_HasNoProblems_AndTurnsForwardAuthOn()
+    {
+        // deploy/proxy.forward-auth.yaml: the configuration the deploy/ proxy files are written for.
+        var path = ConfigTestData.RepositoryFile(Path.Combine("deploy", "proxy.forward-auth.yaml"));
+        var (document, configuration) = ConfigTestData.Load(File.ReadAllText(path));
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+        Assert.True(GatewayConfigValidator.TryBind(configuration)!.ForwardAuth.Enabled);
+    }
+
+    [Fact]
     public void Validate_SeveralMistakes_ReportsEveryOneWithItsLine()
     {
         var (document, configuration) = ConfigTestData.Load("""
