@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SessionGateway.ForwardAuth;
 using YamlDotNet.RepresentationModel;
 
 namespace SessionGateway.IntegrationTests.Deploy;
@@ -7,8 +8,9 @@ namespace SessionGateway.IntegrationTests.Deploy;
 /// The shipped forward-auth configurations (deploy/traefik, deploy/envoy, and the names in deploy/nginx and
 /// deploy/caddy) against the contract and the forward-auth example they are written for (deploy/proxy.forward-auth.yaml):
 /// the decision path, the gateway's own paths (refresh, sign-out, JWKS, the SessionLogin routes), the headers the
-/// gateway reads and the exact headers it answers. Traefik and Envoy are not installed here (nginx and Caddy run for
-/// real in ShippedProxyTests); a rename on either side breaks this test.
+/// gateway reads, the exact headers it answers, the headers it owns, and that no client's description of "the original
+/// request" reaches the gateway. Traefik and Envoy are not installed here (nginx and Caddy run for real in
+/// ShippedProxyTests); a rename on either side breaks this test.
 /// </summary>
 public sealed partial class ForwardAuthConfigTests
 {
@@ -17,6 +19,17 @@ public sealed partial class ForwardAuthConfigTests
 
     /// <summary>The header-mode token names: never in an answer, always removed from the upstream request.</summary>
     private static readonly string[] TokenHeaders = ["St-Access-Token", "St-Refresh-Token"];
+
+    /// <summary>
+    /// What the gateway reads from a trusted proxy as the description of the original request (docs/forward-auth.md,
+    /// "The original request"), and the client address. Each must come from the proxy alone: set by it, or cleared.
+    /// </summary>
+    private static readonly string[] DescriptionHeaders =
+    [
+        ForwardAuthHeaders.OriginalUrl, ForwardAuthHeaders.OriginalUri, ForwardAuthHeaders.OriginalMethod,
+        ForwardAuthHeaders.ForwardedUri, ForwardAuthHeaders.ForwardedMethod, ForwardAuthHeaders.ForwardedHost,
+        ForwardAuthHeaders.ForwardedProto, "X-Forwarded-For",
+    ];
 
     private static readonly StringComparer Names = StringComparer.OrdinalIgnoreCase;
 
@@ -51,6 +64,9 @@ public sealed partial class ForwardAuthConfigTests
         Assert.Equal(Gateway.Port, address.Port);
         Assert.Equal("false", forwardAuth.Text("trustForwardHeader"));
         Assert.Equal(RequestHeaders.Order(Names), forwardAuth.Strings("authRequestHeaders").Order(Names), Names);
+        // Traefik sets X-Forwarded-* from the request itself (trustForwardHeader: false) and sends no other client header
+        // than these (an empty list would send them all, a client's X-Original-URL included).
+        Assert.DoesNotContain(forwardAuth.Strings("authRequestHeaders"), h => DescriptionHeaders.Contains(h, Names));
         Assert.Equal(Gateway.AnswerHeaders.Concat(TokenHeaders).Order(Names), forwardAuth.Strings("authResponseHeaders").Order(Names), Names);
 
         // Go canonical names (X-Session-Foo, X_user_id): the prefix and every '_' spelling are removed, nothing else.
@@ -88,6 +104,8 @@ public sealed partial class ForwardAuthConfigTests
         Assert.Equal("false", extAuthz.Text("failure_mode_allow"));
         var allowed = extAuthz.Items("allowed_headers.patterns").Select(p => p.Text("exact")).ToList();
         Assert.Equal(RequestHeaders.Append("X-Forwarded-For").Append("X-Forwarded-Proto").Select(h => h.ToLowerInvariant()).Order(), allowed.Order());
+        // The edge sets these two itself (use_remote_address: true); no other description of the request is sent.
+        Assert.Equal("true", manager.Text("use_remote_address"));
         var upstream = extAuthz.Items("http_service.authorization_response.allowed_upstream_headers.patterns").Select(p => p.Text("exact")).ToList();
         Assert.Equal(Gateway.AnswerHeaders.Select(h => h.ToLowerInvariant()).Order(), upstream.Order());
         Assert.Equal("REJECT_REQUEST", manager.Text("common_http_protocol_options.headers_with_underscores_action"));
@@ -127,24 +145,49 @@ public sealed partial class ForwardAuthConfigTests
         Assert.All(TokenHeaders, h => Assert.Matches($"(?im)^proxy_set_header {h} +\"\";", snippet));
         Assert.Contains("more_clear_input_headers 'X-Session-*';", snippet, StringComparison.Ordinal);
 
+        var verify = NginxVerifyLocation().Match(server).Groups[1].Value;
+        var setForGateway = NginxProxySetHeader().Matches(verify).Select(m => m.Groups[1].Value).ToList();
+        Assert.All(DescriptionHeaders, h => Assert.Contains(h, setForGateway, Names));
+
         Assert.Equal(Gateway.OwnPaths.Order(), NginxExactGatewayLocation().Matches(server).Select(m => m.Groups[1].Value).Order());
         Assert.Contains($"proxy_pass http://session_gateway{Gateway.DecisionPath};", server, StringComparison.Ordinal);
         Assert.Contains($"server 127.0.0.1:{Gateway.Port};", server, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void IngressNginx_AsksTheDecisionPath_AndCopiesExactlyTheAnswer()
+    [Theory]
+    [InlineData("ingress-nginx.yaml")]
+    [InlineData("ingress-nginx-no-snippets.yaml")]
+    public void IngressNginx_AsksTheDecisionPath_CopiesExactlyTheAnswer_AndClearsAClientsDescription(string file)
     {
-        foreach (var file in new[] { "ingress-nginx.yaml", "ingress-nginx-no-snippets.yaml" })
-        {
-            var ingress = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("deploy", "nginx", file)))
-                .Single(d => d.Text("kind") == "Ingress" && d.Text("metadata.name") == "app");
-            var annotations = (YamlMappingNode)ingress.At("metadata.annotations")!;
-            string Annotation(string name) => ((YamlScalarNode)annotations.Children[new YamlScalarNode("nginx.ingress.kubernetes.io/" + name)]).Value!;
+        var documents = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("deploy", "nginx", file)));
+        var ingress = documents.Single(d => d.Text("kind") == "Ingress" && d.Text("metadata.name") == "app");
+        var annotations = (YamlMappingNode)ingress.At("metadata.annotations")!;
+        string? Annotation(string name) => annotations.Children.TryGetValue(new YamlScalarNode("nginx.ingress.kubernetes.io/" + name), out var value) ? ((YamlScalarNode)value).Value : null;
 
-            Assert.Equal(Gateway.DecisionPath, new Uri(Annotation("auth-url")).AbsolutePath);
-            Assert.Equal(Gateway.AnswerHeaders.Order(Names), Annotation("auth-response-headers").Split(',').Order(Names), Names);
+        Assert.Equal(Gateway.DecisionPath, new Uri(Annotation("auth-url")!).AbsolutePath);
+        var copied = Annotation("auth-response-headers")!.Split(',');
+        var snippet = Annotation("configuration-snippet");
+        if (snippet is null)
+        {
+            // No snippets: each listed header is a proxy_set_header from the answer; the gateway never answers the token
+            // names, so listing them removes a client's.
+            Assert.Equal(Gateway.AnswerHeaders.Concat(TokenHeaders).Order(Names), copied.Order(Names), Names);
         }
+        else
+        {
+            Assert.Equal(Gateway.AnswerHeaders.Order(Names), copied.Order(Names), Names);
+            Assert.Contains("more_clear_input_headers 'X-Session-*' 'st-access-token' 'st-refresh-token';", snippet, StringComparison.Ordinal);
+        }
+
+        // ingress-nginx's auth location sets X-Original-URL, X-Original-Method and X-Forwarded-For and blanks
+        // X-Forwarded-Proto (its nginx.tmpl); every other description header of a client is cleared through
+        // auth-proxy-set-headers (a ConfigMap of the Ingress's namespace; an empty value sends no header).
+        var clearing = documents.Single(d => d.Text("kind") == "ConfigMap" && d.Text("metadata.name") == Annotation("auth-proxy-set-headers"));
+        Assert.Equal(ingress.Text("metadata.namespace"), clearing.Text("metadata.namespace"));
+        var cleared = ((YamlMappingNode)clearing.At("data")!).Children.ToDictionary(p => ((YamlScalarNode)p.Key).Value!, p => ((YamlScalarNode)p.Value).Value, Names);
+        string[] setByIngressNginx = [ForwardAuthHeaders.OriginalUrl, ForwardAuthHeaders.OriginalMethod, ForwardAuthHeaders.ForwardedProto, "X-Forwarded-For"];
+        Assert.Equal(DescriptionHeaders.Except(setByIngressNginx, Names).Order(Names), cleared.Keys.Order(Names), Names);
+        Assert.All(cleared.Values, v => Assert.Equal("", v));
     }
 
     [Fact]
@@ -159,6 +202,11 @@ public sealed partial class ForwardAuthConfigTests
         Assert.Equal(copied.Order(Names), removedWhenUnanswered.Select(r => r.Header).Order(Names), Names);
         Assert.All(removedWhenUnanswered, r => Assert.Equal(r.Header, r.Placeholder));
         Assert.All(TokenHeaders.Append("X-Session-*").Append("*_*"), h => Assert.Contains("request_header -" + h + "\n", caddyfile, StringComparison.Ordinal));
+        // forward_auth sets X-Forwarded-Method and -Uri, reverse_proxy X-Forwarded-For, -Proto and -Host (a client's
+        // ignored without trusted_proxies); every other description header is the client's unless removed before it.
+        var beforeDecision = caddyfile[..CaddyForwardAuth().Match(caddyfile).Index];
+        string[] setByCaddy = [ForwardAuthHeaders.ForwardedMethod, ForwardAuthHeaders.ForwardedUri, ForwardAuthHeaders.ForwardedHost, ForwardAuthHeaders.ForwardedProto, "X-Forwarded-For"];
+        Assert.All(DescriptionHeaders.Except(setByCaddy, Names), h => Assert.Contains("request_header -" + h + "\n", beforeDecision, StringComparison.Ordinal));
         Assert.Equal(Gateway.OwnPaths, CaddyGatewayPaths().Match(caddyfile).Groups[1].Value.Split(' '));
     }
 
@@ -181,17 +229,30 @@ public sealed partial class ForwardAuthConfigTests
     [GeneratedRegex(@"(?m)^\s+location = (\S+) +\{ proxy_pass http://session_gateway;")]
     private static partial Regex NginxExactGatewayLocation();
 
+    [GeneratedRegex(@"(?ms)^\s+location = /_session_gateway/verify \{$(.*?)^\s+\}$")]
+    private static partial Regex NginxVerifyLocation();
+
+    [GeneratedRegex(@"(?m)^\s*proxy_set_header (\S+) ")]
+    private static partial Regex NginxProxySetHeader();
+
     [GeneratedRegex(@"(?m)^\s+copy_headers (.+)$")]
     private static partial Regex CaddyCopyHeaders();
 
     [GeneratedRegex(@"(?m)^\s+@session_stale_\w+ not header (\S+) \{http\.reverse_proxy\.header\.(\S+)\}$")]
     private static partial Regex CaddyStaleMatcher();
 
+    [GeneratedRegex(@"(?m)^\s+forward_auth ")]
+    private static partial Regex CaddyForwardAuth();
+
     [GeneratedRegex(@"(?m)^\s+@session_gateway path (.+)$")]
     private static partial Regex CaddyGatewayPaths();
 
-    /// <summary>What the forward-auth example (deploy/proxy.forward-auth.yaml) says the deploy files must agree with.</summary>
-    private sealed record ShippedGateway(string DecisionPath, IReadOnlyList<string> OwnPaths, IReadOnlyList<string> AnswerHeaders, int Port)
+    /// <summary>
+    /// What the forward-auth example (deploy/proxy.forward-auth.yaml) says the deploy files must agree with: the decision
+    /// path, the gateway's own paths, the headers an allowed answer may carry for the proxy to copy, the names the
+    /// gateway owns on the upstream request besides its reserved prefix, and its port.
+    /// </summary>
+    private sealed record ShippedGateway(string DecisionPath, IReadOnlyList<string> OwnPaths, IReadOnlyList<string> AnswerHeaders, IReadOnlyList<string> OwnedHeaders, string ReservedPrefix, int Port)
     {
         public static ShippedGateway Read()
         {
@@ -203,11 +264,14 @@ public sealed partial class ForwardAuthConfigTests
                 .Where(route => route.Text("Metadata.SessionLogin", ignoreCase: true) == "true")
                 .Select(route => route.Text("Match.Path", ignoreCase: true)!);
             var claims = (session.At("Headers.Claims", ignoreCase: true) as YamlMappingNode)?.Children.Values.Select(v => ((YamlScalarNode)v).Value!) ?? [];
+            var strip = (session.At("Headers.Strip", ignoreCase: true) as YamlSequenceNode)?.Children.Select(v => ((YamlScalarNode)v).Value!) ?? [];
             string[] identity = [Setting("Headers.UserId", "X-User-Id"), Setting("Headers.SessionHandle", "X-Session-Handle"), .. claims, Setting("Assertion.Header", "X-Session-Assertion")];
             return new ShippedGateway(
                 session.Text("ForwardAuth.Path", ignoreCase: true)!,
                 [Setting("RefreshPath", "/api/refresh"), Setting("SignOutPath", "/api/signout"), Setting("JwksPath", "/.well-known/jwks.json"), .. logins],
                 [.. identity, "Cookie", "Authorization"],
+                [.. identity, .. TokenHeaders, .. strip],
+                Setting("Headers.ReservedPrefix", "X-Session-"),
                 new Uri(yaml.Text("Urls", ignoreCase: true)!).Port);
         }
     }

@@ -7,9 +7,10 @@ namespace SessionGateway.IntegrationTests.ForwardAuth;
 /// The shipped configurations (deploy/nginx, deploy/caddy/Caddyfile) run by real nginx and Caddy in front of the
 /// gateway's decision endpoint, the gateway running the example they are written for (deploy/proxy.forward-auth.yaml),
 /// over raw sockets on both sides: what the client sends byte for byte, and what the app behind the proxy receives byte
-/// for byte (<see cref="RawUpstream"/>). Client-sent identity headers in any spelling
-/// and the gateway's tokens never reach the app; the client gets the gateway's own answers (401, 440, 403 with the
-/// claim errors) with their exact bodies. Skipped only where the proxy is not installed (tests/run-all.sh installs it).
+/// for byte (<see cref="RawUpstream"/>). Client-sent identity headers in any spelling and the gateway's tokens never
+/// reach the app; a client's own description of "the original request" never reaches the gateway; the client gets the
+/// gateway's own answers (401, 440, 403 with the claim errors) with their exact bodies. Skipped only where the proxy is
+/// not installed (tests/run-all.sh installs it).
 /// </summary>
 public sealed class ShippedProxyTests(ShippedProxyFixture fixture) : IClassFixture<ShippedProxyFixture>
 {
@@ -35,6 +36,36 @@ public sealed class ShippedProxyTests(ShippedProxyFixture fixture) : IClassFixtu
         "st-access-token: spoofed-17",
         "ST_REFRESH_TOKEN: spoofed-18",
     ];
+
+    /// <summary>Every description header a client might send at once, each naming a public page.</summary>
+    private static readonly string[] EveryDescription = ["X-Original-URL: http://x/", "X-Original-URI: /", "X-Original-Method: GET", "X-Forwarded-Uri: /public/x", "X-Forwarded-Method: GET"];
+
+    /// <summary>
+    /// A client's own descriptions of "the original request" (the headers nginx, ingress-nginx, Traefik and Caddy send the
+    /// gateway), each naming a public page. Only the proxy may describe the request: a client's must never reach the
+    /// gateway, which believes them from the proxy's address.
+    /// </summary>
+    public static TheoryData<ProxyKind, string[]> SpoofedDescriptions()
+    {
+        string[][] descriptions =
+        [
+            ["X-Original-URL: http://x/"],
+            ["X-Original-URI: /"],
+            ["X-Forwarded-Uri: /public/x"],
+            ["x-original-url: http://app.example.com/public/x", "X-Original-Method: GET"],
+            EveryDescription,
+        ];
+        var data = new TheoryData<ProxyKind, string[]>();
+        foreach (var kind in new[] { ProxyKind.Nginx, ProxyKind.Caddy })
+        {
+            foreach (var description in descriptions)
+            {
+                data.Add(kind, description);
+            }
+        }
+
+        return data;
+    }
 
     private SessionHarness Harness => fixture.Harness;
 
@@ -213,6 +244,35 @@ public sealed class ShippedProxyTests(ShippedProxyFixture fixture) : IClassFixtu
         Assert.Equal(200, allowed.Status);
         Assert.NotNull(forwarded);
         Assert.Equal("admin", forwarded.Header("X-User-Role"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(SpoofedDescriptions))]
+    public async Task NoSession_AClientsOwnDescriptionOfAPublicPage_IsNotBelieved_TheGateways401_AndNothingReachesTheApp(ProxyKind kind, string[] description)
+    {
+        SkipUnlessInstalled(kind);
+        var target = Unique("/api/orders", kind);
+
+        var (response, upstream, proxy) = await SendAsync(kind, target, description);
+
+        AssertGatewayAnswer(response, 401, """{"message":"unauthorised"}""", proxy);
+        Assert.Null(upstream);
+    }
+
+    [SkippableTheory]
+    [InlineData(ProxyKind.Nginx)]
+    [InlineData(ProxyKind.Caddy)]
+    public async Task MissingClaim_AClientsOwnDescriptionOfAPublicPage_IsNotBelieved_The403_AndNothingReachesTheApp(ProxyKind kind)
+    {
+        SkipUnlessInstalled(kind);
+        var grace = await Harness.CreateSessionAsync("grace", """{"role":"user"}""");
+        var target = Unique("/admin/panel", kind);
+
+        var (response, upstream, proxy) = await SendAsync(kind, target, [$"Cookie: sAccessToken={grace.AccessToken}", .. EveryDescription]);
+
+        Assert.True(response.Status == 403, $"expected 403, got {response.Status} {response.Body}\n{proxy.Output}");
+        Assert.Equal("invalid claim", JsonDocument.Parse(Dechunk(response)).RootElement.GetProperty("message").GetString());
+        Assert.Null(upstream);
     }
 
     /// <summary>The gateway's proxy-mode answer: status, the exact JSON body, its content type, no-store, no helper header.</summary>
