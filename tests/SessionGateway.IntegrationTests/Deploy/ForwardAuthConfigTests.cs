@@ -102,9 +102,17 @@ public sealed partial class ForwardAuthConfigTests
         Assert.Equal(Gateway.DecisionPath, extAuthz.Text("http_service.path_prefix"));
         Assert.Equal("session_gateway", extAuthz.Text("http_service.server_uri.cluster"));
         Assert.Equal("false", extAuthz.Text("failure_mode_allow"));
-        var allowed = extAuthz.Items("allowed_headers.patterns").Select(p => p.Text("exact")).ToList();
-        Assert.Equal(RequestHeaders.Append("X-Forwarded-For").Append("X-Forwarded-Proto").Select(h => h.ToLowerInvariant()).Order(), allowed.Order());
+        var patterns = extAuthz.Items("allowed_headers.patterns").Select(p => (Exact: p.Text("exact"), Prefix: p.Text("prefix"))).ToList();
+        // Envoy compares lower-case names with the patterns as written: each pattern is lower case.
+        Assert.All(patterns, p => Assert.Matches("^[a-z0-9-]+$", p.Exact ?? p.Prefix ?? ""));
+        bool Allowed(string header) => patterns.Any(p => string.Equals(p.Exact, header, StringComparison.OrdinalIgnoreCase) || (p.Prefix is { } prefix && header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)));
+        Assert.All(RequestHeaders, h => Assert.True(Allowed(h), h));
+        // The gateway can name in x-envoy-auth-headers-to-remove only the headers Envoy sent it: every header it owns,
+        // and its reserved prefix as a prefix, or a client's X-User-Id (when the answer has none) reaches the app.
+        Assert.All(Gateway.OwnedHeaders, h => Assert.True(Allowed(h), h + " is not sent to the gateway, so Envoy forwards a client's"));
+        Assert.Contains(patterns, p => string.Equals(p.Prefix, Gateway.ReservedPrefix, StringComparison.OrdinalIgnoreCase));
         // The edge sets these two itself (use_remote_address: true); no other description of the request is sent.
+        Assert.All(DescriptionHeaders.Except(["X-Forwarded-For", "X-Forwarded-Proto"]), h => Assert.False(Allowed(h), h));
         Assert.Equal("true", manager.Text("use_remote_address"));
         var upstream = extAuthz.Items("http_service.authorization_response.allowed_upstream_headers.patterns").Select(p => p.Text("exact")).ToList();
         Assert.Equal(Gateway.AnswerHeaders.Select(h => h.ToLowerInvariant()).Order(), upstream.Order());
