@@ -1,4 +1,7 @@
+using System.Text;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SessionGateway.Configuration;
 
 namespace SessionGateway.ForwardAuth;
@@ -11,6 +14,16 @@ internal static class ForwardAuthExtensions
         if (settings.Enabled && TrustedProxies.TryParse(settings.EffectiveTrustedProxies, out _, out _))
         {
             services.AddSingleton(new ForwardAuthEndpoint(settings));
+            services.TryAddSingleton(TimeProvider.System);
+
+            // The original URI arrives in a header: read byte for byte (Latin-1), so a byte that is not ASCII is the
+            // decision endpoint's 400 (mapped for nginx) rather than Kestrel's bare 400, which nginx turns into a 500.
+            services.Configure<KestrelServerOptions>(kestrel => kestrel.RequestHeaderEncodingSelector = static name =>
+                name.Equals(ForwardAuthHeaders.OriginalUri, StringComparison.OrdinalIgnoreCase) ||
+                name.Equals(ForwardAuthHeaders.OriginalUrl, StringComparison.OrdinalIgnoreCase) ||
+                name.Equals(ForwardAuthHeaders.ForwardedUri, StringComparison.OrdinalIgnoreCase)
+                    ? Encoding.Latin1
+                    : null);
         }
 
         return services;

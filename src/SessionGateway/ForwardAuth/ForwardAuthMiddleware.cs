@@ -14,15 +14,14 @@ namespace SessionGateway.ForwardAuth;
 /// 500, a refusal is re-answered as 401 carrying the real status and body in headers (the shipped snippet's
 /// <c>error_page</c> turns it back).
 /// </summary>
-internal sealed partial class ForwardAuthMiddleware(RequestDelegate next, ForwardAuthEndpoint endpoint, ILogger<ForwardAuthMiddleware> logger)
+internal sealed partial class ForwardAuthMiddleware(RequestDelegate next, ForwardAuthEndpoint endpoint, TimeProvider time, ILogger<ForwardAuthMiddleware> logger)
 {
-    // nginx passes an auth subrequest's headers through proxy buffers of a page or two: a body bigger than this is
-    // not a gateway refusal (they are tens of bytes; a 403 with claim errors a few hundred).
-    private const int MaxRefusalBody = 4096;
-
     private static readonly ForwardAuthFeature NginxShape = new(ForwardAuthShape.Nginx);
     private static readonly ForwardAuthFeature ForwardedShape = new(ForwardAuthShape.Forwarded);
     private static readonly ForwardAuthFeature DirectShape = new(ForwardAuthShape.Direct);
+
+    // When the last untrusted-proxy warning was logged (TimeProvider ticks); MinValue: never.
+    private long _lastUntrustedWarning = long.MinValue;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -40,9 +39,14 @@ internal sealed partial class ForwardAuthMiddleware(RequestDelegate next, Forwar
         }
 
         var trusted = endpoint.Proxies.Contains(context.Connection.RemoteIpAddress);
-        if (OriginalRequestReader.Read(request, rest, trusted, out var problem) is not { } original)
+        if (OriginalRequestReader.Read(request, rest, trusted, out var problem, out var status) is not { } original)
         {
-            return RefuseAsync(context, problem!);
+            if (status == StatusCodes.Status403Forbidden)
+            {
+                LogUntrusted(context);
+            }
+
+            return RefuseAsync(context, problem!, status);
         }
 
         if (original.Shape == ForwardAuthShape.Direct)
@@ -53,6 +57,12 @@ internal sealed partial class ForwardAuthMiddleware(RequestDelegate next, Forwar
         {
             var query = original.PathAndQuery.IndexOfAny(['?', '#']);
             var rawPath = query < 0 ? original.PathAndQuery : original.PathAndQuery[..query];
+            if (rawPath.Contains("%00", StringComparison.Ordinal))
+            {
+                // PathString refuses to hold a NUL (it throws); Kestrel answers such a request line with 400.
+                return RefuseAsync(context, "the path has an encoded NUL");
+            }
+
             var path = PathString.FromUriComponent(rawPath);
             if (HasDotSegment(path.Value!))
             {
@@ -84,73 +94,20 @@ internal sealed partial class ForwardAuthMiddleware(RequestDelegate next, Forwar
             ForwardAuthShape.Forwarded => ForwardedShape,
             _ => DirectShape,
         });
-        return original.Shape == ForwardAuthShape.Nginx ? AnswerForNginxAsync(context) : next(context);
+        return next(context);
     }
 
-    private Task RefuseAsync(HttpContext context, string problem)
+    private Task RefuseAsync(HttpContext context, string problem, int status = StatusCodes.Status400BadRequest)
     {
-        Log.Unreadable(logger, problem);
+        if (status == StatusCodes.Status400BadRequest)
+        {
+            Log.Unreadable(logger, problem);
+        }
+
         var body = Encoding.UTF8.GetBytes($$"""{"message":"forward-auth: {{problem}}"}""");
         return context.Request.Headers.ContainsKey(ForwardAuthHeaders.OriginalUri) || context.Request.Headers.ContainsKey(ForwardAuthHeaders.OriginalUrl)
-            ? WriteNginxRefusalAsync(context.Response, StatusCodes.Status400BadRequest, body)
-            : JsonResponses.WriteAsync(context.Response, StatusCodes.Status400BadRequest, body);
-    }
-
-    /// <summary>Runs the decision with the body held back, then answers a refusal the way nginx can pass on.</summary>
-    private async Task AnswerForNginxAsync(HttpContext context)
-    {
-        var response = context.Response;
-        var bodyFeature = context.Features.Get<IHttpResponseBodyFeature>()!;
-        using var held = new MemoryStream();
-        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(held));
-        try
-        {
-            await next(context);
-        }
-        finally
-        {
-            context.Features.Set(bodyFeature);
-        }
-
-        if (response.StatusCode is >= 200 and < 300)
-        {
-            held.Position = 0;
-            await held.CopyToAsync(response.Body, context.RequestAborted);
-            return;
-        }
-
-        var body = held.Length <= MaxRefusalBody ? held.ToArray() : [];
-        await WriteNginxRefusalAsync(response, response.StatusCode, body);
-    }
-
-    /// <summary>401 with the real status and body in headers; the refusal's other headers (Retry-After, Allow) stay.</summary>
-    private static Task WriteNginxRefusalAsync(HttpResponse response, int status, byte[] body)
-    {
-        response.StatusCode = StatusCodes.Status401Unauthorized;
-        response.Headers[ForwardAuthHeaders.Status] = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        // The gateway's bodies are JSON written with escapes for everything but visible ASCII: a valid header value.
-        var text = Encoding.UTF8.GetString(body);
-        if (IsHeaderSafe(text))
-        {
-            response.Headers[ForwardAuthHeaders.Body] = text;
-        }
-
-        response.Headers.CacheControl = "no-store";
-        response.ContentLength = 0;
-        return Task.CompletedTask;
-    }
-
-    private static bool IsHeaderSafe(string text)
-    {
-        foreach (var c in text)
-        {
-            if (c is < ' ' or > '~')
-            {
-                return false;
-            }
-        }
-
-        return true;
+            ? NginxRefusal.WriteAsync(context.Response, status, body)
+            : JsonResponses.WriteAsync(context.Response, status, body);
     }
 
     private static string StripFragment(string query)
@@ -183,8 +140,22 @@ internal sealed partial class ForwardAuthMiddleware(RequestDelegate next, Forwar
         return false;
     }
 
+    /// <summary>At most one warning a minute: the cause is a configuration that every decision request then meets.</summary>
+    private void LogUntrusted(HttpContext context)
+    {
+        var now = time.GetUtcNow().UtcTicks;
+        var last = Interlocked.Read(ref _lastUntrustedWarning);
+        if ((last == long.MinValue || now - last >= TimeSpan.TicksPerMinute) && Interlocked.CompareExchange(ref _lastUntrustedWarning, now, last) == last)
+        {
+            Log.Untrusted(logger, context.Connection.RemoteIpAddress?.ToString() ?? "(none)");
+        }
+    }
+
     private static partial class Log
     {
+        [LoggerMessage(2191, LogLevel.Warning, "Refused forward-auth decision requests with 403: {RemoteAddress} describes the original request (X-Original-*, X-Forwarded-Uri) but is not in Session:ForwardAuth:TrustedProxies; add the ingress's address there (logged at most once a minute)")]
+        public static partial void Untrusted(ILogger logger, string remoteAddress);
+
         [LoggerMessage(2190, LogLevel.Information, "Refused a forward-auth decision request with 400: {Problem}")]
         public static partial void Unreadable(ILogger logger, string problem);
     }

@@ -9,11 +9,35 @@ namespace SessionGateway.ForwardAuth;
 /// </summary>
 internal static class OriginalRequestReader
 {
-    /// <summary>The original request, or null with <paramref name="problem"/> saying what is wrong with the proxy's headers.</summary>
-    public static OriginalRequest? Read(HttpRequest request, PathString rest, bool trusted, out string? problem)
+    /// <summary>
+    /// The original request, or null with <paramref name="problem"/> saying what is wrong with the proxy's headers and
+    /// <paramref name="status"/> the refusal's status.
+    /// </summary>
+    public static OriginalRequest? Read(HttpRequest request, PathString rest, bool trusted, out string? problem, out int status)
     {
         problem = null;
+        status = StatusCodes.Status400BadRequest;
         var headers = request.Headers;
+        var descriptions = (headers.ContainsKey(ForwardAuthHeaders.OriginalUrl) ? 1 : 0) +
+            (headers.ContainsKey(ForwardAuthHeaders.OriginalUri) ? 1 : 0) +
+            (headers.ContainsKey(ForwardAuthHeaders.ForwardedUri) ? 1 : 0);
+        if (!trusted && descriptions > 0)
+        {
+            // Never believed from here; and judged as itself (a decision about "/"), a request from a proxy missing
+            // from TrustedProxies would be allowed wherever "/" is public. Refused, so the mistake shows.
+            problem = "the original request is described by an address that is not in Session:ForwardAuth:TrustedProxies";
+            status = StatusCodes.Status403Forbidden;
+            return null;
+        }
+
+        if (descriptions > 1)
+        {
+            // One of them came from the client (a proxy sets its own and passes the client's others on): none is
+            // believed.
+            problem = "the original request is described more than once (X-Original-URL, X-Original-URI, X-Forwarded-Uri)";
+            return null;
+        }
+
         if (trusted)
         {
             if (headers.TryGetValue(ForwardAuthHeaders.OriginalUrl, out var originalUrl))

@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Net.Http.Headers;
+using SessionGateway.ForwardAuth;
 using SessionGateway.Requests;
 
 namespace SessionGateway.Transport;
@@ -27,9 +28,17 @@ internal static class JsonResponses
     };
     public static readonly byte[] TooManyRequests = Encoding.UTF8.GetBytes("""{"message":"too many requests, try again later"}""");
 
-    /// <summary>Writes <paramref name="body"/> as an uncacheable JSON response.</summary>
+    /// <summary>
+    /// Writes <paramref name="body"/> as an uncacheable JSON response; a refusal of an nginx-shaped forward-auth decision
+    /// as <see cref="NginxRefusal"/> (only refusals look for it: nothing on the way of an answered request).
+    /// </summary>
     public static Task WriteAsync(HttpResponse response, int status, byte[] body)
     {
+        if (status >= 300 && NginxRefusal.Applies(response))
+        {
+            return NginxRefusal.WriteAsync(response, status, body);
+        }
+
         response.StatusCode = status;
         response.Headers.CacheControl = "no-store";
         response.ContentType = "application/json";

@@ -178,6 +178,61 @@ public sealed class ForwardAuthContractTests : IAsyncLifetime
         Assert.Contains("dot segments", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("X-Original-URL", "http://app.example.com/public/page")]
+    [InlineData("X-Original-URI", "/public/page")]
+    public async Task Traefik_AClientsOwnDescriptionBesideTheProxys_IsRefused_NeitherIsBelieved(string header, string value)
+    {
+        // Traefik sets X-Forwarded-Uri and passes the client's other headers on: a second description is the client's.
+        var request = Traefik(null, "GET", "/admin/panel");
+        request.Headers.Add(header, value);
+
+        using var response = await SendAsync(request);
+
+        // 401 + X-Session-Status for nginx's sake (an X-Original-* header is there), and never an allowed answer.
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+        var status = Header(response, "X-Session-Status") ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("400", status);
+        AssertNothingForwarded();
+    }
+
+    [Fact]
+    public async Task Nginx_AClientsXForwardedUriBesideTheProxysDescription_IsRefused()
+    {
+        var request = Nginx(null, "GET", "/admin/panel");
+        request.Headers.Add("X-Forwarded-Uri", "/public/page");
+
+        using var response = await SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("400", Header(response, "X-Session-Status"));
+        Assert.Contains("described more than once", Header(response, "X-Session-Body"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/public/a%00b")]
+    [InlineData("/public/a%00")]
+    public async Task Traefik_AnEncodedNulInTheOriginalPath_Is400NotA500(string uri)
+    {
+        using var response = await SendAsync(Traefik(null, "GET", uri));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("NUL", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nginx_ABytePastAsciiInTheOriginalUri_IsTheMapped400_NotKestrelsBare400()
+    {
+        // nginx passes $request_uri as the client sent it; Kestrel would refuse the header itself (a bare 400, which
+        // nginx's auth_request turns into a 500 for the client).
+        var raw = RawClient.Request("GET", DecisionPath, "X-Original-Method: GET", "X-Original-URI: /caf\u00e9", "X-Forwarded-Host: app.example.com");
+
+        var response = await RawClient.SendAsync(_harness.Gateway.Address, raw);
+
+        Assert.Equal(401, response.Status);
+        Assert.Equal("400", response.Header("X-Session-Status"));
+    }
+
     [Fact]
     public async Task Nginx_Refusals_Are401CarryingTheRealStatusAndBody()
     {

@@ -30,20 +30,47 @@ public sealed class TrustedProxyTests
     }
 
     [Theory]
-    [InlineData("X-Forwarded-Uri")]
-    [InlineData("X-Original-URI")]
-    public async Task ForwardedHeaders_FromAnUntrustedAddress_AreIgnored(string header)
+    [InlineData("X-Forwarded-Uri", 403)]
+    [InlineData("X-Original-URI", 401)]
+    [InlineData("X-Original-URL", 401)]
+    public async Task Descriptions_FromAnUntrustedAddress_AreRefused_NotJudgedAsTheDecisionPathItself(string header, int status)
     {
-        // Loopback is not trusted here: the public path in the header is not believed, and the decision request is
-        // judged as what it is, GET /api/verify ("/" under the decision path), which needs a session.
+        // Loopback is not trusted here. The description is not believed; nor is the request judged as what it is
+        // (GET /api/verify, a decision about "/"), which would allow everything wherever "/" is public (here the
+        // public page below, so an allowed answer would show). A proxy missing from TrustedProxies fails closed.
+        await using var harness = await SessionHarness.StartAsync(ForwardAuthContractTests.Options(trustedProxies: "10.0.0.0/8"));
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = alice.NewRequest(HttpMethod.Get, "/api/verify");
+            request.Headers.Add(header, header == "X-Original-URL" ? "http://app.example.com/public/page" : "/public/page");
+            using var response = await harness.Http.SendAsync(request);
+
+            Assert.Equal(status, (int)response.StatusCode);
+            Assert.Null(Wire.Header(response, "X-User-Id"));
+            if (status == 401)
+            {
+                // nginx's shape: the real status in a header, for the snippet's error_page.
+                Assert.Equal("403", Wire.Header(response, "X-Session-Status"));
+            }
+        }
+
+        // The misconfiguration is named in the log, once (not once per request).
+        var warning = Assert.Single(harness.Gateway.Logs.Entries, e => e.EventId.Id == 2191);
+        Assert.Contains("127.0.0.1", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("Session:ForwardAuth:TrustedProxies", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnUntrustedAddress_WithoutDescriptions_IsJudgedAsItsOwnRequest()
+    {
+        // Envoy's shape needs no trust: the check is the request itself under the decision path.
         await using var harness = await SessionHarness.StartAsync(ForwardAuthContractTests.Options(trustedProxies: "10.0.0.0/8"));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/verify");
-        request.Headers.Add(header, "/public/page");
-        using var response = await harness.Http.SendAsync(request);
+        using var response = await harness.Http.GetAsync("/api/verify/public/page");
 
-        await Wire.AssertJsonAsync(response, 401, """{"message":"unauthorised"}""");
-        Assert.Null(Wire.Header(response, "X-Session-Status"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]
