@@ -1,4 +1,5 @@
 using SessionGateway.Management;
+using SessionGateway.SignIn;
 using SessionGateway.Storage;
 using SessionGateway.Tokens;
 using Yarp.ReverseProxy.Configuration;
@@ -86,6 +87,7 @@ internal static class GatewayConfigValidator
             var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
             CheckStoreLocation(settings, configDirectory, problems);
             settings.KeyEncryption.Load(configDirectory, problems);
+            UsersFileLoader.Check(settings.Login, configDirectory, problems);
         }
     }
 
@@ -197,7 +199,9 @@ internal static class GatewayConfigValidator
             problems.Add(new ConfigProblem(session + ":ExpiredStatusCode", $"{settings.ExpiredStatusCode} cannot be the session-expired status: use a 4xx other than 403, 404 and 405 (440 by default, 401 for SDK defaults)"));
         }
 
-        var paths = new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath) };
+        (string, string)[] paths = string.IsNullOrWhiteSpace(settings.Login.UsersFile)
+            ? [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath)]
+            : [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath), ("Login:SignInPath", settings.Login.SignInPath)];
         foreach (var (name, path) in paths)
         {
             if (!path.StartsWith('/') || path.Contains('{', StringComparison.Ordinal) || path.Contains('?', StringComparison.Ordinal) || path.Contains(' ', StringComparison.Ordinal))
@@ -208,7 +212,7 @@ internal static class GatewayConfigValidator
 
         if (paths.Select(p => p.Item2.TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).Count() != paths.Length)
         {
-            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath and JwksPath must be different paths"));
+            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath, JwksPath (and Login:SignInPath with a users file) must be different paths"));
         }
 
         CheckForwardAuth(settings, problems);

@@ -12,4 +12,14 @@ internal sealed record LoginSettings
 
     /// <summary>Optional JSON object of custom claims for the new session.</summary>
     public string ClaimsHeader { get; init; } = "X-Session-Claims";
+
+    /// <summary>
+    /// Optional: an htpasswd file of users (bcrypt hashes only, as <c>htpasswd -B</c> writes them). When set, the
+    /// gateway answers <see cref="SignInPath"/> itself. A relative path is relative to proxy.yaml's folder. Read at
+    /// start (the path); the file's contents are reloaded when it changes.
+    /// </summary>
+    public string? UsersFile { get; init; }
+
+    /// <summary>Where the users-file sign-in is answered (GET: the sign-in page, POST: sign in). Only with <see cref="UsersFile"/>.</summary>
+    public string SignInPath { get; init; } = "/api/signin";
 }
