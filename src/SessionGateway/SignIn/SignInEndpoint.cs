@@ -106,7 +106,7 @@ internal sealed partial class SignInEndpoint(
             return;
         }
 
-        var userId = users.Verify(username, password);
+        var userId = await users.VerifyAsync(username, password, context.RequestAborted);
         if (userId is null || UserIds.Problem(userId) is not null)
         {
             Log.WrongCredentials(logger, Remote(context));
@@ -143,7 +143,7 @@ internal sealed partial class SignInEndpoint(
             return;
         }
 
-        var userId = users.Verify(username.ToString(), password.ToString());
+        var userId = await users.VerifyAsync(username.ToString(), password.ToString(), context.RequestAborted);
         if (userId is null || UserIds.Problem(userId) is not null)
         {
             Log.WrongCredentials(logger, Remote(context));

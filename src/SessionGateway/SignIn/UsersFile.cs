@@ -17,6 +17,9 @@ internal sealed partial class UsersFile : IDisposable
     // One dummy hash per cost for the process: made once (it costs one bcrypt run), of a random password nobody knows.
     private static readonly ConcurrentDictionary<int, string> DummyHashes = new();
 
+    // Password checks running at once, for the whole process (see VerifyAsync).
+    private static readonly SemaphoreSlim Checks = new(Math.Max(1, Environment.ProcessorCount / 2));
+
     private readonly TimeProvider _time;
     private readonly ILogger<UsersFile> _logger;
     private readonly object _gate = new();
@@ -48,6 +51,24 @@ internal sealed partial class UsersFile : IDisposable
 
     /// <summary>How many users can sign in now.</summary>
     public int Count => _current.Content.Users.Count;
+
+    /// <summary>
+    /// <see cref="Verify"/> once a check slot is free. bcrypt holds a thread for its whole run (tens to hundreds of
+    /// milliseconds); at most half the cores check passwords at once, so a burst of sign-ins waits here, without a
+    /// thread, instead of taking every thread-pool thread from the requests being proxied.
+    /// </summary>
+    public async Task<string?> VerifyAsync(string user, string password, CancellationToken cancellationToken)
+    {
+        await Checks.WaitAsync(cancellationToken);
+        try
+        {
+            return Verify(user, password);
+        }
+        finally
+        {
+            Checks.Release();
+        }
+    }
 
     /// <summary>
     /// The user id when <paramref name="password"/> is <paramref name="user"/>'s, else null. An unknown user costs a
