@@ -351,6 +351,26 @@ public sealed class UsersFileSignInTests : IDisposable
     }
 
     [Fact]
+    public async Task Form_WithTwoOriginHeaders_IsRefused_OverARawSocket()
+    {
+        await WriteUsersAsync(Line("attacker", "attacker-pass"));
+        await using var harness = await StartAsync();
+        var body = Form("attacker", "attacker-pass");
+        string Post(params string[] origins) => RawClient.Request("POST", SignInPath,
+            [.. origins.Select(o => "Origin: " + o), "Content-Type: application/x-www-form-urlencoded", $"Content-Length: {body.Length}"]) + body;
+
+        // RawClient sends Host: 127.0.0.1, so the gateway's own origin is http://127.0.0.1.
+        var own = await RawClient.SendAsync(harness.Gateway.Address, Post("http://127.0.0.1"));
+        var twice = await RawClient.SendAsync(harness.Gateway.Address, Post("http://127.0.0.1", "https://evil.example"));
+        var twiceReversed = await RawClient.SendAsync(harness.Gateway.Address, Post("https://evil.example", "http://127.0.0.1"));
+
+        Assert.Equal(303, own.Status);
+        Assert.Equal(403, twice.Status);
+        Assert.Equal(403, twiceReversed.Status);
+        Assert.Null(twice.Header("Set-Cookie"));
+    }
+
+    [Fact]
     public async Task Json_WithoutRid_IsRefused()
     {
         await WriteUsersAsync(Line("alice", "a-pass"));
