@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Options;
 using SessionGateway.Authentication;
 using SessionGateway.Configuration;
@@ -68,15 +70,13 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
         request.EnableBuffering(bufferThreshold: FormLoginSettings.MaxFormBytes, bufferLimit: FormLoginSettings.MaxFormBytes);
         try
         {
-            var form = await new FormFeature(request, Limits).ReadFormAsync(cancellationToken);
-            // Form keys compare case-insensitively, so "username" and "UserName" are one field with two values.
-            var values = form[field];
+            var values = IsUrlEncoded(request.ContentType)
+                ? await ReadUrlEncodedAsync(request.Body, (int)length, field, cancellationToken)
+                : (await new FormFeature(request, Limits).ReadFormAsync(cancellationToken))[field];
             return values.Count switch
             {
                 0 => SubmittedLogin.Refused($"the form has no field '{field}'"),
                 > 1 => SubmittedLogin.Refused($"the form has {values.Count} values of field '{field}'"),
-                // Both readers decode UTF-8 (a multipart part may name another charset); bytes that are not UTF-8
-                // become U+FFFD, which UserIds refuses.
                 _ => UserIds.Problem(values[0]!) is { } problem
                     ? SubmittedLogin.Refused($"the user name in field '{field}' is not a user id the gateway accepts: {problem}")
                     : SubmittedLogin.User(values[0]!),
@@ -96,6 +96,68 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
             request.Body.Position = 0;
         }
     }
+
+    private static bool IsUrlEncoded(string? contentType) =>
+        contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var parsed) &&
+        string.Equals(parsed.MediaType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The values of <paramref name="field"/> in a urlencoded form, read here rather than by ASP.NET's form reader,
+    /// which leaves a percent-escape that is not UTF-8 (<c>%FF</c>) as the three characters: the app may read those
+    /// bytes as another name (Latin-1), so such a value becomes U+FFFD, which <see cref="UserIds"/> refuses. Field
+    /// names compare case-insensitively, as ASP.NET's do: <c>UserName</c> beside <c>username</c> is a second value.
+    /// </summary>
+    private static async Task<StringValues> ReadUrlEncodedAsync(Stream body, int length, string field, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[length];
+        await body.ReadExactlyAsync(bytes, cancellationToken);
+        var values = StringValues.Empty;
+        foreach (var pair in bytes.AsSpan().Split((byte)'&'))
+        {
+            var segment = bytes.AsSpan(pair);
+            var equals = segment.IndexOf((byte)'=');
+            var name = Decode(equals < 0 ? segment : segment[..equals]);
+            if (name is not null && name.Equals(field, StringComparison.OrdinalIgnoreCase))
+            {
+                values = StringValues.Concat(values, equals < 0 ? "" : Decode(segment[(equals + 1)..]) ?? "\uFFFD");
+            }
+        }
+
+        return values;
+    }
+
+    /// <summary>A urlencoded name or value ('+' is a space, %XX a byte) read as UTF-8; null when the bytes are not UTF-8.</summary>
+    private static string? Decode(ReadOnlySpan<byte> encoded)
+    {
+        var decoded = new byte[encoded.Length];
+        var n = 0;
+        for (var i = 0; i < encoded.Length; i++)
+        {
+            var b = encoded[i];
+            if (b == '+')
+            {
+                b = (byte)' ';
+            }
+            else if (b == '%' && i + 2 < encoded.Length &&
+                     HexValue(encoded[i + 1]) is var high and >= 0 && HexValue(encoded[i + 2]) is var low and >= 0)
+            {
+                b = (byte)((high << 4) | low);
+                i += 2;
+            }
+
+            decoded[n++] = b;
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(decoded.AsSpan(0, n)) ? Encoding.UTF8.GetString(decoded, 0, n) : null;
+    }
+
+    private static int HexValue(byte c) => c switch
+    {
+        >= (byte)'0' and <= (byte)'9' => c - '0',
+        >= (byte)'a' and <= (byte)'f' => c - 'a' + 10,
+        >= (byte)'A' and <= (byte)'F' => c - 'A' + 10,
+        _ => -1,
+    };
 
     private static bool IsOwnOrigin(string origin, HttpRequest request, CorsSettings cors)
     {
