@@ -296,11 +296,6 @@ internal static class GatewayConfigValidator
             problems.Add(new ConfigProblem(key + ":UserField", "needs the name of the form field that holds the user name (at most 256 characters)"));
         }
 
-        if (form.SuccessStatus is { Count: 0 })
-        {
-            problems.Add(new ConfigProblem(key + ":SuccessStatus", "needs at least one status (unset: 302 and 303)"));
-        }
-
         for (var i = 0; i < form.EffectiveSuccessStatus.Count; i++)
         {
             // An error status is never a login; 1xx and 304 are no answer to a form at all.
