@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using SessionGateway.IntegrationTests.Infrastructure;
 using WireMock.RequestBuilders;
@@ -65,6 +66,7 @@ public sealed class FormLoginTests : IAsyncLifetime
         Assert.Equal("signed in", await response.Content.ReadAsStringAsync());
         Assert.Contains(AppCookie, response.Headers.GetValues("Set-Cookie"), StringComparer.Ordinal);
         AssertSessionIssued(response, mode, "alice");
+        Assert.True(response.Headers.CacheControl?.NoStore, "tokens are sent no-store");
 
         // The next request carries the session: the app sees who it is.
         var client = Harness.NewClient(mode);
@@ -83,6 +85,26 @@ public sealed class FormLoginTests : IAsyncLifetime
         Assert.Equal("/app/login?error", response.Headers.Location?.OriginalString);
         Assert.Equal("wrong password", await response.Content.ReadAsStringAsync());
         Wire.AssertSessionUntouched(response);
+    }
+
+    [Fact]
+    public async Task FormLogin_StoreUnavailable_Is503WithoutTheAppsCookieOrASession()
+    {
+        using var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Harness.Gateway.DatabasePath, Pooling = false }.ToString());
+        await blocker.OpenAsync();
+        using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN EXCLUSIVE;";
+            await begin.ExecuteNonQueryAsync();
+        }
+
+        using var response = await PostFormAsync("username=alice&password=right");
+
+        // The client must not believe it is signed in: neither the gateway's session nor the app's cookie.
+        await Wire.AssertJsonAsync(response, 503, """{"message":"session store unavailable, try again"}""");
+        Assert.Equal("1", Wire.Header(response, "Retry-After"));
+        Wire.AssertSessionUntouched(response);
+        Assert.Null(response.Headers.Location);
     }
 
     [Fact]
