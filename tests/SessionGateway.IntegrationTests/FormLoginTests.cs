@@ -156,6 +156,20 @@ public sealed class FormLoginTests : IAsyncLifetime
         Assert.Equal(body, Harness.UpstreamRequests(LoginPath).Single().BodyAsBytes);
     }
 
+    [Fact]
+    public async Task FormLogin_MultipartUserNameNotUtf8_CreatesNoSession()
+    {
+        using var form = new MultipartFormDataContent("----form-boundary-43");
+        form.Add(new ByteArrayContent([(byte)'z', (byte)'o', 0xEB]), "username"); // "zoë" in Latin-1
+        form.Add(new StringContent("right"), "password");
+
+        using var response = await Harness.Http.PostAsync(LoginPath, form);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        AssertNoSession(response);
+        AssertLogged(2250, "U+FFFD");
+    }
+
     [Theory]
     [InlineData("application/json", """{"username":"alice","password":"right"}""")]
     [InlineData("text/plain", "username=alice&password=right")]

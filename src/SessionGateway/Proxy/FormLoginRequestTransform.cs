@@ -1,8 +1,8 @@
-using Microsoft.AspNetCore.Http.Features;
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.Extensions.Primitives;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using SessionGateway.Authentication;
 using SessionGateway.Configuration;
 using Yarp.ReverseProxy.Transforms;
@@ -57,7 +57,8 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
 
         if (request.ContentLength is not { } length)
         {
-            // Browsers always send the length of a form; a chunked body could only be read by guessing its end.
+            // Browsers always send the length of a form. A chunked body's size is known only once it is read, and one
+            // over the bound could then no longer be forwarded whole.
             return SubmittedLogin.Refused("the form has no Content-Length");
         }
 
@@ -70,6 +71,8 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
         request.EnableBuffering(bufferThreshold: FormLoginSettings.MaxFormBytes, bufferLimit: FormLoginSettings.MaxFormBytes);
         try
         {
+            // A multipart part is read in the charset its own Content-Type names, UTF-8 by default; bytes that are not
+            // valid there become U+FFFD, which UserIds refuses.
             var values = IsUrlEncoded(request.ContentType)
                 ? await ReadUrlEncodedAsync(request.Body, (int)length, field, cancellationToken)
                 : (await new FormFeature(request, Limits).ReadFormAsync(cancellationToken))[field];
