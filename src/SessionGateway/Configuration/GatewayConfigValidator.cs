@@ -256,6 +256,7 @@ internal static class GatewayConfigValidator
 
         CheckHeaderName(settings.Login.CreateHeader, session + ":Login:CreateHeader", problems);
         CheckHeaderName(settings.Login.ClaimsHeader, session + ":Login:ClaimsHeader", problems);
+        CheckFormLogin(settings.Login.Form, problems);
 
         foreach (var (name, policy) in settings.Policies)
         {
@@ -289,6 +290,33 @@ internal static class GatewayConfigValidator
         }
 
         CheckAssertion(settings, problems);
+    }
+
+    private static void CheckFormLogin(FormLoginSettings form, List<ConfigProblem> problems)
+    {
+        const string key = SessionSettings.SectionName + ":Login:Form";
+        if (string.IsNullOrWhiteSpace(form.UserField) || form.UserField.Length > 256)
+        {
+            problems.Add(new ConfigProblem(key + ":UserField", "needs the name of the form field that holds the user name (at most 256 characters)"));
+        }
+
+        for (var i = 0; i < form.EffectiveSuccessStatus.Count; i++)
+        {
+            // An error status is never a login; 1xx and 304 are no answer to a form at all.
+            if (form.EffectiveSuccessStatus[i] is < 200 or > 399 or 304)
+            {
+                problems.Add(new ConfigProblem($"{key}:SuccessStatus:{i}", $"{form.EffectiveSuccessStatus[i]} cannot mean a successful login: use a 2xx or 3xx status (not 304)"));
+            }
+        }
+
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(form.FailureLocation, FormLoginSettings.FailureLocationOptions, FormLoginSettings.MatchTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add(new ConfigProblem(key + ":FailureLocation", $"is not a .NET regular expression: {e.Message}"));
+        }
     }
 
     private static void CheckForwardAuth(SessionSettings settings, List<ConfigProblem> problems)
