@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the repository: the .NET unit and integration suites, then the real-browser suite.
-# Brings what the tests need when it is missing (Debian's chromium, nginx and caddy, the npm packages; node, npm
+# Brings what the tests need when it is missing (Debian's chromium, nginx, caddy and apache2-utils, the npm packages; node, npm
 # and the PostgreSQL server from Debian when absent), so it works on a fresh machine that has only the .NET SDK.
 # Used as is by .ci/run.
 set -euo pipefail
@@ -20,6 +20,15 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+# htpasswd (Debian's apache2-utils) when missing: the users-file tests verify hashes it makes now
+# (UsersFileSignInTests.HashMadeNowByHtpasswd_Verifies, tests/browser/users.test.mjs), so CI never skips them.
+if ! command -v htpasswd >/dev/null 2>&1; then
+  echo "run-all: installing htpasswd (Debian's apache2-utils)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq apache2-utils >/dev/null
 fi
 
 # nginx (with its headers-more module) and Caddy from Debian when missing: the forward-auth tests run the shipped

@@ -66,7 +66,9 @@ internal static class LegacyApp
               "<p><button id=\"signout\">Sign out</button></p>"
             : "<p>Nobody is signed in: no <code>X-User-Id</code> header reached me.</p>" +
               "<form method=\"post\" action=\"/login\"><label>User name <input name=\"username\" autofocus></label> <button>Sign in</button></form>" +
-              "<p><small>Try <code>admin</code> to get the admin role (see <a href=\"/admin/\">/admin/</a>).</small></p>";
+              "<p><small>Try <code>admin</code> to get the admin role (see <a href=\"/admin/\">/admin/</a>).</small></p>" +
+              "<p>Or let the gateway check a password, with no help from this app: <a href=\"/api/signin?redirect=/\">sign in with the users file</a> " +
+              $"as <code>{DemoUsers.User}</code>, password <code>{DemoUsers.Password}</code>.</p>";
 
         return $$"""
             <!doctype html>

@@ -1,4 +1,5 @@
 using SessionGateway.Management;
+using SessionGateway.SignIn;
 using SessionGateway.Storage;
 using SessionGateway.Tokens;
 using Yarp.ReverseProxy.Configuration;
@@ -86,6 +87,7 @@ internal static class GatewayConfigValidator
             var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
             CheckStoreLocation(settings, configDirectory, problems);
             settings.KeyEncryption.Load(configDirectory, problems);
+            UsersFileLoader.Check(settings.Login, configDirectory, problems);
         }
     }
 
@@ -197,7 +199,9 @@ internal static class GatewayConfigValidator
             problems.Add(new ConfigProblem(session + ":ExpiredStatusCode", $"{settings.ExpiredStatusCode} cannot be the session-expired status: use a 4xx other than 403, 404 and 405 (440 by default, 401 for SDK defaults)"));
         }
 
-        var paths = new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath) };
+        (string, string)[] paths = string.IsNullOrWhiteSpace(settings.Login.UsersFile)
+            ? [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath)]
+            : [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath), ("Login:SignInPath", settings.Login.SignInPath)];
         foreach (var (name, path) in paths)
         {
             if (!path.StartsWith('/') || path.Contains('{', StringComparison.Ordinal) || path.Contains('?', StringComparison.Ordinal) || path.Contains(' ', StringComparison.Ordinal))
@@ -208,7 +212,7 @@ internal static class GatewayConfigValidator
 
         if (paths.Select(p => p.Item2.TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).Count() != paths.Length)
         {
-            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath and JwksPath must be different paths"));
+            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath, JwksPath (and Login:SignInPath with a users file) must be different paths"));
         }
 
         CheckForwardAuth(settings, problems);
@@ -252,6 +256,7 @@ internal static class GatewayConfigValidator
 
         CheckHeaderName(settings.Login.CreateHeader, session + ":Login:CreateHeader", problems);
         CheckHeaderName(settings.Login.ClaimsHeader, session + ":Login:ClaimsHeader", problems);
+        CheckFormLogin(settings.Login.Form, problems);
 
         foreach (var (name, policy) in settings.Policies)
         {
@@ -285,6 +290,33 @@ internal static class GatewayConfigValidator
         }
 
         CheckAssertion(settings, problems);
+    }
+
+    private static void CheckFormLogin(FormLoginSettings form, List<ConfigProblem> problems)
+    {
+        const string key = SessionSettings.SectionName + ":Login:Form";
+        if (string.IsNullOrWhiteSpace(form.UserField) || form.UserField.Length > 256)
+        {
+            problems.Add(new ConfigProblem(key + ":UserField", "needs the name of the form field that holds the user name (at most 256 characters)"));
+        }
+
+        for (var i = 0; i < form.EffectiveSuccessStatus.Count; i++)
+        {
+            // An error status is never a login; 1xx and 304 are no answer to a form at all.
+            if (form.EffectiveSuccessStatus[i] is < 200 or > 399 or 304)
+            {
+                problems.Add(new ConfigProblem($"{key}:SuccessStatus:{i}", $"{form.EffectiveSuccessStatus[i]} cannot mean a successful login: use a 2xx or 3xx status (not 304)"));
+            }
+        }
+
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(form.FailureLocation, FormLoginSettings.FailureLocationOptions, FormLoginSettings.MatchTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add(new ConfigProblem(key + ":FailureLocation", $"is not a .NET regular expression: {e.Message}"));
+        }
     }
 
     private static void CheckForwardAuth(SessionSettings settings, List<ConfigProblem> problems)

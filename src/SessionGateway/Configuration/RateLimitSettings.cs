@@ -14,7 +14,7 @@ internal sealed record RateLimitSettings
     public RateLimitRule Refresh { get; init; } = new() { PermitLimit = 60 };
 
     /// <summary>
-    /// Routes with metadata <c>SessionLogin: "true"</c>, whatever their answer: 20 attempts a minute from one address
+    /// Routes with metadata <c>SessionLogin: "true"</c> or <c>"form"</c>, whatever their answer: 20 attempts a minute from one address
     /// is more than any person types, and slows password guessing and credential stuffing from that address.
     /// </summary>
     public RateLimitRule Login { get; init; } = new() { PermitLimit = 20 };

@@ -142,6 +142,9 @@ internal sealed record SessionSettings
         Compare(nameof(Management), Management, next.Management);
         Compare(nameof(ForwardAuth), ForwardAuth, next.ForwardAuth);
         Compare(nameof(Assertion), Assertion, next.Assertion);
+        // The sign-in endpoint is mapped (or not) at start; the users file's contents reload on their own.
+        Compare("Login:UsersFile", Login.UsersFile ?? "", next.Login.UsersFile ?? "");
+        Compare("Login:SignInPath", Login.SignInPath, next.Login.SignInPath);
         if (Assertion.Claims is null && next.Assertion.Claims is null &&
             !Assertion.ClaimNames(Headers).SequenceEqual(next.Assertion.ClaimNames(next.Headers), StringComparer.Ordinal))
         {

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using SessionGateway.Configuration;
 using SessionGateway.RateLimiting;
 using SessionGateway.Sessions;
+using SessionGateway.SignIn;
 
 namespace SessionGateway.Endpoints;
 
@@ -43,5 +44,6 @@ internal static class SessionEndpointExtensions
                 return context.Response.WriteAsync(context.RequestServices.GetRequiredService<SessionEngine>().JwksJson, context.RequestAborted);
             })
             .WithOrder(BeforeEveryRoute).WithDisplayName("JWKS").WithMetadata(new AllowAnonymousAttribute());
+        endpoints.MapUsersFileSignIn(settings, BeforeEveryRoute);
     }
 }

@@ -10,6 +10,7 @@ using SessionGateway.Proxy;
 using SessionGateway.RateLimiting;
 using SessionGateway.Requests;
 using SessionGateway.Sessions;
+using SessionGateway.SignIn;
 using SessionGateway.Telemetry;
 using SessionGateway.Transport;
 using Yarp.ReverseProxy.Configuration;
@@ -251,6 +252,7 @@ internal static partial class GatewayHost
         services.AddManagementListener(settings.Management);
         services.AddSingleton<SessionResponseWriter>();
         services.AddSessionEndpoints();
+        services.AddUsersFileSignIn(settings.Login, configDirectory);
         services.AddSessionAuthentication(sessionSection);
         services.AddSessionAuthorization(settings);
 

@@ -9,7 +9,8 @@ namespace SessionGateway.Proxy;
 
 /// <summary>
 /// Adds the gateway's own transforms to every route, whatever the route's configuration says, and the signed identity
-/// assertion to the routes that get one (YARP builds a route's transforms again when a reload changes the route).
+/// assertion to the routes that get one, and the form-login transforms to routes with <c>SessionLogin: "form"</c> (YARP
+/// builds a route's transforms again when a reload changes the route). Other routes pay nothing for forms.
 /// </summary>
 internal sealed class GatewayTransformProvider(
     IdentityHeaderTransform identityHeaders,
@@ -17,14 +18,18 @@ internal sealed class GatewayTransformProvider(
     SessionEngine engine,
     SessionResponseWriter writer,
     IOptionsMonitor<SessionSettings> settings,
-    ILogger<SessionLoginTransform> loginLogger) : ITransformProvider
+    ILogger<SessionLoginTransform> loginLogger,
+    ILogger<FormLoginResponseTransform> formLogger) : ITransformProvider
 {
+    private readonly FormLoginRequestTransform _formRequest = new(settings);
+    private readonly FormLoginResponseTransform _formResponse = new(engine, writer, settings, formLogger);
+
     public void ValidateRoute(TransformRouteValidationContext context)
     {
         if (context.Route.Metadata?.TryGetValue(LoginSettings.RouteMetadataKey, out var value) == true &&
-            value is not ("true" or "false"))
+            value is not ("true" or "false" or FormLoginSettings.RouteMetadataValue))
         {
-            context.Errors.Add(new ArgumentException($"Route '{context.Route.RouteId}': metadata {LoginSettings.RouteMetadataKey} must be \"true\" or \"false\", not '{value}'."));
+            context.Errors.Add(new ArgumentException($"Route '{context.Route.RouteId}': metadata {LoginSettings.RouteMetadataKey} must be \"true\", \"false\" or \"form\", not '{value}'."));
         }
     }
 
@@ -41,7 +46,14 @@ internal sealed class GatewayTransformProvider(
             context.RequestTransforms.Add(new AssertionTransform(assertions, audience));
         }
 
-        var login = context.Route.Metadata?.TryGetValue(LoginSettings.RouteMetadataKey, out var value) == true && value == "true";
-        context.ResponseTransforms.Add(new SessionLoginTransform(login, engine, writer, settings, loginLogger));
+        string? login = null;
+        context.Route.Metadata?.TryGetValue(LoginSettings.RouteMetadataKey, out login);
+        // On every route: it takes the login headers off responses. Only "true" routes create sessions from them.
+        context.ResponseTransforms.Add(new SessionLoginTransform(login == "true", engine, writer, settings, loginLogger));
+        if (login == FormLoginSettings.RouteMetadataValue)
+        {
+            context.RequestTransforms.Add(_formRequest);
+            context.ResponseTransforms.Add(_formResponse);
+        }
     }
 }

@@ -137,7 +137,7 @@ internal sealed partial class SessionLoginTransform(
         }
     }
 
-    private static async Task ReplaceAsync(ResponseTransformContext context, int status, byte[] body)
+    internal static async Task ReplaceAsync(ResponseTransformContext context, int status, byte[] body)
     {
         // The upstream's answer is not what the client gets; its body is dropped with its headers. The CORS
         // middleware's headers stay, or a browser on another origin could not read this answer at all.

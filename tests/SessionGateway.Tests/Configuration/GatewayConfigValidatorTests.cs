@@ -75,6 +75,39 @@ public sealed class GatewayConfigValidatorTests
     }
 
     [Theory]
+    [InlineData("FailureLocation: \"[a-\"", "Session:Login:Form:FailureLocation", "not a .NET regular expression")]
+    [InlineData("FailureLocation: \"(?<x\"", "Session:Login:Form:FailureLocation", "not a .NET regular expression")]
+    [InlineData("SuccessStatus: [302, 304]", "Session:Login:Form:SuccessStatus:1", "304 cannot mean a successful login")]
+    [InlineData("SuccessStatus: [101]", "Session:Login:Form:SuccessStatus:0", "101 cannot mean")]
+    [InlineData("SuccessStatus: [401]", "Session:Login:Form:SuccessStatus:0", "401 cannot mean")]
+    [InlineData("SuccessStatus: [found]", "Session:Login:Form:SuccessStatus:0", "")]
+    [InlineData("UserField: \" \"", "Session:Login:Form:UserField", "form field")]
+    [InlineData("UserFeild: user", "Session:Login:Form:UserFeild", "did you mean 'UserField'")]
+    public void Validate_BadFormLogin_NamesTheKey(string line, string key, string message)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  Login:\n    Form:\n      " + line + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+        Assert.Equal(4, problem.Location!.Value.Line);
+    }
+
+    [Fact]
+    public void Bind_FormLoginDefaults_AreTheDocumentedOnes()
+    {
+        var (_, configuration) = ConfigTestData.Load("Session:\n  Login:\n    Form:\n      SuccessStatus: [200]\n");
+
+        var defaults = new SessionSettings().Login.Form;
+        var bound = GatewayConfigValidator.TryBind(configuration)!.Login.Form;
+
+        Assert.Equal(("username", "(?i)(error|fail|login)"), (defaults.UserField, defaults.FailureLocation));
+        Assert.Equal([302, 303], defaults.EffectiveSuccessStatus);
+        Assert.Equal([200], bound.EffectiveSuccessStatus); // replaces the default list, not added to it
+    }
+
+    [Theory]
     [InlineData("Session:\n  ForwardAuth:\n    Path: api/verify\n", "Session:ForwardAuth:Path", "literal path")]
     [InlineData("Session:\n  ForwardAuth:\n    Path: /\n", "Session:ForwardAuth:Path", "other than '/'")]
     [InlineData("Session:\n  ForwardAuth:\n    Path: /.well-known\n", "Session:ForwardAuth:Path", "take over Session:JwksPath")]

@@ -1,0 +1,98 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using SessionGateway.Configuration;
+using SessionGateway.Sessions;
+using SessionGateway.Telemetry;
+using SessionGateway.Transport;
+using Yarp.ReverseProxy.Transforms;
+
+namespace SessionGateway.Proxy;
+
+/// <summary>
+/// On a route with metadata <c>SessionLogin: "form"</c>: when the app's answer to a login POST says success (a status
+/// in <c>Session:Login:Form:SuccessStatus</c> whose <c>Location</c> does not match <c>FailureLocation</c>), creates
+/// the session for the user name <see cref="FormLoginRequestTransform"/> read from the form, and adds its tokens to
+/// that same answer. The app's own status, cookies, <c>Location</c> and body pass through untouched. A failed login
+/// creates nothing and leaves an existing session alone; a success without an acceptable user name creates nothing
+/// and is logged.
+/// </summary>
+internal sealed partial class FormLoginResponseTransform(
+    SessionEngine engine,
+    SessionResponseWriter writer,
+    IOptionsMonitor<SessionSettings> settings,
+    ILogger<FormLoginResponseTransform> logger) : ResponseTransform
+{
+    public override async ValueTask ApplyAsync(ResponseTransformContext context)
+    {
+        if (context.ProxyResponse?.RequestMessage is not { } sent || !sent.Options.TryGetValue(SubmittedLogin.Key, out var submitted))
+        {
+            return; // Not a POST, or the app never answered.
+        }
+
+        var current = settings.CurrentValue;
+        var response = context.HttpContext.Response;
+        if (!Succeeded(current.Login.Form, response))
+        {
+            return;
+        }
+
+        if (submitted.UserName is not { } userName)
+        {
+            Log.SuccessWithoutUser(logger, response.StatusCode, submitted.Problem ?? "?");
+            return;
+        }
+
+        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
+        var created = await engine.CreateAsync(userName, customClaims: null, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
+        if (created.Value is not { } session)
+        {
+            // The app's answer (and its cookies) is replaced: the client must not believe it is signed in.
+            response.Headers.RetryAfter = "1";
+            await SessionLoginTransform.ReplaceAsync(context, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+            return;
+        }
+
+        var transfer = RequestTokens.RequestedTransfer(context.HttpContext.Request.Headers) ?? TokenTransfer.Cookie;
+        writer.WriteSession(context.HttpContext, session, transfer);
+    }
+
+    /// <summary>Whether the app's answer means "signed in": a success status and a <c>Location</c> (if any) that is not a failure page.</summary>
+    private bool Succeeded(FormLoginSettings form, HttpResponse response)
+    {
+        if (!form.EffectiveSuccessStatus.Contains(response.StatusCode))
+        {
+            return false;
+        }
+
+        var location = response.Headers.Location;
+        if (location.Count > 1)
+        {
+            return false; // Which one the browser follows is anybody's guess: not a clear success.
+        }
+
+        if (location.Count == 0)
+        {
+            return true;
+        }
+
+        try
+        {
+            // The static IsMatch keeps the parsed pattern in Regex's own cache, and a reload's new pattern takes over.
+            return !Regex.IsMatch(location.ToString(), form.FailureLocation, FormLoginSettings.FailureLocationOptions, FormLoginSettings.MatchTimeout);
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            Log.FailureLocationTimeout(logger, FormLoginSettings.MatchTimeout.TotalMilliseconds);
+            return false;
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2250, LogLevel.Warning, "A form login succeeded at the app (status {Status}) but {Reason}; no session created")]
+        public static partial void SuccessWithoutUser(ILogger logger, int status, string reason);
+
+        [LoggerMessage(2251, LogLevel.Warning, "Session:Login:Form:FailureLocation took more than {Milliseconds} ms on a Location; counted as a failed login")]
+        public static partial void FailureLocationTimeout(ILogger logger, double milliseconds);
+    }
+}
