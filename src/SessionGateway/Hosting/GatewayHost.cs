@@ -251,6 +251,7 @@ internal static partial class GatewayHost
         services.AddGatewayTelemetry(configuration, scraped: settings.Management.Enabled);
         services.AddManagementListener(settings.Management);
         services.AddSingleton<SessionResponseWriter>();
+        services.AddSingleton<SessionStarter>();
         services.AddSessionEndpoints();
         services.AddUsersFileSignIn(settings.Login, configDirectory);
         services.AddSessionAuthentication(sessionSection);

@@ -17,8 +17,7 @@ namespace SessionGateway.Proxy;
 /// and is logged.
 /// </summary>
 internal sealed partial class FormLoginResponseTransform(
-    SessionEngine engine,
-    SessionResponseWriter writer,
+    SessionStarter starter,
     IOptionsMonitor<SessionSettings> settings,
     ILogger<FormLoginResponseTransform> logger) : ResponseTransform
 {
@@ -42,18 +41,12 @@ internal sealed partial class FormLoginResponseTransform(
             return;
         }
 
-        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
-        var created = await engine.CreateAsync(userName, customClaims: null, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
-        if (created.Value is not { } session)
+        if (await starter.StartAsync(context.HttpContext, userName, claims: null, context.CancellationToken) is null)
         {
             // The app's answer (and its cookies) is replaced: the client must not believe it is signed in.
             response.Headers.RetryAfter = "1";
             await SessionLoginTransform.ReplaceAsync(context, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
-            return;
         }
-
-        var transfer = RequestTokens.RequestedTransfer(context.HttpContext.Request.Headers) ?? TokenTransfer.Cookie;
-        writer.WriteSession(context.HttpContext, session, transfer);
     }
 
     /// <summary>Whether the app's answer means "signed in": a success status and a <c>Location</c> (if any) that is not a failure page.</summary>

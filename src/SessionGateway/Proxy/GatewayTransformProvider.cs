@@ -15,14 +15,13 @@ namespace SessionGateway.Proxy;
 internal sealed class GatewayTransformProvider(
     IdentityHeaderTransform identityHeaders,
     SessionAssertions assertions,
-    SessionEngine engine,
-    SessionResponseWriter writer,
+    SessionStarter starter,
     IOptionsMonitor<SessionSettings> settings,
     ILogger<SessionLoginTransform> loginLogger,
     ILogger<FormLoginResponseTransform> formLogger) : ITransformProvider
 {
     private readonly FormLoginRequestTransform _formRequest = new(settings);
-    private readonly FormLoginResponseTransform _formResponse = new(engine, writer, settings, formLogger);
+    private readonly FormLoginResponseTransform _formResponse = new(starter, settings, formLogger);
 
     public void ValidateRoute(TransformRouteValidationContext context)
     {
@@ -49,7 +48,7 @@ internal sealed class GatewayTransformProvider(
         string? login = null;
         context.Route.Metadata?.TryGetValue(LoginSettings.RouteMetadataKey, out login);
         // On every route: it takes the login headers off responses. Only "true" routes create sessions from them.
-        context.ResponseTransforms.Add(new SessionLoginTransform(login == "true", engine, writer, settings, loginLogger));
+        context.ResponseTransforms.Add(new SessionLoginTransform(login == "true", starter, settings, loginLogger));
         if (login == FormLoginSettings.RouteMetadataValue)
         {
             context.RequestTransforms.Add(_formRequest);

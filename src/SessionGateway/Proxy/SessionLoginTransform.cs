@@ -18,8 +18,7 @@ namespace SessionGateway.Proxy;
 /// </summary>
 internal sealed partial class SessionLoginTransform(
     bool createsSessions,
-    SessionEngine engine,
-    SessionResponseWriter writer,
+    SessionStarter starter,
     IOptionsMonitor<SessionSettings> settings,
     ILogger<SessionLoginTransform> logger) : ResponseTransform
 {
@@ -75,17 +74,11 @@ internal sealed partial class SessionLoginTransform(
             return;
         }
 
-        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
-        var created = await engine.CreateAsync(userId, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.CancellationToken);
-        if (created.Value is not { } session)
+        if (await starter.StartAsync(context.HttpContext, userId, claims, context.CancellationToken) is null)
         {
             response.Headers.RetryAfter = "1";
             await ReplaceAsync(context, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
-            return;
         }
-
-        var transfer = RequestTokens.RequestedTransfer(context.HttpContext.Request.Headers) ?? TokenTransfer.Cookie;
-        writer.WriteSession(context.HttpContext, session, transfer);
     }
 
     /// <summary>

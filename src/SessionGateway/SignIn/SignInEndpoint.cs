@@ -22,8 +22,7 @@ namespace SessionGateway.SignIn;
 /// </summary>
 internal sealed partial class SignInEndpoint(
     UsersFile users,
-    SessionEngine engine,
-    SessionResponseWriter writer,
+    SessionStarter starter,
     IOptionsMonitor<SessionSettings> settings,
     ILogger<SignInEndpoint> logger)
 {
@@ -165,16 +164,12 @@ internal sealed partial class SignInEndpoint(
     /// </summary>
     private async Task<bool> CreateSessionAsync(HttpContext context, string userId, SessionSettings current)
     {
-        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
-        var created = await engine.CreateAsync(userId, NoClaims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, context.RequestAborted);
-        if (created.Value is not { } session)
+        if (await starter.StartAsync(context, userId, claims: null, context.RequestAborted) is null)
         {
             await JsonResponses.StoreUnavailableAsync(context.Response);
             return false;
         }
 
-        var transfer = RequestTokens.RequestedTransfer(context.Request.Headers) ?? TokenTransfer.Cookie;
-        writer.WriteSession(context, session, transfer);
         Log.SignedIn(logger, userId);
         return true;
     }
