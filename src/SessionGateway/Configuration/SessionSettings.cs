@@ -59,6 +59,9 @@ internal sealed record SessionSettings
 
     public LoginSettings Login { get; init; } = new();
 
+    /// <summary>OpenID Connect login: providers, and whether browser navigations without a session go to one.</summary>
+    public OidcSettings Oidc { get; init; } = new();
+
     /// <summary>Which request paths are refused, and how the others are normalised before routing.</summary>
     public PathSettings Paths { get; init; } = new();
 
@@ -142,6 +145,7 @@ internal sealed record SessionSettings
         Compare(nameof(Management), Management, next.Management);
         Compare(nameof(ForwardAuth), ForwardAuth, next.ForwardAuth);
         Compare(nameof(Assertion), Assertion, next.Assertion);
+        Compare(nameof(Oidc), Oidc, next.Oidc);
         if (Assertion.Claims is null && next.Assertion.Claims is null &&
             !Assertion.ClaimNames(Headers).SequenceEqual(next.Assertion.ClaimNames(next.Headers), StringComparer.Ordinal))
         {

@@ -6,6 +6,7 @@ using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.ForwardAuth;
 using SessionGateway.Management;
+using SessionGateway.Oidc;
 using SessionGateway.Proxy;
 using SessionGateway.RateLimiting;
 using SessionGateway.Requests;
@@ -252,6 +253,7 @@ internal static partial class GatewayHost
         services.AddSingleton<SessionResponseWriter>();
         services.AddSessionEndpoints();
         services.AddSessionAuthentication(sessionSection);
+        services.AddOidcLogin(settings, configDirectory);
         services.AddSessionAuthorization(settings);
 
         // Routing's end-of-pipeline check that a route with authorization metadata went through UseAuthorization:
@@ -317,6 +319,7 @@ internal static partial class GatewayHost
         app.UseMiddleware<RouteAccessMiddleware>();
         app.UseForwardAuthAnswers();
         app.MapSessionEndpoints(settings);
+        app.MapOidcEndpoints(settings);
         app.MapReverseProxy();
     }
 
