@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using SessionGateway.Hosting;
 using SessionGateway.IntegrationTests.Infrastructure;
 
@@ -200,5 +201,28 @@ public sealed class OidcLoginTests : IAsyncLifetime
         var response = await RawClient.SendAsync(gateway.Address, RawClient.Request("GET", "/api/orders", "Accept: text/html"));
 
         Assert.Equal(401, response.Status);
+    }
+
+    [Theory]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, true)]
+    [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite, false)]
+    [UnsupportedOSPlatform("windows")]
+    public async Task ClientSecretFile_ReadableByOthers_IsWarnedAtStart(UnixFileMode mode, bool warned)
+    {
+        var secret = Path.Combine(Path.GetTempPath(), "sg-secret-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllTextAsync(secret, "s3cret\n");
+        File.SetUnixFileMode(secret, mode);
+        try
+        {
+            var yaml = Yaml(_upstream.Url(), $"http://127.0.0.1:{_deadProviderPort}").Replace("ClientSecret: s3cret", $"ClientSecretFile: {secret}", StringComparison.Ordinal);
+            await using var gateway = await TestGateway.StartAsync(yaml);
+
+            Assert.Equal(warned, gateway.Logs.Entries.Any(e => e.EventId.Id == 2209 && e.Message.Contains(secret, StringComparison.Ordinal)));
+            Assert.DoesNotContain(gateway.Logs.Entries, e => e.Message.Contains("s3cret", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(secret);
+        }
     }
 }

@@ -203,6 +203,15 @@ internal static partial class GatewayHost
             // The key file unlocks every signing key in the store: group or other read access to it defeats the encryption.
             Log.KeyFileExposed(reloadLogger, exposed.Path, exposed.Mode);
         }
+
+        foreach (var (name, provider) in settings.Oidc.Providers)
+        {
+            if (provider.ExposedSecretFile(Path.GetDirectoryName(file.Path)!) is { } exposedSecret)
+            {
+                // As for the key file: warned, not refused (a Kubernetes Secret volume is 0644 unless told otherwise).
+                Log.ClientSecretFileExposed(reloadLogger, name, exposedSecret.Path, exposedSecret.Mode);
+            }
+        }
         file.CandidateValidator = candidate =>
         {
             var merged = new ConfigurationBuilder()
@@ -331,5 +340,9 @@ internal static partial class GatewayHost
         [LoggerMessage(4005, LogLevel.Warning,
             "Session:KeyEncryption:KeyFile {Path} has mode {Mode}: group or other users can read the key-encryption key, and with it every signing key in the session store; run chmod 0400 (or 0600) on it")]
         public static partial void KeyFileExposed(ILogger logger, string path, string mode);
+
+        [LoggerMessage(2209, LogLevel.Warning,
+            "Session:Oidc:Providers:{Provider}:ClientSecretFile {Path} has mode {Mode}: group or other users can read the client secret, and with it sign in to the provider as the gateway; run chmod 0400 (or 0600) on it")]
+        public static partial void ClientSecretFileExposed(ILogger logger, string provider, string path, string mode);
     }
 }
