@@ -203,6 +203,28 @@ public sealed class OidcLoginTests : IAsyncLifetime
         Assert.Equal(401, response.Status);
     }
 
+    [Fact]
+    public async Task Logout_CrossSite_IsRefused()
+    {
+        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/logout/corp?redirect=/", "Sec-Fetch-Site: cross-site", "Cookie: sAccessToken=x"));
+
+        Assert.Equal(400, response.Status);
+        Assert.DoesNotContain(response.Headers, h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(_gateway.Logs.Entries, e => e.EventId.Id == 2206);
+    }
+
+    [Theory]
+    [InlineData("Sec-Fetch-Site: same-origin")]
+    [InlineData("Sec-Fetch-Site: none")]
+    public async Task Logout_SameSite_ClearsTheSessionAndGoesToTheTarget(string fetchSite)
+    {
+        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/logout/corp?redirect=/bye", fetchSite));
+
+        Assert.Equal(302, response.Status);
+        Assert.Equal("/bye", response.Header("Location"));
+        Assert.Contains(response.Headers, h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) && h.Value.StartsWith("sAccessToken=;", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, true)]
     [InlineData(UnixFileMode.UserRead | UnixFileMode.UserWrite, false)]

@@ -370,7 +370,7 @@ internal static class GatewayConfigValidator
                 }
             }
 
-            if (!provider.Scopes.Contains("openid", StringComparer.Ordinal))
+            if (!provider.EffectiveScopes.Contains("openid", StringComparer.Ordinal))
             {
                 problems.Add(new ConfigProblem(key + ":Scopes", "must include 'openid'"));
             }

@@ -15,7 +15,13 @@ internal sealed record OidcProviderSettings
     /// <summary>A file holding the client secret (relative to proxy.yaml), instead of <see cref="ClientSecret"/>.</summary>
     public string? ClientSecretFile { get; init; }
 
-    public IReadOnlyList<string> Scopes { get; init; } = ["openid", "profile"];
+    /// <summary>
+    /// The scopes asked for; unset: <see cref="EffectiveScopes"/>'s default. (A list with a default value would have the
+    /// configuration binder append the written scopes to the default ones instead of replacing them.)
+    /// </summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    public IReadOnlyList<string> EffectiveScopes => Scopes is { Count: > 0 } scopes ? scopes : ["openid", "profile"];
 
     /// <summary>The ID token or userinfo claim whose value becomes the session's user id.</summary>
     public string UserIdClaim { get; init; } = "sub";
@@ -56,7 +62,7 @@ internal sealed record OidcProviderSettings
             .Append(", ClientId = ").Append(ClientId)
             .Append(", ClientSecret = ").Append(string.IsNullOrEmpty(ClientSecret) ? "(unset)" : "(set)")
             .Append(", ClientSecretFile = ").Append(ClientSecretFile)
-            .Append(", Scopes = ").Append(string.Join(' ', Scopes))
+            .Append(", Scopes = ").Append(string.Join(' ', EffectiveScopes))
             .Append(", UserIdClaim = ").Append(UserIdClaim)
             .Append(", SignOutAtProvider = ").Append(SignOutAtProvider);
         return true;

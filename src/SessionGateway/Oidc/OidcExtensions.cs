@@ -58,7 +58,7 @@ internal static class OidcExtensions
                 // Never answered (the path is not mapped): front-channel logout would sign out of a cookie scheme.
                 options.RemoteSignOutPath = OidcPaths.LogoutCallbackPrefix + name + "/front-channel";
                 options.Scope.Clear();
-                foreach (var scope in provider.Scopes)
+                foreach (var scope in provider.EffectiveScopes)
                 {
                     options.Scope.Add(scope);
                 }
