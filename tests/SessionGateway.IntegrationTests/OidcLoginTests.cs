@@ -204,6 +204,23 @@ public sealed class OidcLoginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoginAndCallback_AreRateLimitedPerClientAddress()
+    {
+        var yaml = Yaml(_upstream.Url(), $"http://127.0.0.1:{_deadProviderPort}").Replace(
+            "Session:\n", "Session:\n  RateLimits:\n    Login: { PermitLimit: 2 }\n", StringComparison.Ordinal);
+        await using var gateway = await TestGateway.StartAsync(yaml);
+
+        var first = await RawClient.SendAsync(gateway.Address, RawClient.Request("GET", "/api/login/corp?redirect=//evil.example"));
+        var second = await RawClient.SendAsync(gateway.Address, RawClient.Request("GET", "/api/callback/corp?state=x"));
+        var third = await RawClient.SendAsync(gateway.Address, RawClient.Request("GET", "/api/login/corp"));
+
+        Assert.Equal(400, first.Status);
+        Assert.Equal(400, second.Status);
+        Assert.Equal(429, third.Status);
+        Assert.NotNull(third.Header("Retry-After"));
+    }
+
+    [Fact]
     public async Task Logout_CrossSite_IsRefused()
     {
         var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/logout/corp?redirect=/", "Sec-Fetch-Site: cross-site", "Cookie: sAccessToken=x"));
