@@ -221,6 +221,21 @@ public sealed class OidcLoginTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ForwardAuthDecision_ForAPageLoadWithoutSession_Stays401()
+    {
+        var yaml = Yaml(_upstream.Url(), $"http://127.0.0.1:{_deadProviderPort}", redirectUnauthenticated: true).Replace(
+            "Session:\n", "Session:\n  ForwardAuth:\n    Path: /auth/verify\n", StringComparison.Ordinal);
+        await using var gateway = await TestGateway.StartAsync(yaml);
+
+        // nginx's auth_request turns any answer but 2xx, 401 and 403 into a 500: a decision is never a redirect.
+        var response = await RawClient.SendAsync(gateway.Address, RawClient.Request(
+            "GET", "/auth/verify", "X-Original-Method: GET", "X-Original-URI: /api/orders", "Accept: text/html"));
+
+        Assert.True(response.Status == 401, $"{response.Status} {response.Header("Location")} {response.Body}");
+        Assert.Null(response.Header("Location"));
+    }
+
+    [Fact]
     public async Task Logout_CrossSite_IsRefused()
     {
         var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/logout/corp?redirect=/", "Sec-Fetch-Site: cross-site", "Cookie: sAccessToken=x"));

@@ -1,3 +1,4 @@
+using SessionGateway.ForwardAuth;
 using SessionGateway.Transport;
 
 namespace SessionGateway.Oidc;
@@ -12,7 +13,9 @@ internal sealed class BrowserNavigation(string? provider)
     /// <summary>Whether the refusal of <paramref name="request"/> becomes a redirect to a login.</summary>
     public bool Redirects(HttpRequest request)
     {
-        if (provider is null || !HttpMethods.IsGet(request.Method))
+        // A forward-auth decision is answered to the ingress, which does not pass a redirect on (nginx's auth_request
+        // turns it into a 500): the ingress sends its own 401s to the login (see docs/login.md).
+        if (provider is null || !HttpMethods.IsGet(request.Method) || request.HttpContext.Features.Get<ForwardAuthFeature>() is not null)
         {
             return false;
         }
