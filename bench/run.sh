@@ -338,12 +338,16 @@ build() {
   log "publishing in Release (ReadyToRun, as the Dockerfile does)"
   gateway_dll="$work/publish/gateway/SessionGateway.dll"
   yarp_dll="$work/publish/yarp/BareYarp.dll"
-  # --no-incremental: ReadyToRun images left in obj/ by an earlier publish were once reused after a merge changed
-  # the engine, and the published gateway aborted at start; a benchmark measures what a clean build produces.
-  dotnet publish src/SessionGateway -c Release --use-current-runtime --self-contained false --no-incremental \
+  # From clean intermediate folders: ReadyToRun images left in obj/ by an earlier publish were once reused after a
+  # merge changed the engine, and the published gateway aborted at start; a benchmark measures a clean build.
+  local rid
+  rid=$(dotnet --info | awk '/ RID:/ {print $2; exit}')
+  rm -rf src/SessionGateway/obj/Release/net10.0/"$rid" src/SessionGateway.Engine/obj/Release/net10.0/"$rid" \
+    bench/BareYarp/obj/Release/net10.0/"$rid"
+  dotnet publish src/SessionGateway -c Release --use-current-runtime --self-contained false \
     -o "$work/publish/gateway" -nologo -clp:ErrorsOnly -v:q >/dev/null
   # Not in SessionGateway.sln (so the solution's builds and tests stay as they are): built by path.
-  dotnet publish bench/BareYarp -c Release --use-current-runtime --self-contained false --no-incremental \
+  dotnet publish bench/BareYarp -c Release --use-current-runtime --self-contained false \
     -o "$work/publish/yarp" -nologo -clp:ErrorsOnly -v:q >/dev/null
   check_same_runtime_settings
   yarp_version=$(resolved_yarp src/SessionGateway)

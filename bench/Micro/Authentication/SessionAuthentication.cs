@@ -53,7 +53,8 @@ public class SessionAuthentication
             _gateway.Services.GetRequiredService<SessionAuthenticator>(),
             _gateway.Services.GetRequiredService<RouteAccessPolicies>(),
             _gateway.Services.GetRequiredService<IAuthorizationService>(),
-            _gateway.Services.GetRequiredService<SessionMetrics>());
+            _gateway.Services.GetRequiredService<SessionMetrics>(),
+            _gateway.Services.GetRequiredService<SessionGateway.Oidc.BrowserNavigation>());
         var token = _gateway.CreateSession().AccessToken;
         _cookie = BrowserRequests.Get(BrowserRequests.CookieHeader(token));
         _bearer = BrowserRequests.Get(cookie: null, authorization: "Bearer " + token);

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using SessionGateway.Authentication;
+using SessionGateway.Oidc;
 using SessionGateway.Telemetry;
 
 namespace SessionGateway.Authorization;
@@ -25,7 +26,8 @@ internal sealed class RouteAccessMiddleware(
     SessionAuthenticator authenticator,
     RouteAccessPolicies policies,
     IAuthorizationService authorization,
-    SessionMetrics metrics)
+    SessionMetrics metrics,
+    BrowserNavigation navigation)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -91,7 +93,9 @@ internal sealed class RouteAccessMiddleware(
     private Task RefuseAsync(HttpContext context, AuthenticateResult result, SessionMetrics? counter)
     {
         counter?.AuthRefused(tokenPresent: result.Failure is not null, expired: SessionAuthenticator.IsExpired(result));
-        return SessionChallenge.WriteAsync(context, result, authenticator.Options);
+        // Session:Oidc:RedirectUnauthenticated: a page load (not an API call) goes to the login instead. Only refusals
+        // pay for the check.
+        return navigation.Redirects(context.Request) ? navigation.RedirectAsync(context) : SessionChallenge.WriteAsync(context, result, authenticator.Options);
     }
 
     private async Task AuthorizeAsync(HttpContext context, AuthorizationPolicy policy, AuthenticateResult result, SessionMetrics? counter)

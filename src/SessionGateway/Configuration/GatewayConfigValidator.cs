@@ -86,6 +86,7 @@ internal static class GatewayConfigValidator
             ManagementListener.Parse(settings.Management, configuration, problems);
             var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
             CheckStoreLocation(settings, configDirectory, problems);
+            CheckOidc(settings, configDirectory, problems);
             settings.KeyEncryption.Load(configDirectory, problems);
             UsersFileLoader.Check(settings.Login, configDirectory, problems);
         }
@@ -350,6 +351,79 @@ internal static class GatewayConfigValidator
             {
                 problems.Add(new ConfigProblem($"{forwardAuth}:TrustedProxies:{i}", $"'{proxies[i]}' is not an IP address or CIDR range (such as 10.0.0.0/8 or fd00::/8)"));
             }
+        }
+    }
+
+    private static void CheckOidc(SessionSettings settings, string configDirectory, List<ConfigProblem> problems)
+    {
+        const string oidc = SessionSettings.SectionName + ":Oidc";
+        foreach (var (name, provider) in settings.Oidc.Providers)
+        {
+            var key = $"{oidc}:Providers:{name}";
+            if (name.Length == 0 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                problems.Add(new ConfigProblem(key, $"'{name}' cannot be a provider name: it is a path segment of /api/login/{{name}}, so letters, digits, '-' and '_' only"));
+            }
+
+            if (string.IsNullOrWhiteSpace(provider.Authority) || !Uri.TryCreate(provider.Authority, UriKind.Absolute, out var authority) ||
+                authority.Scheme is not ("https" or "http") || authority.Query.Length > 0 || authority.Fragment.Length > 0)
+            {
+                problems.Add(new ConfigProblem(key + ":Authority", $"'{provider.Authority}' must be the provider's issuer URL, such as https://login.example.com/realms/main"));
+            }
+            else if (authority.Scheme == "http" && !authority.IsLoopback)
+            {
+                // The provider's keys and the code exchange travel over this: in clear text, anyone on the way could
+                // sign in as anyone. Loopback (development, tests) never leaves the machine.
+                problems.Add(new ConfigProblem(key + ":Authority", $"'{provider.Authority}' is http:// on a host that is not a loopback address: use https:// (http is accepted for 127.0.0.1, ::1 and localhost only)"));
+            }
+
+            if (string.IsNullOrWhiteSpace(provider.ClientId))
+            {
+                problems.Add(new ConfigProblem(key + ":ClientId", "is required: the client id the provider registered for the gateway"));
+            }
+
+            if (!string.IsNullOrEmpty(provider.ClientSecret) && !string.IsNullOrEmpty(provider.ClientSecretFile))
+            {
+                problems.Add(new ConfigProblem(key + ":ClientSecretFile", "set either ClientSecret or ClientSecretFile, not both"));
+            }
+            else if (!string.IsNullOrEmpty(provider.ClientSecretFile))
+            {
+                var path = Path.GetFullPath(provider.ClientSecretFile, configDirectory);
+                try
+                {
+                    if (File.ReadAllText(path).Trim().Length == 0)
+                    {
+                        problems.Add(new ConfigProblem(key + ":ClientSecretFile", $"the file '{path}' is empty"));
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    problems.Add(new ConfigProblem(key + ":ClientSecretFile", $"cannot read '{path}': {ex.Message}"));
+                }
+            }
+
+            if (!provider.EffectiveScopes.Contains("openid", StringComparer.Ordinal))
+            {
+                problems.Add(new ConfigProblem(key + ":Scopes", "must include 'openid'"));
+            }
+
+            if (string.IsNullOrWhiteSpace(provider.UserIdClaim))
+            {
+                problems.Add(new ConfigProblem(key + ":UserIdClaim", "must name a claim (default: sub)"));
+            }
+
+            foreach (var (from, to) in provider.Claims)
+            {
+                if (string.IsNullOrWhiteSpace(to) || ReservedClaims.IsReserved(to))
+                {
+                    problems.Add(new ConfigProblem($"{key}:Claims:{from}", $"'{to}' cannot be a session claim name (empty, or one of the token's own claims)"));
+                }
+            }
+        }
+
+        if (settings.Oidc.RedirectUnauthenticated is { } redirect && !settings.Oidc.Providers.ContainsKey(redirect))
+        {
+            problems.Add(new ConfigProblem(oidc + ":RedirectUnauthenticated", $"'{redirect}' is not a provider under {oidc}:Providers"));
         }
     }
 

@@ -59,6 +59,9 @@ internal sealed record SessionSettings
 
     public LoginSettings Login { get; init; } = new();
 
+    /// <summary>OpenID Connect login: providers, and whether browser navigations without a session go to one.</summary>
+    public OidcSettings Oidc { get; init; } = new();
+
     /// <summary>Which request paths are refused, and how the others are normalised before routing.</summary>
     public PathSettings Paths { get; init; } = new();
 
@@ -145,6 +148,7 @@ internal sealed record SessionSettings
         // The sign-in endpoint is mapped (or not) at start; the users file's contents reload on their own.
         Compare("Login:UsersFile", Login.UsersFile ?? "", next.Login.UsersFile ?? "");
         Compare("Login:SignInPath", Login.SignInPath, next.Login.SignInPath);
+        Compare(nameof(Oidc), Oidc, next.Oidc);
         if (Assertion.Claims is null && next.Assertion.Claims is null &&
             !Assertion.ClaimNames(Headers).SequenceEqual(next.Assertion.ClaimNames(next.Headers), StringComparer.Ordinal))
         {

@@ -6,6 +6,7 @@ using SessionGateway.Configuration;
 using SessionGateway.Endpoints;
 using SessionGateway.ForwardAuth;
 using SessionGateway.Management;
+using SessionGateway.Oidc;
 using SessionGateway.Proxy;
 using SessionGateway.RateLimiting;
 using SessionGateway.Requests;
@@ -203,6 +204,15 @@ internal static partial class GatewayHost
             // The key file unlocks every signing key in the store: group or other read access to it defeats the encryption.
             Log.KeyFileExposed(reloadLogger, exposed.Path, exposed.Mode);
         }
+
+        foreach (var (name, provider) in settings.Oidc.Providers)
+        {
+            if (provider.ExposedSecretFile(Path.GetDirectoryName(file.Path)!) is { } exposedSecret)
+            {
+                // As for the key file: warned, not refused (a Kubernetes Secret volume is 0644 unless told otherwise).
+                Log.ClientSecretFileExposed(reloadLogger, name, exposedSecret.Path, exposedSecret.Mode);
+            }
+        }
         file.CandidateValidator = candidate =>
         {
             var merged = new ConfigurationBuilder()
@@ -255,6 +265,7 @@ internal static partial class GatewayHost
         services.AddSessionEndpoints();
         services.AddUsersFileSignIn(settings.Login, configDirectory);
         services.AddSessionAuthentication(sessionSection);
+        services.AddOidcLogin(settings, configDirectory);
         services.AddSessionAuthorization(settings);
 
         // Routing's end-of-pipeline check that a route with authorization metadata went through UseAuthorization:
@@ -320,6 +331,7 @@ internal static partial class GatewayHost
         app.UseMiddleware<RouteAccessMiddleware>();
         app.UseForwardAuthAnswers();
         app.MapSessionEndpoints(settings);
+        app.MapOidcEndpoints(settings);
         app.MapReverseProxy();
     }
 
@@ -331,5 +343,9 @@ internal static partial class GatewayHost
         [LoggerMessage(4005, LogLevel.Warning,
             "Session:KeyEncryption:KeyFile {Path} has mode {Mode}: group or other users can read the key-encryption key, and with it every signing key in the session store; run chmod 0400 (or 0600) on it")]
         public static partial void KeyFileExposed(ILogger logger, string path, string mode);
+
+        [LoggerMessage(2209, LogLevel.Warning,
+            "Session:Oidc:Providers:{Provider}:ClientSecretFile {Path} has mode {Mode}: group or other users can read the client secret, and with it sign in to the provider as the gateway; run chmod 0400 (or 0600) on it")]
+        public static partial void ClientSecretFileExposed(ILogger logger, string provider, string path, string mode);
     }
 }

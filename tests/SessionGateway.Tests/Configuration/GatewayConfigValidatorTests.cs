@@ -124,6 +124,24 @@ public sealed class GatewayConfigValidatorTests
         Assert.Contains(message, problem.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n", "Session:Oidc:Providers:corp:Authority")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        ClientId: gw\n", "Session:Oidc:Providers:corp:Authority")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: ftp://login.example.com\n        ClientId: gw\n", "Session:Oidc:Providers:corp:Authority")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        Scopes: [profile]\n", "Session:Oidc:Providers:corp:Scopes")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        Claims: { groups: sub }\n", "Session:Oidc:Providers:corp:Claims:groups")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        ClientSecret: a\n        ClientSecretFile: b\n", "Session:Oidc:Providers:corp:ClientSecretFile")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        ClientSecretFile: no-such-file\n", "Session:Oidc:Providers:corp:ClientSecretFile")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      c/rp:\n        Authority: https://login.example.com\n        ClientId: gw\n", "Session:Oidc:Providers:c/rp")]
+    public void Validate_BadOidcProvider_NamesTheKey(string yaml, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load(yaml);
+
+        var problems = GatewayConfigValidator.Validate(configuration, document, yarpValidator: null);
+
+        Assert.Contains(problems, p => p.Key == key);
+    }
+
     [Fact]
     public void Validate_ForwardAuthWithTrustedProxies_HasNoProblems()
     {

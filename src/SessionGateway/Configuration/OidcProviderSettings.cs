@@ -1,0 +1,70 @@
+using System.Text;
+
+namespace SessionGateway.Configuration;
+
+/// <summary>One OpenID provider (<c>Session:Oidc:Providers:{name}</c>).</summary>
+internal sealed record OidcProviderSettings
+{
+    /// <summary>The issuer URL; its <c>/.well-known/openid-configuration</c> is read. https, or http on a loopback address.</summary>
+    public string? Authority { get; init; }
+
+    public string? ClientId { get; init; }
+
+    public string? ClientSecret { get; init; }
+
+    /// <summary>A file holding the client secret (relative to proxy.yaml), instead of <see cref="ClientSecret"/>.</summary>
+    public string? ClientSecretFile { get; init; }
+
+    /// <summary>
+    /// The scopes asked for; unset: <see cref="EffectiveScopes"/>'s default. (A list with a default value would have the
+    /// configuration binder append the written scopes to the default ones instead of replacing them.)
+    /// </summary>
+    public IReadOnlyList<string>? Scopes { get; init; }
+
+    public IReadOnlyList<string> EffectiveScopes => Scopes is { Count: > 0 } scopes ? scopes : ["openid", "profile"];
+
+    /// <summary>The ID token or userinfo claim whose value becomes the session's user id.</summary>
+    public string UserIdClaim { get; init; } = "sub";
+
+    /// <summary>Provider claim name to session claim name (<c>groups: role</c>); other claims are not kept.</summary>
+    public IReadOnlyDictionary<string, string> Claims { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Whether sign-out through this provider also ends the provider's session (RP-initiated logout).</summary>
+    public bool SignOutAtProvider { get; init; }
+
+    /// <summary>The client secret, read from <see cref="ClientSecretFile"/> when that is set; null when neither is.</summary>
+    public string? ResolveSecret(string configDirectory) =>
+        string.IsNullOrEmpty(ClientSecretFile) ? ClientSecret : File.ReadAllText(Path.GetFullPath(ClientSecretFile, configDirectory)).Trim();
+
+    /// <summary>The secret file when group or other users can read it (path and octal mode), else null.</summary>
+    public (string Path, string Mode)? ExposedSecretFile(string configDirectory)
+    {
+        if (OperatingSystem.IsWindows() || string.IsNullOrWhiteSpace(ClientSecretFile))
+        {
+            return null;
+        }
+
+        var path = Path.GetFullPath(ClientSecretFile, configDirectory);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var mode = File.GetUnixFileMode(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path);
+        const UnixFileMode groupOrOther = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        return (mode & groupOrOther) == 0 ? null : (path, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
+    }
+
+    // Records print every property; the secret is not printed.
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Authority = ").Append(Authority)
+            .Append(", ClientId = ").Append(ClientId)
+            .Append(", ClientSecret = ").Append(string.IsNullOrEmpty(ClientSecret) ? "(unset)" : "(set)")
+            .Append(", ClientSecretFile = ").Append(ClientSecretFile)
+            .Append(", Scopes = ").Append(string.Join(' ', EffectiveScopes))
+            .Append(", UserIdClaim = ").Append(UserIdClaim)
+            .Append(", SignOutAtProvider = ").Append(SignOutAtProvider);
+        return true;
+    }
+}
