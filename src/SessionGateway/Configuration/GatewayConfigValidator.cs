@@ -336,7 +336,8 @@ internal static class GatewayConfigValidator
                 var decision = new PathString(path.TrimEnd('/'));
                 foreach (var (name, own) in new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath) })
                 {
-                    if (new PathString(own.TrimEnd('/')).StartsWithSegments(decision, StringComparison.OrdinalIgnoreCase))
+                    // A path not starting with '/' is reported above (and PathString would throw on it).
+                    if (own.StartsWith('/') && new PathString(own.TrimEnd('/')).StartsWithSegments(decision, StringComparison.OrdinalIgnoreCase))
                     {
                         problems.Add(new ConfigProblem(forwardAuth + ":Path", $"'{path}' would take over Session:{name} '{own}': every path under the decision path is a decision request"));
                     }

@@ -21,9 +21,7 @@ namespace SessionGateway.Oidc;
 /// in it: they are dropped with the request). Failures end on <see cref="OidcErrorPage"/>.
 /// </summary>
 internal sealed partial class OidcLoginEvents(
-    SessionEngine engine,
-    SessionResponseWriter writer,
-    IOptions<SessionSettings> settings,
+    SessionStarter starter,
     ILogger<OidcLoginEvents> logger)
 {
     // The frontend SDK keeps the front token in this script-readable cookie (set by its own code). A login that ends in
@@ -98,18 +96,12 @@ internal sealed partial class OidcLoginEvents(
             }
         }
 
-        var current = settings.Value;
-        using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
-        var created = await engine.CreateAsync(userId, claims, current.ResolveAntiCsrf() == AntiCsrfMode.Token, http.RequestAborted);
-        if (created.Value is not { } session)
+        if (await starter.StartAsync(http, userId, claims, http.RequestAborted) is null)
         {
-            http.Response.Headers.RetryAfter = "1";
-            await JsonResponses.WriteAsync(http.Response, StatusCodes.Status503ServiceUnavailable, JsonResponses.StoreUnavailable);
+            await JsonResponses.StoreUnavailableAsync(http.Response);
             return;
         }
 
-        var transfer = RequestTokens.RequestedTransfer(http.Request.Headers) ?? TokenTransfer.Cookie;
-        writer.WriteSession(http, session, transfer);
         http.Response.StatusCode = StatusCodes.Status302Found;
         http.Response.Headers.Location = target;
     }

@@ -142,6 +142,17 @@ public sealed class GatewayConfigValidatorTests
         Assert.Contains(problems, p => p.Key == key);
     }
 
+    /// <summary>Found by YamlDocumentParserProperties: the forward-auth check threw on an own path without a leading '/'.</summary>
+    [Fact]
+    public void Validate_ForwardAuthWithARelativeRefreshPath_ReportsThePath_DoesNotThrow()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  RefreshPath: a/api/refresh\n  ForwardAuth:\n    Path: /api/verify\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal("Session:RefreshPath", problem.Key);
+    }
+
     [Fact]
     public void Validate_ForwardAuthWithTrustedProxies_HasNoProblems()
     {
