@@ -125,24 +125,7 @@ internal sealed record KeyEncryptionSettings
     /// The key file and its mode (octal) when group or other users may read it; null when it is private, not set,
     /// missing, or on Windows. Checked at start, where the gateway warns.
     /// </summary>
-    public (string Path, string Mode)? ExposedKeyFile(string configDirectory)
-    {
-        if (OperatingSystem.IsWindows() || string.IsNullOrWhiteSpace(KeyFile))
-        {
-            return null;
-        }
-
-        var path = Path.GetFullPath(KeyFile, configDirectory);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        // Through a symbolic link (a Kubernetes Secret mount is one) the mode that matters is the target's.
-        var mode = File.GetUnixFileMode(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path);
-        const UnixFileMode groupOrOther = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        return (mode & groupOrOther) == 0 ? null : (path, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
-    }
+    public (string Path, string Mode)? ExposedKeyFile(string configDirectory) => FileExposure.Exposed(KeyFile, configDirectory);
 
     // Records print every property; these are keys.
     private bool PrintMembers(StringBuilder builder)

@@ -37,23 +37,7 @@ internal sealed record OidcProviderSettings
         string.IsNullOrEmpty(ClientSecretFile) ? ClientSecret : File.ReadAllText(Path.GetFullPath(ClientSecretFile, configDirectory)).Trim();
 
     /// <summary>The secret file when group or other users can read it (path and octal mode), else null.</summary>
-    public (string Path, string Mode)? ExposedSecretFile(string configDirectory)
-    {
-        if (OperatingSystem.IsWindows() || string.IsNullOrWhiteSpace(ClientSecretFile))
-        {
-            return null;
-        }
-
-        var path = Path.GetFullPath(ClientSecretFile, configDirectory);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        var mode = File.GetUnixFileMode(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path);
-        const UnixFileMode groupOrOther = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        return (mode & groupOrOther) == 0 ? null : (path, Convert.ToString((int)mode, 8).PadLeft(4, '0'));
-    }
+    public (string Path, string Mode)? ExposedSecretFile(string configDirectory) => FileExposure.Exposed(ClientSecretFile, configDirectory);
 
     // Records print every property; the secret is not printed.
     private bool PrintMembers(StringBuilder builder)

@@ -178,7 +178,7 @@ internal sealed partial class UsersFile : IDisposable
             Log.Loaded(_logger, Path, content.Users.Count, content.Refused.Count);
         }
 
-        if (UsersFileLoader.ExposedMode(Path) is { } mode)
+        if (Configuration.FileExposure.ExposedMode(Path) is { } mode)
         {
             Log.Exposed(_logger, Path, mode);
         }

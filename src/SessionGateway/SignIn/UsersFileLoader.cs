@@ -130,20 +130,4 @@ internal static partial class UsersFileLoader
     // $2y$NN$ then 22 characters of salt and 31 of hash, in bcrypt's base64 alphabet.
     [GeneratedRegex(@"\A\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Bcrypt();
-
-    /// <summary>
-    /// The file's mode (octal) when group or other users may read it; null when it is private, missing, or on Windows.
-    /// </summary>
-    public static string? ExposedMode(string path)
-    {
-        if (OperatingSystem.IsWindows() || !File.Exists(path))
-        {
-            return null;
-        }
-
-        // Through a symbolic link (a Kubernetes Secret mount is one) the mode that matters is the target's.
-        var mode = File.GetUnixFileMode(File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path);
-        const UnixFileMode groupOrOther = UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-        return (mode & groupOrOther) == 0 ? null : Convert.ToString((int)mode, 8).PadLeft(4, '0');
-    }
 }
