@@ -30,6 +30,37 @@ internal static class LocalRedirect
         return true;
     }
 
-    /// <summary><paramref name="target"/> when it is local, else null.</summary>
-    public static string? OrNull(string? target) => IsLocal(target) ? target : null;
+    /// <summary>
+    /// <paramref name="target"/> when it is local, else null; characters past ASCII percent-encoded as UTF-8 (a
+    /// <c>Location</c> header carries ASCII only: Kestrel refuses anything else, which was a 500 after the session
+    /// had been made).
+    /// </summary>
+    public static string? OrNull(string? target) => IsLocal(target) ? AsciiOnly(target!) : null;
+
+    internal static string AsciiOnly(string target)
+    {
+        if (!target.Any(c => c > '~'))
+        {
+            return target;
+        }
+
+        var text = new System.Text.StringBuilder(target.Length * 3);
+        Span<byte> utf8 = stackalloc byte[4];
+        foreach (var rune in target.EnumerateRunes())
+        {
+            if (rune.Value <= '~')
+            {
+                text.Append((char)rune.Value);
+                continue;
+            }
+
+            var length = rune.EncodeToUtf8(utf8);
+            foreach (var b in utf8[..length])
+            {
+                text.Append('%').Append(b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return text.ToString();
+    }
 }

@@ -30,6 +30,7 @@ internal sealed partial class SignInEndpoint(
     internal const int MaxBodyBytes = 16 * 1024;
 
     private static readonly byte[] WrongCredentials = Encoding.UTF8.GetBytes("""{"message":"wrong credentials"}""");
+    private static readonly byte[] Busy = Encoding.UTF8.GetBytes("""{"message":"sign-in is busy, try again"}""");
     private static readonly byte[] BadBody = Encoding.UTF8.GetBytes("""{"message":"expected a JSON object {\"username\":\"...\",\"password\":\"...\"} or a form with username and password"}""");
     private static readonly byte[] TooLarge = Encoding.UTF8.GetBytes("""{"message":"request body too large"}""");
     private static readonly byte[] UnsupportedType = Encoding.UTF8.GetBytes("""{"message":"send application/json or application/x-www-form-urlencoded"}""");
@@ -105,7 +106,14 @@ internal sealed partial class SignInEndpoint(
             return;
         }
 
-        var userId = await users.VerifyAsync(username, password, context.RequestAborted);
+        var check = await users.VerifyAsync(username, password, context.RequestAborted);
+        if (check.IsBusy)
+        {
+            await BusyAsync(context);
+            return;
+        }
+
+        var userId = check.UserId;
         if (userId is null || UserIds.Problem(userId) is not null)
         {
             Log.WrongCredentials(logger, Remote(context));
@@ -128,12 +136,23 @@ internal sealed partial class SignInEndpoint(
             return;
         }
 
-        var form = await new FormReader(context.Request.Body)
+        Dictionary<string, Microsoft.Extensions.Primitives.StringValues> form;
+        try
         {
-            ValueCountLimit = 16,
-            KeyLengthLimit = 64,
-            ValueLengthLimit = MaxBodyBytes,
-        }.ReadFormAsync(context.RequestAborted);
+            form = await new FormReader(context.Request.Body)
+            {
+                ValueCountLimit = 16,
+                KeyLengthLimit = 64,
+                ValueLengthLimit = MaxBodyBytes,
+            }.ReadFormAsync(context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            // Over the reader's limits (fields, key or value length): not a sign-in form.
+            await JsonResponses.WriteAsync(context.Response, StatusCodes.Status400BadRequest, BadBody);
+            return;
+        }
+
         var redirect = form.TryGetValue("redirect", out var r) ? LocalRedirect.OrNull(r.ToString()) : null;
         if (!form.TryGetValue("username", out var username) || username.Count != 1 ||
             !form.TryGetValue("password", out var password) || password.Count != 1)
@@ -142,7 +161,14 @@ internal sealed partial class SignInEndpoint(
             return;
         }
 
-        var userId = await users.VerifyAsync(username.ToString(), password.ToString(), context.RequestAborted);
+        var check = await users.VerifyAsync(username.ToString(), password.ToString(), context.RequestAborted);
+        if (check.IsBusy)
+        {
+            await BusyAsync(context);
+            return;
+        }
+
+        var userId = check.UserId;
         if (userId is null || UserIds.Problem(userId) is not null)
         {
             Log.WrongCredentials(logger, Remote(context));
@@ -156,6 +182,14 @@ internal sealed partial class SignInEndpoint(
         {
             SeeOther(context.Response, redirect ?? "/");
         }
+    }
+
+    /// <summary>No password check slot came free in time: 503, nothing checked, try again in a second.</summary>
+    private Task BusyAsync(HttpContext context)
+    {
+        Log.Busy(logger, Remote(context));
+        context.Response.Headers.RetryAfter = "1";
+        return JsonResponses.WriteAsync(context.Response, StatusCodes.Status503ServiceUnavailable, Busy);
     }
 
     /// <summary>
@@ -280,6 +314,9 @@ internal sealed partial class SignInEndpoint(
 
         [LoggerMessage(2237, LogLevel.Warning, "JSON sign-in from {RemoteAddress} without the 'rid' header refused (anti-CSRF)")]
         public static partial void RidMissing(ILogger logger, string remoteAddress);
+
+        [LoggerMessage(2239, LogLevel.Warning, "Sign-in from {RemoteAddress} answered 503: no password check slot came free in time (too many sign-ins at once)")]
+        public static partial void Busy(ILogger logger, string remoteAddress);
 
         [LoggerMessage(2238, LogLevel.Warning, "Sign-in form from {RemoteAddress} refused: its Origin (or Referer) is neither this gateway nor an allowed origin (login CSRF)")]
         public static partial void CrossSiteForm(ILogger logger, string remoteAddress);

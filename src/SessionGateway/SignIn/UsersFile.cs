@@ -20,6 +20,12 @@ internal sealed partial class UsersFile : IDisposable
     // Password checks running at once, for the whole process (see VerifyAsync).
     private static readonly SemaphoreSlim Checks = new(Math.Max(1, Environment.ProcessorCount / 2));
 
+    /// <summary>How long a sign-in waits for a check slot before it is answered "busy".</summary>
+    internal static readonly TimeSpan MaxQueueWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>The check slots, for tests that fill them.</summary>
+    internal static SemaphoreSlim CheckSlots => Checks;
+
     private readonly TimeProvider _time;
     private readonly ILogger<UsersFile> _logger;
     private readonly object _gate = new();
@@ -57,12 +63,24 @@ internal sealed partial class UsersFile : IDisposable
     /// milliseconds); at most half the cores check passwords at once, so a burst of sign-ins waits here, without a
     /// thread, instead of taking every thread-pool thread from the requests being proxied.
     /// </summary>
-    public async Task<string?> VerifyAsync(string user, string password, CancellationToken cancellationToken)
+    public async Task<PasswordCheck> VerifyAsync(string user, string password, CancellationToken cancellationToken)
     {
-        await Checks.WaitAsync(cancellationToken);
+        // The wait is bounded: a flood of sign-ins (each within its address's rate limit) must not queue real users
+        // for ever; past MaxQueueWait the answer is "busy, try again" (503).
+        using var timeout = new CancellationTokenSource(MaxQueueWait, _time);
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            return Verify(user, password);
+            await Checks.WaitAsync(wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return PasswordCheck.Busy;
+        }
+
+        try
+        {
+            return new PasswordCheck(Verify(user, password), IsBusy: false);
         }
         finally
         {

@@ -294,6 +294,35 @@ public sealed class UsersFileSignInTests : IDisposable
     }
 
     [Fact]
+    public async Task Form_RedirectPastAscii_IsFollowedPercentEncoded_NotA500AfterTheSession()
+    {
+        // Kestrel sends ASCII header values only: /café in Location was a 500 with the session already made.
+        await WriteUsersAsync(Line("alice", "a-pass"));
+        await using var harness = await StartAsync();
+
+        using var response = await SignInFormAsync(harness, Form("alice", "a-pass", "/café?x=ü"));
+
+        Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
+        Assert.Equal("/caf%C3%A9?x=%C3%BC", Wire.Header(response, "Location"));
+        Wire.AssertSessionIssued(response, TokenMode.Cookie, "alice");
+    }
+
+    [Theory]
+    [InlineData(17, 8)]
+    [InlineData(3, 65)]
+    public async Task Form_OverTheReadersLimits_Is400_NotA500(int fields, int keyLength)
+    {
+        await WriteUsersAsync(Line("alice", "a-pass"));
+        await using var harness = await StartAsync();
+        var form = Form("alice", "a-pass") + string.Concat(Enumerable.Range(0, fields - 2).Select(i => "&" + new string('k', keyLength - 2) + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture) + "=v"));
+
+        using var response = await SignInFormAsync(harness, form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Wire.AssertSessionUntouched(response);
+    }
+
+    [Fact]
     public async Task Form_WrongPassword_GoesBackToThePageWithTheError_KeepingTheTarget()
     {
         await WriteUsersAsync(Line("alice", "a-pass"));

@@ -16,6 +16,39 @@ public sealed class UsersFileTests : IDisposable
     }
 
     [Fact]
+    public async Task VerifyAsync_WhenNoCheckSlotComesFreeInTime_IsBusy_AndChecksNothing()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        File.WriteAllText(_path, "demo:$2y$05$kJbRMpHpr22Oz6IucprbseyuWBTT0PoDloYND2lZIB0WwLSBftVA2\n");
+        using var users = new UsersFile(_path, clock, NullLogger<UsersFile>.Instance);
+        var slots = UsersFile.CheckSlots;
+        var taken = 0;
+        while (slots.Wait(0))
+        {
+            taken++;
+        }
+
+        try
+        {
+            var waiting = users.VerifyAsync("demo", "secret", CancellationToken.None);
+            Assert.False(waiting.IsCompleted);
+            clock.Advance(UsersFile.MaxQueueWait);
+
+            var check = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.True(check.IsBusy);
+            Assert.Null(check.UserId);
+        }
+        finally
+        {
+            slots.Release(taken);
+        }
+
+        var free = await users.VerifyAsync("demo", "secret", CancellationToken.None);
+        Assert.Equal(new PasswordCheck("demo", IsBusy: false), free);
+    }
+
+    [Fact]
     public void Verify_HtpasswdsY2Hash_RightPasswordOnly()
     {
         // htpasswd -nbB demo secret
