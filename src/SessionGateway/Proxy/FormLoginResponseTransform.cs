@@ -10,7 +10,8 @@ namespace SessionGateway.Proxy;
 
 /// <summary>
 /// On a route with metadata <c>SessionLogin: "form"</c>: when the app's answer to a login POST says success (a status
-/// in <c>Session:Login:Form:SuccessStatus</c> whose <c>Location</c> does not match <c>FailureLocation</c>), creates
+/// in <c>Session:Login:Form:SuccessStatus</c> whose <c>Location</c> neither leads back to the login request's own
+/// path nor matches <c>FailureLocation</c>), creates
 /// the session for the user name <see cref="FormLoginRequestTransform"/> read from the form, and adds its tokens to
 /// that same answer. The app's own status, cookies, <c>Location</c> and body pass through untouched. A failed login
 /// creates nothing and leaves an existing session alone; a success without an acceptable user name creates nothing
