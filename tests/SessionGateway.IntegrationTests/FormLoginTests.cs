@@ -34,6 +34,13 @@ public sealed class FormLoginTests : IAsyncLifetime
                         SessionLogin: "form"
                       Match:
                         Path: /app/login
+                    devise-login:
+                      ClusterId: app
+                      AuthorizationPolicy: anonymous
+                      Metadata:
+                        SessionLogin: "form"
+                      Match:
+                        Path: /users/sign_in
                 """,
         });
 
@@ -279,6 +286,110 @@ public sealed class FormLoginTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.SeeOther, response.StatusCode);
         Wire.AssertSessionUntouched(response);
+    }
+
+    [Theory]
+    [InlineData("?username=mallory", "query string")]
+    [InlineData("?%75sername=mallory", "query string")]
+    [InlineData("?UserName=mallory", "query string")]
+    [InlineData("?next=%2Fhome;username=mallory", "query string")]
+    [InlineData("?user+name=x&username", "query string")]
+    public async Task FormLogin_UserFieldAlsoInTheQueryString_CreatesNoSession(string query, string reason)
+    {
+        // Servlets, Spring, Rails and Flask read a query-string parameter before (or beside) the body's: the app may
+        // sign in mallory while the body names alice.
+        using var request = new HttpRequestMessage(HttpMethod.Post, LoginPath + query) { Content = Form("username=alice&password=right") };
+
+        using var response = await Harness.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal("/app/home", response.Headers.Location?.OriginalString);
+        Assert.Contains(AppCookie, response.Headers.GetValues("Set-Cookie"), StringComparer.Ordinal);
+        AssertNoSession(response);
+        AssertLogged(2250, reason);
+    }
+
+    [Fact]
+    public async Task FormLogin_OtherQueryParameters_StillCreateTheSession()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, LoginPath + "?next=%2Fapp%2Fhome&usernames=x") { Content = Form("username=alice&password=right") };
+
+        using var response = await Harness.Http.SendAsync(request);
+
+        AssertSessionIssued(response, TokenMode.Cookie, "alice");
+    }
+
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded; charset=iso-8859-1", "username=alice&password=right", "charset")]
+    [InlineData("application/x-www-form-urlencoded; charset=\"windows-1252\"", "username=alice&password=right", "charset")]
+    [InlineData("application/x-www-form-urlencoded", "_charset_=ISO-8859-1&username=alice&password=right", "_charset_")]
+    [InlineData("application/x-www-form-urlencoded", "username=alice;username=mallory&password=right", "';'")]
+    [InlineData("application/x-www-form-urlencoded", "password=right;username=mallory&username=alice", "';'")]
+    public async Task FormLogin_BodyTheAppMayReadDifferently_CreatesNoSession(string contentType, string body, string reason)
+    {
+        var content = new ByteArrayContent(Encoding.ASCII.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var request = new HttpRequestMessage(HttpMethod.Post, LoginPath) { Content = content };
+
+        using var response = await Harness.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal("/app/home", response.Headers.Location?.OriginalString);
+        AssertNoSession(response);
+        AssertLogged(2250, reason);
+        Assert.Equal(body, Harness.UpstreamRequests(LoginPath).Single().Body);
+    }
+
+    [Fact]
+    public async Task FormLogin_MultipartWithCharsetField_CreatesNoSession()
+    {
+        using var form = new MultipartFormDataContent("----form-boundary-44");
+        form.Add(new StringContent("ISO-8859-1"), "_charset_");
+        form.Add(new StringContent("alice"), "username");
+        form.Add(new StringContent("right"), "password");
+
+        using var response = await Harness.Http.PostAsync(LoginPath, form);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        AssertNoSession(response);
+        AssertLogged(2250, "_charset_");
+    }
+
+    [Theory]
+    [InlineData("/users/sign_in", false)]
+    [InlineData("/users/sign_in/", false)]
+    [InlineData("/Users/Sign_In?locale=en", false)]
+    [InlineData("sign_in", false)]
+    [InlineData("self/users/sign_in", false)]
+    [InlineData("/home", true)]
+    [InlineData("/authorized-home", true)]
+    [InlineData("/users/sign_in/done", true)]
+    public async Task FormLogin_DeviseStyleFailureBackToTheSameForm_CreatesNoSession(string location, bool creates)
+    {
+        // Devise, Rails' /session/new and others answer a wrong password with a redirect back to the form itself,
+        // which the default FailureLocation does not match.
+        const string devisePath = "/users/sign_in";
+        if (location.StartsWith("self", StringComparison.Ordinal))
+        {
+            location = Harness.Gateway.Address.GetLeftPart(UriPartial.Authority) + location["self".Length..];
+        }
+
+        Harness.Upstream.Given(Request.Create().WithPath(devisePath).UsingPost()).AtPriority(0)
+            .RespondWith(Response.Create().WithStatusCode(302).WithHeader("Location", location).WithBody("the app's answer"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, devisePath) { Content = Form("username=alice&password=whatever") };
+
+        using var response = await Harness.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal(location, response.Headers.Location?.OriginalString);
+        if (creates)
+        {
+            AssertSessionIssued(response, TokenMode.Cookie, "alice");
+        }
+        else
+        {
+            Wire.AssertSessionUntouched(response);
+        }
     }
 
     /// <summary>Makes the app answer every request to the login path this way (ahead of its own mappings).</summary>

@@ -68,14 +68,52 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
         }
 
         var field = settings.Login.Form.UserField;
+        if (QueryNames(request.QueryString.Value).Contains(field))
+        {
+            // Servlets, Spring, Rails and Flask read a query parameter before or beside the body's: the app could sign
+            // in the query's name while the gateway read the body's.
+            return SubmittedLogin.Refused($"the query string also carries field '{field}' (in some spelling)");
+        }
+
+        if (DeclaredCharset(request.ContentType) is { } charset && !IsUtf8(charset))
+        {
+            return SubmittedLogin.Refused("the form declares a charset other than UTF-8; the app may read the name in it");
+        }
+
         request.EnableBuffering(bufferThreshold: FormLoginSettings.MaxFormBytes, bufferLimit: FormLoginSettings.MaxFormBytes);
         try
         {
             // A multipart part is read in the charset its own Content-Type names, UTF-8 by default; bytes that are not
             // valid there become U+FFFD, which UserIds refuses.
-            var values = IsUrlEncoded(request.ContentType)
-                ? await ReadUrlEncodedAsync(request.Body, (int)length, field, cancellationToken)
-                : (await new FormFeature(request, Limits).ReadFormAsync(cancellationToken))[field];
+            StringValues values;
+            if (IsUrlEncoded(request.ContentType))
+            {
+                var bytes = new byte[length];
+                await request.Body.ReadExactlyAsync(bytes, cancellationToken);
+                if (bytes.AsSpan().Contains((byte)';'))
+                {
+                    // CGI.pm and old Rack and Python parsers split pairs on ';' as well as '&'.
+                    return SubmittedLogin.Refused("the urlencoded form contains a raw ';', which some apps read as a separator");
+                }
+
+                if (FieldValues(bytes, CharsetField).Count > 0)
+                {
+                    return SubmittedLogin.Refused($"the form has a '{CharsetField}' field; the app may read the name in that charset");
+                }
+
+                values = FieldValues(bytes, field);
+            }
+            else
+            {
+                var form = await new FormFeature(request, Limits).ReadFormAsync(cancellationToken);
+                if (form.ContainsKey(CharsetField))
+                {
+                    return SubmittedLogin.Refused($"the form has a '{CharsetField}' field; the app may read the name in that charset");
+                }
+
+                values = form[field];
+            }
+
             return values.Count switch
             {
                 0 => SubmittedLogin.Refused($"the form has no field '{field}'"),
@@ -100,6 +138,38 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
         }
     }
 
+    /// <summary>
+    /// The names in a query string (<c>?a=1&amp;b;c</c>), decoded as the body's are, split on '&amp;' and ';' alike; an
+    /// undecodable name is kept as U+FFFD. Compared case-insensitively, as the body's names are: fail closed.
+    /// </summary>
+    private static HashSet<string> QueryNames(string? query)
+    {
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (string.IsNullOrEmpty(query))
+        {
+            return names;
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(query.TrimStart('?'));
+        foreach (var pair in bytes.AsSpan().SplitAny((byte)'&', (byte)';'))
+        {
+            var segment = bytes.AsSpan(pair);
+            var equals = segment.IndexOf((byte)'=');
+            names.Add(Decode(equals < 0 ? segment : segment[..equals]) ?? "\uFFFD");
+        }
+
+        return names;
+    }
+
+    /// <summary>The form field (HTML's <c>_charset_</c>) by which a browser tells the app the form's charset.</summary>
+    private const string CharsetField = "_charset_";
+
+    private static string? DeclaredCharset(string? contentType) =>
+        contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var parsed) ? parsed.CharSet?.Trim('"') : null;
+
+    private static bool IsUtf8(string charset) =>
+        charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase);
+
     private static bool IsUrlEncoded(string? contentType) =>
         contentType is not null && MediaTypeHeaderValue.TryParse(contentType, out var parsed) &&
         string.Equals(parsed.MediaType, "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
@@ -110,10 +180,8 @@ internal sealed class FormLoginRequestTransform(IOptionsMonitor<SessionSettings>
     /// bytes as another name (Latin-1), so such a value becomes U+FFFD, which <see cref="UserIds"/> refuses. Field
     /// names compare case-insensitively, as ASP.NET's do: <c>UserName</c> beside <c>username</c> is a second value.
     /// </summary>
-    private static async Task<StringValues> ReadUrlEncodedAsync(Stream body, int length, string field, CancellationToken cancellationToken)
+    private static StringValues FieldValues(byte[] bytes, string field)
     {
-        var bytes = new byte[length];
-        await body.ReadExactlyAsync(bytes, cancellationToken);
         var values = StringValues.Empty;
         foreach (var pair in bytes.AsSpan().Split((byte)'&'))
         {

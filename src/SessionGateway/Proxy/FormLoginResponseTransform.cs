@@ -10,7 +10,8 @@ namespace SessionGateway.Proxy;
 
 /// <summary>
 /// On a route with metadata <c>SessionLogin: "form"</c>: when the app's answer to a login POST says success (a status
-/// in <c>Session:Login:Form:SuccessStatus</c> whose <c>Location</c> does not match <c>FailureLocation</c>), creates
+/// in <c>Session:Login:Form:SuccessStatus</c> whose <c>Location</c> neither leads back to the login request's own
+/// path nor matches <c>FailureLocation</c>), creates
 /// the session for the user name <see cref="FormLoginRequestTransform"/> read from the form, and adds its tokens to
 /// that same answer. The app's own status, cookies, <c>Location</c> and body pass through untouched. A failed login
 /// creates nothing and leaves an existing session alone; a success without an acceptable user name creates nothing
@@ -30,7 +31,7 @@ internal sealed partial class FormLoginResponseTransform(
 
         var current = settings.CurrentValue;
         var response = context.HttpContext.Response;
-        if (!Succeeded(current.Login.Form, response))
+        if (!Succeeded(current.Login.Form, context.HttpContext.Request, response))
         {
             return;
         }
@@ -50,7 +51,7 @@ internal sealed partial class FormLoginResponseTransform(
     }
 
     /// <summary>Whether the app's answer means "signed in": a success status and a <c>Location</c> (if any) that is not a failure page.</summary>
-    private bool Succeeded(FormLoginSettings form, HttpResponse response)
+    private bool Succeeded(FormLoginSettings form, HttpRequest request, HttpResponse response)
     {
         if (!form.EffectiveSuccessStatus.Contains(response.StatusCode))
         {
@@ -68,6 +69,11 @@ internal sealed partial class FormLoginResponseTransform(
             return true;
         }
 
+        if (BackToTheForm(location.ToString(), request))
+        {
+            return false; // Devise's /users/sign_in, /session/new, /signin: a wrong password is sent back to the form.
+        }
+
         try
         {
             // The static IsMatch keeps the parsed pattern in Regex's own cache, and a reload's new pattern takes over.
@@ -78,6 +84,31 @@ internal sealed partial class FormLoginResponseTransform(
             Log.FailureLocationTimeout(logger, FormLoginSettings.MatchTimeout.TotalMilliseconds);
             return false;
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="location"/>, resolved against the login request's own URL, names that same path on this
+    /// host (case and a trailing '/' aside, query ignored): the classic "back to the form" failure. A <c>Location</c>
+    /// that cannot be resolved counts as this too: fail closed.
+    /// </summary>
+    internal static bool BackToTheForm(string location, HttpRequest request)
+    {
+        var ownPath = (request.PathBase + request.Path).Value ?? "/";
+        if (!Uri.TryCreate($"{request.Scheme}://{request.Host.Value}{ownPath}", UriKind.Absolute, out var own) ||
+            !Uri.TryCreate(own, location, out var target))
+        {
+            return true;
+        }
+
+        if (!string.Equals(target.Host, own.Host, StringComparison.OrdinalIgnoreCase))
+        {
+            return false; // Another host: only FailureLocation can tell.
+        }
+
+        return string.Equals(
+            Uri.UnescapeDataString(target.AbsolutePath).TrimEnd('/'),
+            Uri.UnescapeDataString(own.AbsolutePath).TrimEnd('/'),
+            StringComparison.OrdinalIgnoreCase);
     }
 
     private static partial class Log
