@@ -96,6 +96,16 @@ internal sealed partial class OidcLoginEvents(
             }
         }
 
+        if (MappedClaimsTooLarge(claims))
+        {
+            // The header login's cap: over it the access-token cookie passes the ~4 KB browsers keep, the browser
+            // drops it, and with RedirectUnauthenticated every page load would log in again (a store row each time).
+            Log.ClaimsTooLarge(logger, provider, SessionLoginTransform.MaxClaimsLength);
+            await OidcErrorPage.WriteAsync(http, StatusCodes.Status502BadGateway,
+                "The provider's claims mapped to the session are too large: map fewer claims.", retry);
+            return;
+        }
+
         if (await starter.StartAsync(http, userId, claims, http.RequestAborted) is null)
         {
             await JsonResponses.StoreUnavailableAsync(http.Response);
@@ -105,6 +115,10 @@ internal sealed partial class OidcLoginEvents(
         http.Response.StatusCode = StatusCodes.Status302Found;
         http.Response.Headers.Location = target;
     }
+
+    /// <summary>Whether the session claims' JSON is over <see cref="SessionLoginTransform.MaxClaimsLength"/>, as the header login measures it.</summary>
+    internal static bool MappedClaimsTooLarge(IReadOnlyDictionary<string, JsonElement> claims) =>
+        JsonSerializer.Serialize(claims).Length > SessionLoginTransform.MaxClaimsLength;
 
     private async Task OnRemoteFailureAsync(RemoteFailureContext context, string provider)
     {
@@ -125,7 +139,10 @@ internal sealed partial class OidcLoginEvents(
         }
 
         if (message.StartsWith("Correlation failed", StringComparison.Ordinal) || message.Contains("state was missing or invalid", StringComparison.Ordinal) ||
-            message.Contains("unprotect the message.State", StringComparison.Ordinal))
+            message.Contains("unprotect the message.State", StringComparison.Ordinal) ||
+            // No state at all (a callback URL opened by hand, or an error answer stripped of it): the handler says
+            // "message.State is null or empty".
+            message.Contains("message.State is null or empty", StringComparison.Ordinal))
         {
             return (StatusCodes.Status400BadRequest,
                 "This sign-in answer does not match a sign-in started in this browser (it expired, was altered, or was started elsewhere).",
@@ -208,5 +225,8 @@ internal sealed partial class OidcLoginEvents(
 
         [LoggerMessage(2204, LogLevel.Warning, "OpenID Connect login with {Provider}: the '{Claim}' claim is not a user id the gateway accepts: {Reason}; no session created")]
         public static partial void UserIdRefused(ILogger logger, string provider, string claim, string reason);
+
+        [LoggerMessage(2210, LogLevel.Warning, "OpenID Connect login with {Provider}: the claims mapped to the session (Session:Oidc:Providers:{Provider}:Claims) are over {MaxLength} characters of JSON; no session created")]
+        public static partial void ClaimsTooLarge(ILogger logger, string provider, int maxLength);
     }
 }
