@@ -29,6 +29,9 @@ internal sealed partial class OidcLoginEvents(
     // exist" state), which also hands it the front token. Sign-out through the provider clears it.
     internal const string FrontTokenCookie = "sFrontToken";
 
+    /// <summary>The session claim that always holds the provider's name, so upstreams can tell providers' users apart.</summary>
+    internal const string ProviderClaim = "idp";
+
     private static readonly object ClaimsKey = new();
 
     /// <summary>The handler's events for <paramref name="provider"/>.</summary>
@@ -78,7 +81,7 @@ internal sealed partial class OidcLoginEvents(
             return;
         }
 
-        var userId = idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : idValue.GetRawText();
+        var userId = providerSettings.UserIdPrefix + (idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : idValue.GetRawText());
         if (UserIds.Problem(userId) is { } problem)
         {
             Log.UserIdRefused(logger, provider, providerSettings.UserIdClaim, problem);
@@ -87,15 +90,7 @@ internal sealed partial class OidcLoginEvents(
             return;
         }
 
-        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var (from, to) in providerSettings.Claims)
-        {
-            if (received.TryGetValue(from, out var value))
-            {
-                claims[to] = value;
-            }
-        }
-
+        var claims = SessionClaims(provider, providerSettings, received);
         if (MappedClaimsTooLarge(claims))
         {
             // The header login's cap: over it the access-token cookie passes the ~4 KB browsers keep, the browser
@@ -114,6 +109,24 @@ internal sealed partial class OidcLoginEvents(
 
         http.Response.StatusCode = StatusCodes.Status302Found;
         http.Response.Headers.Location = target;
+    }
+
+    /// <summary>The session's claims: the provider's name as <see cref="ProviderClaim"/>, and the mapped claims it sent.</summary>
+    internal static Dictionary<string, JsonElement> SessionClaims(string provider, OidcProviderSettings providerSettings, IReadOnlyDictionary<string, JsonElement> received)
+    {
+        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal)
+        {
+            [ProviderClaim] = JsonSerializer.SerializeToElement(provider),
+        };
+        foreach (var (from, to) in providerSettings.Claims)
+        {
+            if (received.TryGetValue(from, out var value))
+            {
+                claims[to] = value;
+            }
+        }
+
+        return claims;
     }
 
     /// <summary>Whether the session claims' JSON is over <see cref="SessionLoginTransform.MaxClaimsLength"/>, as the header login measures it.</summary>

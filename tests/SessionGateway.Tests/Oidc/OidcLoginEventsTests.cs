@@ -35,4 +35,20 @@ public sealed class OidcLoginEventsTests
         Assert.False(OidcLoginEvents.MappedClaimsTooLarge(claims));
         Assert.True(OidcLoginEvents.MappedClaimsTooLarge(new Dictionary<string, JsonElement> { ["r"] = value, ["s"] = JsonSerializer.SerializeToElement(1) }));
     }
+
+    [Fact]
+    public void SessionClaims_AlwaysNameTheProvider_BesideTheMappedClaims()
+    {
+        var settings = new SessionGateway.Configuration.OidcProviderSettings { Claims = new Dictionary<string, string> { ["groups"] = "role" } };
+        var received = new Dictionary<string, JsonElement>
+        {
+            ["sub"] = JsonSerializer.SerializeToElement("u1"),
+            ["groups"] = JsonSerializer.SerializeToElement(new[] { "admin" }),
+            ["idp"] = JsonSerializer.SerializeToElement("forged-by-the-provider"),
+        };
+
+        var claims = OidcLoginEvents.SessionClaims("google", settings, received);
+
+        Assert.Equal("""{"idp":"google","role":["admin"]}""", JsonSerializer.Serialize(claims));
+    }
 }
