@@ -154,16 +154,69 @@ public sealed class OidcLoginTests : IAsyncLifetime
         Assert.Contains(_gateway.Logs.Entries, e => e.EventId.Id == 2201);
     }
 
-    [Fact]
-    public async Task Callback_WithoutAState_IsA400Page()
+    [Theory]
+    [InlineData("/api/callback/corp")]
+    [InlineData("/api/callback/corp?code=abc")]
+    [InlineData("/api/callback/corp?error=access_denied")]
+    public async Task Callback_WithoutAState_IsA400Page(string target)
     {
-        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/callback/corp?code=abc&state=forged"));
+        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", target));
 
         Assert.Equal(400, response.Status);
         Assert.StartsWith("text/html", response.Header("Content-Type"), StringComparison.Ordinal);
         Assert.Contains("does not match a sign-in started in this browser", response.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(response.Headers, h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) && h.Value.StartsWith("sAccessToken=", StringComparison.Ordinal));
         Assert.Contains(_gateway.Logs.Entries, e => e.EventId.Id == 2202);
+    }
+
+    [Fact]
+    public async Task Callback_WithAForgedState_IsA400Page()
+    {
+        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/callback/corp?code=abc&state=forged"));
+
+        Assert.Equal(400, response.Status);
+        Assert.Contains("does not match a sign-in started in this browser", response.Body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/callback/corp")]
+    [InlineData("/api/logout-callback/corp")]
+    public async Task Callback_PostWithAHugeBody_Is405_WithoutReadingTheBody(string path)
+    {
+        // 25 MB announced, none sent: a handler reading the form would wait for it until the timeout below.
+        var request = RawClient.Request("POST", path, "Content-Type: application/x-www-form-urlencoded", "Content-Length: 26214400");
+
+        var response = await RawClient.SendAsync(_gateway.Address, request).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(405, response.Status);
+        Assert.Equal("GET, HEAD", response.Header("Allow"));
+        Assert.DoesNotContain(_gateway.Logs.Entries, e => e.EventId.Id is 2202 or 2205);
+    }
+
+    [Theory]
+    [InlineData("/%C3%A9", "/%C3%A9")]
+    [InlineData("%2F%C3%A9%3Fx%3D%E2%82%AC", "/%C3%A9?x=%E2%82%AC")]
+    [InlineData("https://app.example.com/%E2%82%AC", "https://app.example.com/%E2%82%AC")]
+    public async Task Logout_NonAsciiTarget_IsPercentEncodedInLocation(string target, string location)
+    {
+        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/logout/corp?redirect=" + target, "Sec-Fetch-Site: same-origin"));
+
+        Assert.Equal(302, response.Status);
+        Assert.Equal(location, response.Header("Location"));
+        Assert.Contains(response.Headers, h => h.Key.Equals("Set-Cookie", StringComparison.OrdinalIgnoreCase) && h.Value.StartsWith("sAccessToken=;", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("/%C3%A9")]
+    [InlineData("%2F%C3%A9")]
+    public async Task Login_NonAsciiTarget_IsAccepted_AndPercentEncodedInTheRetryLink(string target)
+    {
+        var response = await RawClient.SendAsync(_gateway.Address, RawClient.Request("GET", "/api/login/corp?redirect=" + target));
+
+        // The target passed (the provider is down here: the 502 page); the login's return address is the one
+        // RedirectTargets returns, also put into Location after the callback, so it must be ASCII.
+        Assert.Equal(502, response.Status);
+        Assert.Contains("href=\"/api/login/corp?redirect=%2F%25C3%25A9\"", response.Body, StringComparison.Ordinal);
     }
 
     [Theory]

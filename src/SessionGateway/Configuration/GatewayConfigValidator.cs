@@ -413,11 +413,16 @@ internal static class GatewayConfigValidator
                 problems.Add(new ConfigProblem(key + ":UserIdClaim", "must name a claim (default: sub)"));
             }
 
+            if (provider.UserIdPrefix is { } prefix && (prefix.Length == 0 || Proxy.UserIds.Problem(prefix) is not null))
+            {
+                problems.Add(new ConfigProblem(key + ":UserIdPrefix", "must be non-empty printable text that a user id may start with (such as 'google:')"));
+            }
+
             foreach (var (from, to) in provider.Claims)
             {
-                if (string.IsNullOrWhiteSpace(to) || ReservedClaims.IsReserved(to))
+                if (string.IsNullOrWhiteSpace(to) || ReservedClaims.IsReserved(to) || to == Oidc.OidcLoginEvents.ProviderClaim)
                 {
-                    problems.Add(new ConfigProblem($"{key}:Claims:{from}", $"'{to}' cannot be a session claim name (empty, or one of the token's own claims)"));
+                    problems.Add(new ConfigProblem($"{key}:Claims:{from}", $"'{to}' cannot be a session claim name (empty, one of the token's own claims, or '{Oidc.OidcLoginEvents.ProviderClaim}', the provider's name)"));
                 }
             }
         }

@@ -26,6 +26,12 @@ internal sealed record OidcProviderSettings
     /// <summary>The ID token or userinfo claim whose value becomes the session's user id.</summary>
     public string UserIdClaim { get; init; } = "sub";
 
+    /// <summary>
+    /// Put before every user id from this provider (<c>google:</c>), so that two providers' equal <c>sub</c> or email do
+    /// not become the same gateway user. Unset: the claim's value as it is.
+    /// </summary>
+    public string? UserIdPrefix { get; init; }
+
     /// <summary>Provider claim name to session claim name (<c>groups: role</c>); other claims are not kept.</summary>
     public IReadOnlyDictionary<string, string> Claims { get; init; } = new Dictionary<string, string>();
 
@@ -48,6 +54,7 @@ internal sealed record OidcProviderSettings
             .Append(", ClientSecretFile = ").Append(ClientSecretFile)
             .Append(", Scopes = ").Append(string.Join(' ', EffectiveScopes))
             .Append(", UserIdClaim = ").Append(UserIdClaim)
+            .Append(", UserIdPrefix = ").Append(UserIdPrefix)
             .Append(", SignOutAtProvider = ").Append(SignOutAtProvider);
         return true;
     }

@@ -59,6 +59,14 @@ internal sealed partial class OidcEndpoints(
     /// <summary>The login callback and the signed-out callback: the scheme's handler answers both.</summary>
     public async Task CallbackAsync(HttpContext context, string provider)
     {
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            // The answer comes in the query (ResponseMode=Query); the handler would read any other method's form body
+            // in full, however large.
+            await JsonResponses.MethodNotAllowedAsync(context.Response, "GET, HEAD");
+            return;
+        }
+
         var handlers = context.RequestServices.GetRequiredService<IAuthenticationHandlerProvider>();
         try
         {

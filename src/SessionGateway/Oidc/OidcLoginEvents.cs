@@ -29,6 +29,9 @@ internal sealed partial class OidcLoginEvents(
     // exist" state), which also hands it the front token. Sign-out through the provider clears it.
     internal const string FrontTokenCookie = "sFrontToken";
 
+    /// <summary>The session claim that always holds the provider's name, so upstreams can tell providers' users apart.</summary>
+    internal const string ProviderClaim = "idp";
+
     private static readonly object ClaimsKey = new();
 
     /// <summary>The handler's events for <paramref name="provider"/>.</summary>
@@ -78,7 +81,7 @@ internal sealed partial class OidcLoginEvents(
             return;
         }
 
-        var userId = idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : idValue.GetRawText();
+        var userId = providerSettings.UserIdPrefix + (idValue.ValueKind == JsonValueKind.String ? idValue.GetString()! : idValue.GetRawText());
         if (UserIds.Problem(userId) is { } problem)
         {
             Log.UserIdRefused(logger, provider, providerSettings.UserIdClaim, problem);
@@ -87,13 +90,15 @@ internal sealed partial class OidcLoginEvents(
             return;
         }
 
-        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var (from, to) in providerSettings.Claims)
+        var claims = SessionClaims(provider, providerSettings, received);
+        if (MappedClaimsTooLarge(claims))
         {
-            if (received.TryGetValue(from, out var value))
-            {
-                claims[to] = value;
-            }
+            // The header login's cap: over it the access-token cookie passes the ~4 KB browsers keep, the browser
+            // drops it, and with RedirectUnauthenticated every page load would log in again (a store row each time).
+            Log.ClaimsTooLarge(logger, provider, SessionLoginTransform.MaxClaimsLength);
+            await OidcErrorPage.WriteAsync(http, StatusCodes.Status502BadGateway,
+                "The provider's claims mapped to the session are too large: map fewer claims.", retry);
+            return;
         }
 
         if (await starter.StartAsync(http, userId, claims, http.RequestAborted) is null)
@@ -105,6 +110,28 @@ internal sealed partial class OidcLoginEvents(
         http.Response.StatusCode = StatusCodes.Status302Found;
         http.Response.Headers.Location = target;
     }
+
+    /// <summary>The session's claims: the provider's name as <see cref="ProviderClaim"/>, and the mapped claims it sent.</summary>
+    internal static Dictionary<string, JsonElement> SessionClaims(string provider, OidcProviderSettings providerSettings, IReadOnlyDictionary<string, JsonElement> received)
+    {
+        var claims = new Dictionary<string, JsonElement>(StringComparer.Ordinal)
+        {
+            [ProviderClaim] = JsonSerializer.SerializeToElement(provider),
+        };
+        foreach (var (from, to) in providerSettings.Claims)
+        {
+            if (received.TryGetValue(from, out var value))
+            {
+                claims[to] = value;
+            }
+        }
+
+        return claims;
+    }
+
+    /// <summary>Whether the session claims' JSON is over <see cref="SessionLoginTransform.MaxClaimsLength"/>, as the header login measures it.</summary>
+    internal static bool MappedClaimsTooLarge(IReadOnlyDictionary<string, JsonElement> claims) =>
+        JsonSerializer.Serialize(claims).Length > SessionLoginTransform.MaxClaimsLength;
 
     private async Task OnRemoteFailureAsync(RemoteFailureContext context, string provider)
     {
@@ -125,7 +152,10 @@ internal sealed partial class OidcLoginEvents(
         }
 
         if (message.StartsWith("Correlation failed", StringComparison.Ordinal) || message.Contains("state was missing or invalid", StringComparison.Ordinal) ||
-            message.Contains("unprotect the message.State", StringComparison.Ordinal))
+            message.Contains("unprotect the message.State", StringComparison.Ordinal) ||
+            // No state at all (a callback URL opened by hand, or an error answer stripped of it): the handler says
+            // "message.State is null or empty".
+            message.Contains("message.State is null or empty", StringComparison.Ordinal))
         {
             return (StatusCodes.Status400BadRequest,
                 "This sign-in answer does not match a sign-in started in this browser (it expired, was altered, or was started elsewhere).",
@@ -208,5 +238,8 @@ internal sealed partial class OidcLoginEvents(
 
         [LoggerMessage(2204, LogLevel.Warning, "OpenID Connect login with {Provider}: the '{Claim}' claim is not a user id the gateway accepts: {Reason}; no session created")]
         public static partial void UserIdRefused(ILogger logger, string provider, string claim, string reason);
+
+        [LoggerMessage(2210, LogLevel.Warning, "OpenID Connect login with {Provider}: the claims mapped to the session (Session:Oidc:Providers:{Provider}:Claims) are over {MaxLength} characters of JSON; no session created")]
+        public static partial void ClaimsTooLarge(ILogger logger, string provider, int maxLength);
     }
 }

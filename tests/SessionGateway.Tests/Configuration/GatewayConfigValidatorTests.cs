@@ -133,6 +133,8 @@ public sealed class GatewayConfigValidatorTests
     [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        ClientSecret: a\n        ClientSecretFile: b\n", "Session:Oidc:Providers:corp:ClientSecretFile")]
     [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        ClientSecretFile: no-such-file\n", "Session:Oidc:Providers:corp:ClientSecretFile")]
     [InlineData("Session:\n  Oidc:\n    Providers:\n      c/rp:\n        Authority: https://login.example.com\n        ClientId: gw\n", "Session:Oidc:Providers:c/rp")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        Claims: { iss: idp }\n", "Session:Oidc:Providers:corp:Claims:iss")]
+    [InlineData("Session:\n  Oidc:\n    Providers:\n      corp:\n        Authority: https://login.example.com\n        ClientId: gw\n        UserIdPrefix: \"a\\tb\"\n", "Session:Oidc:Providers:corp:UserIdPrefix")]
     public void Validate_BadOidcProvider_NamesTheKey(string yaml, string key)
     {
         var (document, configuration) = ConfigTestData.Load(yaml);
