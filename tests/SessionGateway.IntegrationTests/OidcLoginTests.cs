@@ -56,7 +56,11 @@ public sealed class OidcLoginTests : IAsyncLifetime
                   Address: {{upstreamUrl}}
         """;
 
-    private static List<string> Problems(string yaml)
+    /// <summary>
+    /// The configuration's problems as a start reports them. A configuration without problems builds the application,
+    /// whose session store begins opening in the folder: it is disposed (which waits for that) before the folder goes.
+    /// </summary>
+    private static async Task<List<string>> ProblemsAsync(string yaml)
     {
         var directory = Path.Combine(Path.GetTempPath(), "sg-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
@@ -66,6 +70,11 @@ public sealed class OidcLoginTests : IAsyncLifetime
             File.WriteAllText(path, yaml);
             var build = GatewayHost.Build(["--config", path, "--Urls", "http://127.0.0.1:0"]);
             build.ConfigFile?.Dispose();
+            if (build.App is { } app)
+            {
+                await app.DisposeAsync();
+            }
+
             return build.Problems.Select(p => p.ToString()).ToList();
         }
         finally
@@ -77,9 +86,9 @@ public sealed class OidcLoginTests : IAsyncLifetime
     [Theory]
     [InlineData("http://login.example.com/realms/main")]
     [InlineData("http://10.0.0.5:8080")]
-    public void Config_HttpAuthorityOffLoopback_IsRefusedNamingTheKey(string authority)
+    public async Task Config_HttpAuthorityOffLoopback_IsRefusedNamingTheKey(string authority)
     {
-        var problem = Assert.Single(Problems(Yaml("http://127.0.0.1:1/", authority)));
+        var problem = Assert.Single(await ProblemsAsync(Yaml("http://127.0.0.1:1/", authority)));
 
         // The file and line of the key, the key, and what to do.
         Assert.Matches(@"proxy\.yaml:\d+:\d+: Session:Oidc:Providers:corp:Authority: ", problem);
@@ -91,26 +100,26 @@ public sealed class OidcLoginTests : IAsyncLifetime
     [InlineData("http://localhost:8080/realms/dev")]
     [InlineData("http://[::1]:8080")]
     [InlineData("https://login.example.com/realms/main")]
-    public void Config_HttpsOrLoopbackAuthority_IsAccepted(string authority)
+    public async Task Config_HttpsOrLoopbackAuthority_IsAccepted(string authority)
     {
-        Assert.Empty(Problems(Yaml("http://127.0.0.1:1/", authority)));
+        Assert.Empty(await ProblemsAsync(Yaml("http://127.0.0.1:1/", authority)));
     }
 
     [Fact]
-    public void Config_MissingClientId_IsRefusedNamingTheKey()
+    public async Task Config_MissingClientId_IsRefusedNamingTheKey()
     {
-        var problem = Assert.Single(Problems(Yaml("http://127.0.0.1:1/", "https://login.example.com", clientId: "")));
+        var problem = Assert.Single(await ProblemsAsync(Yaml("http://127.0.0.1:1/", "https://login.example.com", clientId: "")));
 
         Assert.Contains("Session:Oidc:Providers:corp:ClientId", problem, StringComparison.Ordinal);
         Assert.Contains("is required", problem, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Config_RedirectUnauthenticatedToAnUnknownProvider_IsRefused()
+    public async Task Config_RedirectUnauthenticatedToAnUnknownProvider_IsRefused()
     {
         var yaml = Yaml("http://127.0.0.1:1/", "https://login.example.com", redirectUnauthenticated: true).Replace("RedirectUnauthenticated: corp", "RedirectUnauthenticated: other", StringComparison.Ordinal);
 
-        var problem = Assert.Single(Problems(yaml));
+        var problem = Assert.Single(await ProblemsAsync(yaml));
 
         Assert.Contains("Session:Oidc:RedirectUnauthenticated", problem, StringComparison.Ordinal);
     }
