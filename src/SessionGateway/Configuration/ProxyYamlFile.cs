@@ -72,42 +72,8 @@ internal sealed partial class ProxyYamlFile : IDisposable
     /// </summary>
     public void Watch()
     {
-        var name = System.IO.Path.GetFileName(Path);
-        _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(Path)!)
-        {
-            IncludeSubdirectories = false,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
-        FileSystemEventHandler changed = (_, e) =>
-        {
-            if (IsEditOf(e.Name, name))
-            {
-                ScheduleReload();
-            }
-        };
-        _watcher.Changed += changed;
-        _watcher.Created += changed;
-        _watcher.Deleted += changed;
-        _watcher.Renamed += (_, e) =>
-        {
-            if (IsEditOf(e.Name, name) || IsEditOf(e.OldName, name))
-            {
-                ScheduleReload();
-            }
-        };
-
-        // Events lost (the kernel's queue overflowed): the file may have changed; reading it again costs nothing
-        // when it did not.
-        _watcher.Error += (_, _) => ScheduleReload();
-        _watcher.EnableRaisingEvents = true;
+        _watcher = FileWatch.Start(Path, ScheduleReload);
     }
-
-    /// <summary>
-    /// True for the file itself, and for the hidden entries (<c>..data</c>) through which a Kubernetes ConfigMap
-    /// volume swaps in a new version of every file at once.
-    /// </summary>
-    private static bool IsEditOf(string? changed, string name) =>
-        changed is not null && (string.Equals(changed, name, StringComparison.Ordinal) || changed.StartsWith("..", StringComparison.Ordinal));
 
     /// <summary>Reads the file now and applies it if it is valid. Returns the problems that kept it out.</summary>
     public IReadOnlyList<ConfigProblem> Reload()

@@ -124,38 +124,8 @@ internal sealed partial class UsersFile : IDisposable
     /// <summary>Watches the file's folder (not the folders below it) for edits of the file.</summary>
     public void Watch()
     {
-        var name = System.IO.Path.GetFileName(Path);
-        _watcher = new FileSystemWatcher(System.IO.Path.GetDirectoryName(Path)!)
-        {
-            IncludeSubdirectories = false,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.Attributes,
-        };
-        FileSystemEventHandler changed = (_, e) =>
-        {
-            if (IsEditOf(e.Name, name))
-            {
-                ScheduleReload();
-            }
-        };
-        _watcher.Changed += changed;
-        _watcher.Created += changed;
-        _watcher.Deleted += changed;
-        _watcher.Renamed += (_, e) =>
-        {
-            if (IsEditOf(e.Name, name) || IsEditOf(e.OldName, name))
-            {
-                ScheduleReload();
-            }
-        };
-
-        // Events lost (the kernel's queue overflowed): the file may have changed; reading it again costs little.
-        _watcher.Error += (_, _) => ScheduleReload();
-        _watcher.EnableRaisingEvents = true;
+        _watcher = Configuration.FileWatch.Start(Path, ScheduleReload, attributes: true);
     }
-
-    /// <summary>The file itself, and the hidden entries (<c>..data</c>) through which a Kubernetes Secret volume swaps files.</summary>
-    private static bool IsEditOf(string? changed, string name) =>
-        changed is not null && (string.Equals(changed, name, StringComparison.Ordinal) || changed.StartsWith("..", StringComparison.Ordinal));
 
     /// <summary>Reads the file now and applies it when it reads whole. Returns the problems that kept it out.</summary>
     public IReadOnlyList<string> Reload()
