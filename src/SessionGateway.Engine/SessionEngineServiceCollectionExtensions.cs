@@ -36,6 +36,7 @@ internal static class SessionEngineServiceCollectionExtensions
         // exporters see it; the instruments share the gateway's meter name.
         services.TryAddSingleton(static provider => new EngineTelemetry(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<SigningKeyRing>();
+        services.AddSingleton<WebhookSignal>();
         services.AddSingleton<SessionEngine>();
         services.AddSingleton<AssertionIssuer>();
         services.AddSingleton<ExpiredSessionSweeper>();

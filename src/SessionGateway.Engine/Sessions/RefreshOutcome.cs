@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 
 namespace SessionGateway.Sessions;
 
-/// <summary>Result of <see cref="SessionEngine.RefreshAsync(string?, string?, CancellationToken)"/>; expected failures are values, not exceptions.</summary>
+/// <summary>Result of <see cref="SessionEngine.RefreshAsync(string?, Storage.ClientInfo?, CancellationToken)"/>; expected failures are values, not exceptions.</summary>
 internal sealed record RefreshOutcome
 {
     private RefreshOutcome(RefreshOutcomeKind kind, IssuedSession? session, TheftReport? theft, bool withinGrace = false)

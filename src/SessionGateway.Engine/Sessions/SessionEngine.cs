@@ -19,11 +19,10 @@ namespace SessionGateway.Sessions;
 internal sealed partial class SessionEngine
 {
     internal const string RefreshSecretName = "refresh-token-hmac";
-    internal const string TheftAuditKind = "token-theft";
-    internal const string SignedOutAuditKind = "signed-out";
-    internal const string RevokedAuditKind = "revoked";
-    internal const string IdleTimeoutAuditKind = "idle-timeout";
-    internal const string AbsoluteLifetimeAuditKind = "absolute-lifetime";
+    internal const string SignedOutAuditKind = SessionEventTypes.SignedOutKind;
+    internal const string RevokedAuditKind = SessionEventTypes.RevokedByAdminKind;
+    internal const string IdleTimeoutAuditKind = SessionEventTypes.IdleTimeoutKind;
+    internal const string AbsoluteLifetimeAuditKind = SessionEventTypes.AbsoluteLifetimeKind;
 
     // A loser of the conditional update re-reads once and then sees its token as "previous"; a few
     // rounds cover pathological interleavings without ever looping forever.
@@ -40,6 +39,7 @@ internal sealed partial class SessionEngine
     private readonly AccessTokenVerifier _verifier;
     private readonly RevokedSessionSet _revoked = new();
     private readonly SessionLimits _limits;
+    private readonly WebhookSignal? _webhookSignal;
     private RefreshTokenCodec? _refreshTokens;
     private bool _initialized;
 
@@ -50,8 +50,10 @@ internal sealed partial class SessionEngine
         KeyEncryption keyEncryption,
         TimeProvider timeProvider,
         ILogger<SessionEngine> logger,
-        EngineTelemetry? telemetry = null)
+        EngineTelemetry? telemetry = null,
+        WebhookSignal? webhookSignal = null)
     {
+        _webhookSignal = webhookSignal;
         _telemetry = telemetry ?? EngineTelemetry.Unregistered;
         _store = store;
         _keyRing = keyRing;
@@ -210,10 +212,22 @@ internal sealed partial class SessionEngine
     }
 
     /// <summary>Creates a session. A store outage is a result: nothing was created and the caller answers 503.</summary>
+    public Task<StoreResult<IssuedSession>> CreateAsync(
+        string userId,
+        IReadOnlyDictionary<string, JsonElement>? customClaims,
+        bool withAntiCsrfToken,
+        CancellationToken cancellationToken) =>
+        CreateAsync(userId, customClaims, withAntiCsrfToken, client: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(string, IReadOnlyDictionary{string, JsonElement}?, bool, CancellationToken)"/>, recording
+    /// <paramref name="client"/> as the client seen at login (shown in session lists and the <c>created</c> audit event).
+    /// </summary>
     public async Task<StoreResult<IssuedSession>> CreateAsync(
         string userId,
         IReadOnlyDictionary<string, JsonElement>? customClaims,
         bool withAntiCsrfToken,
+        ClientInfo? client,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(userId);
@@ -232,11 +246,14 @@ internal sealed partial class SessionEngine
             PreviousHash: null,
             RotatedAt: null,
             ExpiresAt: now + _options.RefreshTokenLifetime,
-            CreatedAt: now);
+            CreatedAt: now)
+        { CreatedBy = client };
         record = record with { ExpiresAt = _limits.EndOf(record) };
+        var audit = Audit(SessionEventTypes.CreatedKind, now, client);
         try
         {
-            await _store.CreateAsync(record, cancellationToken);
+            await _store.CreateAsync(record, audit, cancellationToken);
+            Queued(audit);
         }
         catch (Exception exception) when (StoreFailures.IsOutage(exception))
         {
@@ -258,9 +275,10 @@ internal sealed partial class SessionEngine
 
     /// <summary>
     /// As <see cref="RefreshAsync(string?, CancellationToken)"/>; <paramref name="client"/> (the caller's network
-    /// address, or null) is named in the theft log line, which is written here once, before the revocation.
+    /// address and user agent, or null) is recorded as the session's last refresh client, and on a theft named in the
+    /// log line (written here once, before the revocation) and in the audit event.
     /// </summary>
-    public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, string? client, CancellationToken cancellationToken)
+    public async Task<RefreshOutcome> RefreshAsync(string? refreshToken, ClientInfo? client, CancellationToken cancellationToken)
     {
         if (!RefreshTokens.TryParse(refreshToken, out var handle))
         {
@@ -280,7 +298,7 @@ internal sealed partial class SessionEngine
                 var now = _timeProvider.GetUtcNow();
                 // Sliding, but never past the idle timeout from now; the store cuts it at the absolute end.
                 var expiresAt = now + (_options.IdleTimeout is { } idle && idle < _options.RefreshTokenLifetime ? idle : _options.RefreshTokenLifetime);
-                if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, _limits, cancellationToken) is { } rotated)
+                if (await _store.TryRotateAsync(handle, presentedHash, nextHash, now, expiresAt, _limits, client, cancellationToken) is { } rotated)
                 {
                     Log.SessionRefreshed(_logger, rotated.UserId, handle);
                     return RefreshOutcome.Success(Issue(rotated, next, nextHash1, _limits.EndOf(rotated), now));
@@ -296,7 +314,7 @@ internal sealed partial class SessionEngine
                 // end is over, whichever of its tokens is presented, and it ends with an audit row saying why.
                 if (LimitReached(session, now) is { } limit)
                 {
-                    return await EndSessionAsync(session, limit, now, cancellationToken);
+                    return await EndSessionAsync(session, limit, now, client, cancellationToken);
                 }
 
                 if (session.ExpiresAt <= now)
@@ -360,17 +378,23 @@ internal sealed partial class SessionEngine
     /// revocation reaches it. <paramref name="auditKind"/> is <see cref="SignedOutAuditKind"/> or
     /// <see cref="RevokedAuditKind"/>. The value says whether the session existed.
     /// </summary>
-    public async Task<StoreResult<bool>> RevokeAsync(string sessionHandle, string auditKind, CancellationToken cancellationToken)
+    public Task<StoreResult<bool>> RevokeAsync(string sessionHandle, string auditKind, CancellationToken cancellationToken) =>
+        RevokeAsync(sessionHandle, auditKind, client: null, cancellationToken);
+
+    /// <summary>As <see cref="RevokeAsync(string, string, CancellationToken)"/>, naming the client that asked in the audit event.</summary>
+    public async Task<StoreResult<bool>> RevokeAsync(string sessionHandle, string auditKind, ClientInfo? client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sessionHandle);
         var now = _timeProvider.GetUtcNow();
         var until = RefuseUntil(now);
+        var audit = Audit(auditKind, now, client);
         try
         {
-            var userId = await _store.RevokeAsync(sessionHandle, until, auditKind, now, cancellationToken);
+            var userId = await _store.RevokeAsync(sessionHandle, until, audit, cancellationToken);
             _revoked.Add(sessionHandle, until);
             if (userId is not null)
             {
+                Queued(audit);
                 Log.SessionRevoked(_logger, userId, sessionHandle, auditKind);
             }
 
@@ -383,18 +407,59 @@ internal sealed partial class SessionEngine
         }
     }
 
-    /// <summary>Ends every session of a user (as <see cref="RevokeAsync"/>); the value is how many there were.</summary>
-    public async Task<StoreResult<int>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends one of <paramref name="userId"/>'s own sessions ("your devices"): as <see cref="RevokeAsync(string, string, ClientInfo?, CancellationToken)"/>
+    /// when the session is the user's, and nothing at all otherwise (false: unknown, or someone else's; the caller
+    /// cannot tell which).
+    /// </summary>
+    public async Task<StoreResult<bool>> RevokeOwnedAsync(string userId, string sessionHandle, ClientInfo? client, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(userId);
+        ArgumentNullException.ThrowIfNull(sessionHandle);
+        var now = _timeProvider.GetUtcNow();
+        var until = RefuseUntil(now);
+        var audit = Audit(SessionEventTypes.RevokedByUserKind, now, client);
+        try
+        {
+            if (!await _store.RevokeOwnedAsync(sessionHandle, userId, until, audit, cancellationToken))
+            {
+                return false;
+            }
+
+            _revoked.Add(sessionHandle, until);
+            Queued(audit);
+            Log.SessionRevoked(_logger, userId, sessionHandle, SessionEventTypes.RevokedByUserKind);
+            return true;
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "revoke", exception);
+            return StoreResult<bool>.Unavailable;
+        }
+    }
+
+    /// <summary>Ends every session of a user (as <see cref="RevokeAsync(string, string, CancellationToken)"/>); the value is how many there were.</summary>
+    public Task<StoreResult<int>> RevokeAllForUserAsync(string userId, CancellationToken cancellationToken) =>
+        RevokeAllForUserAsync(userId, client: null, cancellationToken);
+
+    /// <summary>As <see cref="RevokeAllForUserAsync(string, CancellationToken)"/>, naming the client that asked in the audit events.</summary>
+    public async Task<StoreResult<int>> RevokeAllForUserAsync(string userId, ClientInfo? client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(userId);
         var now = _timeProvider.GetUtcNow();
         var until = RefuseUntil(now);
+        var audit = Audit(RevokedAuditKind, now, client);
         try
         {
-            var handles = await _store.RevokeAllForUserAsync(userId, until, RevokedAuditKind, now, cancellationToken);
+            var handles = await _store.RevokeAllForUserAsync(userId, until, audit, audit.WebhookId is null ? null : NewWebhookId, cancellationToken);
             foreach (var handle in handles)
             {
                 _revoked.Add(handle, until);
+            }
+
+            if (handles.Count > 0)
+            {
+                Queued(audit);
             }
 
             Log.UserSessionsRevoked(_logger, userId, handles.Count);
@@ -427,13 +492,32 @@ internal sealed partial class SessionEngine
         foreach (var session in sessions)
         {
             var end = _limits.EndOf(session);
-            if (end > now)
+            if (end > now && LimitReached(session, now) is null)
             {
-                result.Add(new SessionInfo(session.Handle, session.UserId, session.CreatedAt, end, session.RotatedAt, session.CustomClaimsJson));
+                result.Add(new SessionInfo(session.Handle, session.UserId, session.CreatedAt, end, session.RotatedAt, session.CustomClaimsJson)
+                {
+                    CreatedBy = session.CreatedBy,
+                    RefreshedBy = session.RefreshedBy,
+                });
             }
         }
 
         return result;
+    }
+
+    /// <summary>One page of the audit trail (see <see cref="EventQuery"/>). A store outage is a result.</summary>
+    public async Task<StoreResult<IReadOnlyList<SessionAuditEvent>>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        try
+        {
+            return StoreResult<IReadOnlyList<SessionAuditEvent>>.Success(await _store.ListEventsAsync(query, cancellationToken));
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "list-events", exception);
+            return StoreResult<IReadOnlyList<SessionAuditEvent>>.Unavailable;
+        }
     }
 
     /// <summary>
@@ -466,12 +550,12 @@ internal sealed partial class SessionEngine
     /// <summary>Forgets revocations whose access tokens have all expired.</summary>
     public int PruneRevocations() => _revoked.Prune(_timeProvider.GetUtcNow());
 
-    private async Task<RefreshOutcome> HandleTheftAsync(SessionRecord session, TheftKind kind, string? client, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<RefreshOutcome> HandleTheftAsync(SessionRecord session, TheftKind kind, ClientInfo? client, DateTimeOffset now, CancellationToken cancellationToken)
     {
         // On record before the write, so a theft met during a store outage still leaves a trace. The only log line of
         // a theft: the gateway counts it and answers, but does not log it again.
-        Log.TheftDetected(_logger, session.UserId, session.Handle, kind, client);
-        await RevokeOrUndoAsync(session.Handle, TheftAuditKind + ":" + kind, now, cancellationToken);
+        Log.TheftDetected(_logger, session.UserId, session.Handle, kind, client?.Address);
+        await RevokeOrUndoAsync(session.Handle, SessionEventTypes.TheftKindOf(kind), now, client, cancellationToken);
         return RefreshOutcome.TheftDetected(new TheftReport(session.UserId, session.Handle, kind));
     }
 
@@ -492,9 +576,9 @@ internal sealed partial class SessionEngine
     }
 
     /// <summary>Ends a session that reached its idle timeout or absolute lifetime: revoked like a sign-out, audited with <paramref name="auditKind"/>.</summary>
-    private async Task<RefreshOutcome> EndSessionAsync(SessionRecord session, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<RefreshOutcome> EndSessionAsync(SessionRecord session, string auditKind, DateTimeOffset now, ClientInfo? client, CancellationToken cancellationToken)
     {
-        await RevokeOrUndoAsync(session.Handle, auditKind, now, cancellationToken);
+        await RevokeOrUndoAsync(session.Handle, auditKind, now, client, cancellationToken);
         Log.SessionEnded(_logger, session.UserId, session.Handle, auditKind);
         return RefreshOutcome.Unauthorised;
     }
@@ -504,18 +588,38 @@ internal sealed partial class SessionEngine
     /// back and the outage propagates (the client gets 503): a session alive in the store but refused by this one
     /// replica would trap its owner in a refresh loop here. The stale token is judged again on its next use.
     /// </summary>
-    private async Task RevokeOrUndoAsync(string handle, string auditKind, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task RevokeOrUndoAsync(string handle, string auditKind, DateTimeOffset now, ClientInfo? client, CancellationToken cancellationToken)
     {
         var until = RefuseUntil(now);
         _revoked.Add(handle, until);
+        var audit = Audit(auditKind, now, client);
         try
         {
-            await _store.RevokeAsync(handle, until, auditKind, now, cancellationToken);
+            if (await _store.RevokeAsync(handle, until, audit, cancellationToken) is not null)
+            {
+                Queued(audit);
+            }
         }
         catch (Exception exception) when (StoreFailures.IsOutage(exception))
         {
             _revoked.Remove(handle, until);
             throw;
+        }
+    }
+
+    /// <summary>The audit entry of a write, with a webhook id when a webhook is to be sent for its event type.</summary>
+    private AuditEntry Audit(string kind, DateTimeOffset now, ClientInfo? client) =>
+        new(kind, now, client, SessionEventTypes.TypeOf(kind) is { } type && _options.WebhookEventTypes.Contains(type) ? NewWebhookId() : null);
+
+    /// <summary>A webhook id: unique per event (every attempt of one event carries the same), never reused across databases.</summary>
+    private static string NewWebhookId() => "msg_" + RandomBase64Url(18);
+
+    /// <summary>Wakes the webhook sender after a committed write queued a webhook.</summary>
+    private void Queued(AuditEntry audit)
+    {
+        if (audit.WebhookId is not null)
+        {
+            _webhookSignal?.Notify();
         }
     }
 

@@ -47,6 +47,12 @@ internal sealed record SessionEngineOptions
     /// </summary>
     public int VerificationCacheMegabytes { get; init; } = 64;
 
+    /// <summary>
+    /// The event types (<see cref="SessionEventTypes"/>) for which a webhook is queued with the audit event; empty (the
+    /// default) when no webhook receiver is configured.
+    /// </summary>
+    public IReadOnlySet<string> WebhookEventTypes { get; init; } = new HashSet<string>();
+
     /// <summary>Collects every problem rather than stopping at the first.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -104,6 +110,14 @@ internal sealed record SessionEngineOptions
         if (VerificationCacheMegabytes < 1)
         {
             errors.Add("Session:VerificationCacheMegabytes must be positive.");
+        }
+
+        foreach (var type in WebhookEventTypes)
+        {
+            if (!SessionEventTypes.All.Contains(type))
+            {
+                errors.Add($"Session:Webhooks:Events: '{type}' is not an event type; the types are {string.Join(", ", SessionEventTypes.All)}.");
+            }
         }
 
         return errors;

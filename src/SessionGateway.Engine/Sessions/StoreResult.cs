@@ -20,5 +20,8 @@ internal readonly record struct StoreResult<T>
 
     public bool IsUnavailable { get; }
 
+    /// <summary>A value (also for interface-typed values, which the implicit conversion does not take).</summary>
+    public static StoreResult<T> Success(T value) => new(value, false);
+
     public static implicit operator StoreResult<T>(T value) => new(value, false);
 }

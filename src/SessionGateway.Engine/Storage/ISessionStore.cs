@@ -19,8 +19,11 @@ internal interface ISessionStore
     /// </summary>
     Task PingAsync(CancellationToken cancellationToken);
 
-    /// <summary>Inserts a new session row.</summary>
-    Task CreateAsync(SessionRecord session, CancellationToken cancellationToken);
+    /// <summary>
+    /// Inserts a new session row (with <see cref="SessionRecord.CreatedBy"/>) and, in the same transaction, appends
+    /// <paramref name="created"/> to the audit trail (queued in the webhook outbox when it has a webhook id).
+    /// </summary>
+    Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken);
 
     /// <summary>Returns the session with this handle, expired or not, or <see langword="null"/> when there is none.</summary>
     Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken);
@@ -30,9 +33,9 @@ internal interface ISessionStore
     /// session is unexpired at <paramref name="now"/> and within <paramref name="limits"/> (last activity after
     /// <see cref="SessionLimits.ActiveAfter"/>, created after <see cref="SessionLimits.CreatedAfter"/>), the current
     /// hash becomes the previous one, <paramref name="nextHash"/> the current one, the rotation time
-    /// <paramref name="now"/> and the expiry <paramref name="newExpiresAt"/>, cut at creation + absolute lifetime.
-    /// Returns the rotated session, or <see langword="null"/> when the condition did not hold (the caller reads the
-    /// session and judges).
+    /// <paramref name="now"/>, the expiry <paramref name="newExpiresAt"/> (cut at creation + absolute lifetime) and
+    /// the last refresh's client <paramref name="client"/>. Returns the rotated session, or <see langword="null"/> when
+    /// the condition did not hold (the caller reads the session and judges).
     /// </summary>
     Task<SessionRecord?> TryRotateAsync(
         string handle,
@@ -41,18 +44,30 @@ internal interface ISessionStore
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         SessionLimits limits,
+        ClientInfo? client,
         CancellationToken cancellationToken);
 
     /// <summary>
     /// In one transaction: deletes the session, records a revocation of it until <paramref name="refuseUntil"/>
     /// (also when the session row is already gone, so every replica refuses its access tokens), and, when the
-    /// session existed, appends an audit event of <paramref name="auditKind"/> for its user. Returns the user id of
-    /// the deleted session, or <see langword="null"/> when there was none.
+    /// session existed, appends <paramref name="audit"/> for its user (queued in the webhook outbox when it has a
+    /// webhook id). Returns the user id of the deleted session, or <see langword="null"/> when there was none.
     /// </summary>
-    Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken);
+    Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken);
 
-    /// <summary>As <see cref="RevokeAsync"/> for every session of a user; returns their handles.</summary>
-    Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>
+    /// As <see cref="RevokeAsync"/>, but only when the session exists and belongs to <paramref name="userId"/>:
+    /// otherwise nothing is written at all (no revocation row either, so nobody can end someone else's session by
+    /// guessing or learning its handle). Returns whether the session was revoked.
+    /// </summary>
+    Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RevokeAsync"/> for every session of a user (one audit event per session, each queued under its own
+    /// webhook id made by <paramref name="webhookId"/> when that is given); returns their handles.
+    /// </summary>
+    Task<IReadOnlyList<string>> RevokeAllForUserAsync(
+        string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken);
 
     /// <summary>Revocations still in force at <paramref name="now"/> (loaded at start and after a lost feed connection).</summary>
     Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken);
@@ -68,6 +83,25 @@ internal interface ISessionStore
 
     /// <summary>Returns the audit events recorded for a user, oldest first.</summary>
     Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken);
+
+    /// <summary>One page of the audit trail (see <see cref="EventQuery"/>), oldest first.</summary>
+    Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Deletes at most <paramref name="batchSize"/> audit events that occurred before <paramref name="before"/> and wait in no outbox.</summary>
+    Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes up to <paramref name="max"/> queued webhooks due at <paramref name="now"/> and not taken by anyone else,
+    /// and marks them taken until <paramref name="takenUntil"/> (so replicas sharing the store do not send the same one
+    /// at the same time; a replica that dies while sending releases its webhooks when that time passes). Oldest first.
+    /// </summary>
+    Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken);
+
+    /// <summary>Removes a webhook from the outbox (delivered, or given up).</summary>
+    Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken);
+
+    /// <summary>Records a failed attempt: the webhook is due again at <paramref name="nextAttemptAt"/> and no longer taken.</summary>
+    Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken);
 
     /// <summary>Returns every stored signing key.</summary>
     Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken);

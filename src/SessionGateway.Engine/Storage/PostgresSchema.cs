@@ -61,7 +61,29 @@ internal static class PostgresSchema
         CREATE INDEX ix_revocations_refuse_until ON revocations (refuse_until);
         """;
 
-    private static readonly string[] Migrations = [V1];
+    // Session management (admin API, "your devices", webhooks): see SqliteSchema's V3.
+    private const string V2 = """
+        ALTER TABLE sessions ADD COLUMN created_address text NULL;
+        ALTER TABLE sessions ADD COLUMN created_user_agent text NULL;
+        ALTER TABLE sessions ADD COLUMN refreshed_address text NULL;
+        ALTER TABLE sessions ADD COLUMN refreshed_user_agent text NULL;
+
+        ALTER TABLE session_events ADD COLUMN client_address text NULL;
+        ALTER TABLE session_events ADD COLUMN user_agent text NULL;
+        CREATE INDEX ix_session_events_occurred_at ON session_events (occurred_at);
+
+        CREATE TABLE webhook_outbox (
+            webhook_id text NOT NULL PRIMARY KEY,
+            event_id bigint NOT NULL,
+            attempts integer NOT NULL DEFAULT 0,
+            next_attempt_at timestamptz NOT NULL,
+            taken_until timestamptz NULL
+        );
+        CREATE INDEX ix_webhook_outbox_next_attempt_at ON webhook_outbox (next_attempt_at);
+        CREATE INDEX ix_webhook_outbox_event_id ON webhook_outbox (event_id);
+        """;
+
+    private static readonly string[] Migrations = [V1, V2];
 
     // Not the request-sized command timeout: waiting for another replica's migration, or a long one, is normal at start.
     private const int MigrationTimeoutSeconds = 300;

@@ -99,7 +99,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
         """;
 
-    public async Task CreateAsync(SessionRecord session, CancellationToken cancellationToken)
+    public async Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         try
@@ -168,6 +168,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         SessionLimits limits,
+        ClientInfo? client,
         CancellationToken cancellationToken)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
@@ -228,10 +229,10 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         SELECT (SELECT user_id FROM deleted), pg_notify('{RevocationChannel}', @Payload);
         """;
 
-    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => UseAsync(
+    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) => UseAsync(
         connection => connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             RevokeSession,
-            new { Handle = handle, RefuseUntil = refuseUntil, Kind = auditKind, Now = now, Payload = NotificationPayload(refuseUntil, handle) },
+            new { Handle = handle, RefuseUntil = refuseUntil, Kind = audit.Kind, Now = audit.OccurredAt, Payload = NotificationPayload(refuseUntil, handle) },
             cancellationToken: cancellationToken)),
         cancellationToken);
 
@@ -247,12 +248,13 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         SELECT handle, pg_notify('{RevocationChannel}', @RefuseUntilMs::text || ' ' || handle) FROM deleted;
         """;
 
-    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<string>>(
+    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(
+        string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<string>>(
         async connection =>
         {
             var handles = await connection.QueryAsync<string>(new CommandDefinition(
                 RevokeForUser,
-                new { UserId = userId, RefuseUntil = refuseUntil, RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(), Kind = auditKind, Now = now },
+                new { UserId = userId, RefuseUntil = refuseUntil, RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(), Kind = audit.Kind, Now = audit.OccurredAt },
                 cancellationToken: cancellationToken));
             return handles.AsList();
         },
@@ -355,6 +357,25 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             return result;
         },
         cancellationToken);
+
+    // TODO(issue 13, store helper): implement; placeholders so the solution compiles while the verbs are built.
+    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
 
     private const string SelectKeys = """
         SELECT kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until

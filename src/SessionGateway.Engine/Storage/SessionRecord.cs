@@ -10,4 +10,11 @@ internal sealed record SessionRecord(
     string? PreviousHash,
     DateTimeOffset? RotatedAt,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset CreatedAt);
+    DateTimeOffset CreatedAt)
+{
+    /// <summary>The client seen at login (null when unknown).</summary>
+    public ClientInfo? CreatedBy { get; init; }
+
+    /// <summary>The client seen at the last refresh (null before the first one, or when unknown).</summary>
+    public ClientInfo? RefreshedBy { get; init; }
+}

@@ -60,7 +60,31 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS ix_revocations_refuse_until ON revocations (refuse_until);
         """;
 
-    private static readonly string[] Migrations = [V1, V2];
+    // Session management (admin API, "your devices", webhooks): the clients seen at login and at the last refresh, the
+    // client of each audit event, the audit trail by time, and the webhook outbox (a row per queued delivery, written in
+    // the transaction of the event it reports).
+    private const string V3 = """
+        ALTER TABLE sessions ADD COLUMN created_address TEXT NULL;
+        ALTER TABLE sessions ADD COLUMN created_user_agent TEXT NULL;
+        ALTER TABLE sessions ADD COLUMN refreshed_address TEXT NULL;
+        ALTER TABLE sessions ADD COLUMN refreshed_user_agent TEXT NULL;
+
+        ALTER TABLE session_events ADD COLUMN client_address TEXT NULL;
+        ALTER TABLE session_events ADD COLUMN user_agent TEXT NULL;
+        CREATE INDEX IF NOT EXISTS ix_session_events_occurred_at ON session_events (occurred_at);
+
+        CREATE TABLE IF NOT EXISTS webhook_outbox (
+            webhook_id TEXT NOT NULL PRIMARY KEY,
+            event_id INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER NOT NULL,
+            taken_until INTEGER NULL
+        );
+        CREATE INDEX IF NOT EXISTS ix_webhook_outbox_next_attempt_at ON webhook_outbox (next_attempt_at);
+        CREATE INDEX IF NOT EXISTS ix_webhook_outbox_event_id ON webhook_outbox (event_id);
+        """;
+
+    private static readonly string[] Migrations = [V1, V2, V3];
 
     public static int LatestVersion => Migrations.Length;
 

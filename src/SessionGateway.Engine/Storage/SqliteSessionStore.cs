@@ -138,7 +138,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         VALUES (@Handle, @UserId, @CustomClaims, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
         """;
 
-    public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) => Run(this, static (turn, session) =>
+    public Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken) => Run(this, static (turn, session) =>
     {
         var statement = turn.Statements.Insert;
         try
@@ -218,6 +218,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         SessionLimits limits,
+        ClientInfo? client,
         CancellationToken cancellationToken) => Run(
         this,
         static (turn, rotation) =>
@@ -275,7 +276,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         VALUES (@Kind, @UserId, @Handle, @OccurredAt);
         """;
 
-    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => Run(
+    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) => Run(
         this,
         static (turn, revocation) =>
         {
@@ -287,10 +288,11 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             turn.Committed();
             return userId;
         },
-        new RevocationWrite(handle, refuseUntil, auditKind, now),
+        new RevocationWrite(handle, refuseUntil, audit.Kind, audit.OccurredAt),
         cancellationToken);
 
-    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) => Run<(string UserId, RevocationWrite Revocation), IReadOnlyList<string>>(
+    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(
+        string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken) => Run<(string UserId, RevocationWrite Revocation), IReadOnlyList<string>>(
         this,
         static (turn, state) =>
         {
@@ -305,7 +307,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             turn.Committed();
             return handles;
         },
-        (userId, new RevocationWrite("", refuseUntil, auditKind, now)),
+        (userId, new RevocationWrite("", refuseUntil, audit.Kind, audit.OccurredAt)),
         cancellationToken);
 
     private readonly record struct RevocationWrite(string Handle, DateTimeOffset RefuseUntil, string AuditKind, DateTimeOffset Now);
@@ -404,6 +406,25 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         },
         userId,
         cancellationToken);
+
+    // TODO(issue 13, store helper): implement; placeholders so the solution compiles while the verbs are built.
+    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
+
+    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) =>
+        throw new NotImplementedException();
 
     private const string SelectKeys = """
         SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,

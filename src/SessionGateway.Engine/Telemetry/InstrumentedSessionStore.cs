@@ -22,8 +22,8 @@ internal sealed class InstrumentedSessionStore(ISessionStore inner, EngineTeleme
     public Task PingAsync(CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.Ping, () => inner.PingAsync(cancellationToken));
 
-    public Task CreateAsync(SessionRecord session, CancellationToken cancellationToken) =>
-        RunAsync(StoreOperation.Create, () => inner.CreateAsync(session, cancellationToken));
+    public Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.Create, () => inner.CreateAsync(session, created, cancellationToken));
 
     public Task<SessionRecord?> FindAsync(string handle, CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.Find, () => inner.FindAsync(handle, cancellationToken));
@@ -35,14 +35,19 @@ internal sealed class InstrumentedSessionStore(ISessionStore inner, EngineTeleme
         DateTimeOffset now,
         DateTimeOffset newExpiresAt,
         SessionLimits limits,
+        ClientInfo? client,
         CancellationToken cancellationToken) =>
-        RunAsync(StoreOperation.Rotate, () => inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, limits, cancellationToken));
+        RunAsync(StoreOperation.Rotate, () => inner.TryRotateAsync(handle, presentedHash, nextHash, now, newExpiresAt, limits, client, cancellationToken));
 
-    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync(StoreOperation.Revoke, () => inner.RevokeAsync(handle, refuseUntil, auditKind, now, cancellationToken));
+    public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.Revoke, () => inner.RevokeAsync(handle, refuseUntil, audit, cancellationToken));
 
-    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(string userId, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
-        RunAsync(StoreOperation.RevokeAll, () => inner.RevokeAllForUserAsync(userId, refuseUntil, auditKind, now, cancellationToken));
+    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.RevokeOwned, () => inner.RevokeOwnedAsync(handle, userId, refuseUntil, audit, cancellationToken));
+
+    public Task<IReadOnlyList<string>> RevokeAllForUserAsync(
+        string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.RevokeAll, () => inner.RevokeAllForUserAsync(userId, refuseUntil, audit, webhookId, cancellationToken));
 
     public Task<IReadOnlyList<Revocation>> ListRevocationsAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.ListRevocations, () => inner.ListRevocationsAsync(now, cancellationToken));
@@ -58,6 +63,21 @@ internal sealed class InstrumentedSessionStore(ISessionStore inner, EngineTeleme
 
     public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.ListAuditEvents, () => inner.ListAuditEventsAsync(userId, cancellationToken));
+
+    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.ListEvents, () => inner.ListEventsAsync(query, cancellationToken));
+
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.DeleteEvents, () => inner.DeleteEventsBeforeAsync(before, batchSize, cancellationToken));
+
+    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.TakeWebhooks, () => inner.TakeWebhooksAsync(now, takenUntil, max, cancellationToken));
+
+    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.CompleteWebhook, () => inner.CompleteWebhookAsync(webhookId, cancellationToken));
+
+    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) =>
+        RunAsync(StoreOperation.RescheduleWebhook, () => inner.RescheduleWebhookAsync(webhookId, attempts, nextAttemptAt, cancellationToken));
 
     public Task<IReadOnlyList<StoredSigningKey>> GetSigningKeysAsync(CancellationToken cancellationToken) =>
         RunAsync(StoreOperation.GetSigningKeys, () => inner.GetSigningKeysAsync(cancellationToken));

@@ -64,7 +64,7 @@ internal sealed partial class RefreshEndpoint(
         }
 
         using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Refresh);
-        var outcome = await engine.RefreshAsync(cookie ?? bearer, context.Connection.RemoteIpAddress?.ToString(), context.RequestAborted);
+        var outcome = await engine.RefreshAsync(cookie ?? bearer, RequestClient.Of(context), context.RequestAborted);
         metrics.Refreshed(outcome.Kind, outcome.WithinGrace);
         activity?.SetTag(GatewaySpans.OutcomeAttribute, SessionMetrics.RefreshOutcome(outcome.Kind, outcome.WithinGrace).Value);
         switch (outcome.Kind)

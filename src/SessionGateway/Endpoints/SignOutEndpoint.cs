@@ -34,7 +34,7 @@ internal sealed class SignOutEndpoint(SessionEngine engine, SessionResponseWrite
             : TokenTransfer.Cookie;
         if (feature?.Token is { } token)
         {
-            var revoked = await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, context.RequestAborted);
+            var revoked = await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, RequestClient.Of(context), context.RequestAborted);
             if (revoked.IsUnavailable)
             {
                 await JsonResponses.StoreUnavailableAsync(context.Response);

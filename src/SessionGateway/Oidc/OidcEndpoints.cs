@@ -127,7 +127,7 @@ internal sealed partial class OidcEndpoints(
             await context.AuthenticateAsync(SessionAuthenticationDefaults.AuthenticationScheme);
             if (context.Features.Get<SessionFeature>()?.Token is { } token)
             {
-                var revoked = await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, context.RequestAborted);
+                var revoked = await engine.RevokeAsync(token.SessionHandle, SessionEngine.SignedOutAuditKind, RequestClient.Of(context), context.RequestAborted);
                 if (revoked.IsUnavailable)
                 {
                     await JsonResponses.StoreUnavailableAsync(context.Response);

@@ -18,7 +18,7 @@ internal sealed class SessionStarter(SessionEngine engine, SessionResponseWriter
     public async Task<IssuedSession?> StartAsync(HttpContext context, string userId, IReadOnlyDictionary<string, JsonElement>? claims, CancellationToken cancellationToken)
     {
         using var activity = GatewaySpans.Source.StartActivity(GatewaySpans.Login);
-        var created = await engine.CreateAsync(userId, claims, settings.CurrentValue.ResolveAntiCsrf() == AntiCsrfMode.Token, cancellationToken);
+        var created = await engine.CreateAsync(userId, claims, settings.CurrentValue.ResolveAntiCsrf() == AntiCsrfMode.Token, RequestClient.Of(context), cancellationToken);
         if (created.Value is not { } session)
         {
             return null;

@@ -92,7 +92,7 @@ public abstract class RevocationTests
 
     private sealed class RevokeFailsStore(ISessionStore inner) : DelegatingStore(inner)
     {
-        public override Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, string auditKind, DateTimeOffset now, CancellationToken cancellationToken) =>
+        public override Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
             throw new Microsoft.Data.Sqlite.SqliteException("database is locked", 5);
     }
 

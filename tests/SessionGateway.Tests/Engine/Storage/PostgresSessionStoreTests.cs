@@ -69,7 +69,7 @@ public sealed class PostgresSessionStoreTests : SessionStoreContractTests, IDisp
         await listening.Task.WaitAsync(stop.Token);
         var until = new DateTimeOffset(2030, 1, 1, 0, 16, 0, TimeSpan.Zero);
 
-        await other.RevokeAsync("handle-1", until, "signed-out", until.AddMinutes(-16), CancellationToken.None);
+        await other.RevokeAsync("handle-1", until, new AuditEntry("signed-out", until.AddMinutes(-16)), CancellationToken.None);
 
         Assert.Equal(new Revocation("handle-1", until), await received.Task.WaitAsync(stop.Token));
         await stop.CancelAsync();

@@ -39,7 +39,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     public async Task Initialize_CalledTwice_IsIdempotent()
     {
         await Store.InitializeAsync(Ct);
-        await Store.CreateAsync(Session("a"), Ct);
+        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
         await Store.InitializeAsync(Ct);
 
         Assert.NotNull(await Store.FindAsync("a", Ct));
@@ -49,7 +49,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     public async Task Find_AfterCreate_ReturnsSameRecord()
     {
         var session = Session("a");
-        await Store.CreateAsync(session, Ct);
+        await Store.CreateAsync(session, new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
         Assert.Equal(session, await Store.FindAsync("a", Ct));
     }
@@ -63,9 +63,9 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_WithCurrentHash_MovesCurrentToPreviousSlidesExpiryAndReturnsTheRow()
     {
-        await Store.CreateAsync(Session("a"), Ct);
+        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
-        var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), SessionLimits.None, Ct);
+        var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), SessionLimits.None, null, Ct);
 
         var expected = Session("a") with { CurrentHash = "h1", PreviousHash = "h0", RotatedAt = Now.AddMinutes(1), ExpiresAt = Now.AddDays(31) };
         Assert.Equal(expected, rotated);
@@ -75,10 +75,10 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_WithStaleHash_ChangesNothing()
     {
-        await Store.CreateAsync(Session("a"), Ct);
-        await Store.TryRotateAsync("a", "h0", "h1", Now, Now.AddDays(30), SessionLimits.None, Ct);
+        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await Store.TryRotateAsync("a", "h0", "h1", Now, Now.AddDays(30), SessionLimits.None, null, Ct);
 
-        var rotated = await Store.TryRotateAsync("a", "h0", "h-fork", Now, Now.AddDays(30), SessionLimits.None, Ct);
+        var rotated = await Store.TryRotateAsync("a", "h0", "h-fork", Now, Now.AddDays(30), SessionLimits.None, null, Ct);
 
         Assert.Null(rotated);
         Assert.Equal("h1", (await Store.FindAsync("a", Ct))!.CurrentHash);
@@ -87,10 +87,10 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_ManyConcurrentWithOneHash_ExactlyOneWins()
     {
-        await Store.CreateAsync(Session("a"), Ct);
+        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
-            Task.Run(() => Store.TryRotateAsync("a", "h0", "h" + (i + 1), Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, Ct))));
+            Task.Run(() => Store.TryRotateAsync("a", "h0", "h" + (i + 1), Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, null, Ct))));
 
         var winner = Assert.Single(attempts, a => a is not null)!;
         Assert.Equal(winner.CurrentHash, (await Store.FindAsync("a", Ct))!.CurrentHash);
@@ -100,17 +100,17 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_ExpiredSession_Fails()
     {
-        await Store.CreateAsync(Session("a", expires: Now), Ct);
+        await Store.CreateAsync(Session("a", expires: Now), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
-        Assert.Null(await Store.TryRotateAsync("a", "h0", "h1", Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, Ct));
+        Assert.Null(await Store.TryRotateAsync("a", "h0", "h1", Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, null, Ct));
     }
 
     [SkippableFact]
     public async Task Revoke_ExistingSession_DeletesItRecordsRevocationAndAudit()
     {
-        await Store.CreateAsync(Session("a"), Ct);
+        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
-        Assert.Equal("user-1", await Store.RevokeAsync("a", Now.AddMinutes(16), "signed-out", Now, Ct));
+        Assert.Equal("user-1", await Store.RevokeAsync("a", Now.AddMinutes(16), new AuditEntry("signed-out", Now), Ct));
 
         Assert.Null(await Store.FindAsync("a", Ct));
         Assert.Equal([new Revocation("a", Now.AddMinutes(16))], await Store.ListRevocationsAsync(Now, Ct));
@@ -120,7 +120,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task Revoke_UnknownSession_ReturnsNullButStillRecordsTheRevocation()
     {
-        Assert.Null(await Store.RevokeAsync("gone", Now.AddMinutes(16), "signed-out", Now, Ct));
+        Assert.Null(await Store.RevokeAsync("gone", Now.AddMinutes(16), new AuditEntry("signed-out", Now), Ct));
 
         Assert.Equal([new Revocation("gone", Now.AddMinutes(16))], await Store.ListRevocationsAsync(Now, Ct));
     }
@@ -128,11 +128,11 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task RevokeAllForUser_DeletesOnlyThatUsersSessionsAndRevokesEach()
     {
-        await Store.CreateAsync(Session("a", "alice"), Ct);
-        await Store.CreateAsync(Session("b", "alice"), Ct);
-        await Store.CreateAsync(Session("c", "bob"), Ct);
+        await Store.CreateAsync(Session("a", "alice"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await Store.CreateAsync(Session("b", "alice"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await Store.CreateAsync(Session("c", "bob"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
-        var handles = await Store.RevokeAllForUserAsync("alice", Now.AddMinutes(16), "revoked", Now, Ct);
+        var handles = await Store.RevokeAllForUserAsync("alice", Now.AddMinutes(16), new AuditEntry("revoked", Now), null, Ct);
 
         Assert.Equal(["a", "b"], handles.Order());
         Assert.Empty(await Store.ListForUserAsync("alice", Ct));
@@ -146,10 +146,10 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     {
         for (var i = 0; i < 7; i++)
         {
-            await Store.RevokeAsync("old" + i, Now, "revoked", Now.AddMinutes(-16), Ct);
+            await Store.RevokeAsync("old" + i, Now, new AuditEntry("revoked", Now.AddMinutes(-16)), Ct);
         }
 
-        await Store.RevokeAsync("live", Now.AddSeconds(1), "revoked", Now, Ct);
+        await Store.RevokeAsync("live", Now.AddSeconds(1), new AuditEntry("revoked", Now), Ct);
 
         Assert.Equal(["live"], (await Store.ListRevocationsAsync(Now, Ct)).Select(r => r.SessionHandle));
         Assert.Equal(5, await Store.DeleteExpiredRevocationsAsync(Now, 5, Ct));
@@ -161,8 +161,8 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task ListForUser_ReturnsOnlyThatUsersSessions()
     {
-        await Store.CreateAsync(Session("a", "alice"), Ct);
-        await Store.CreateAsync(Session("c", "bob"), Ct);
+        await Store.CreateAsync(Session("a", "alice"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await Store.CreateAsync(Session("c", "bob"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
         var sessions = await Store.ListForUserAsync("alice", Ct);
 
@@ -174,10 +174,10 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     {
         for (var i = 0; i < 7; i++)
         {
-            await Store.CreateAsync(Session("old" + i, expires: Now), Ct);
+            await Store.CreateAsync(Session("old" + i, expires: Now), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
         }
 
-        await Store.CreateAsync(Session("live", expires: Now.AddSeconds(1)), Ct);
+        await Store.CreateAsync(Session("live", expires: Now.AddSeconds(1)), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
 
         Assert.Equal(5, await Store.DeleteExpiredAsync(Now, 5, Ct));
         Assert.Equal(2, await Store.DeleteExpiredAsync(Now, 5, Ct));

@@ -40,8 +40,8 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
         using var restarted = new SqliteSessionStore(_database.StoreOptions());
         await restarted.InitializeAsync(CancellationToken.None);
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        await restarted.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), CancellationToken.None);
-        await restarted.RevokeAsync("a", now.AddHours(1), "revoked", now, CancellationToken.None);
+        await restarted.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), CancellationToken.None);
+        await restarted.RevokeAsync("a", now.AddHours(1), new AuditEntry("revoked", now), CancellationToken.None);
 
         await using var check = await restarted.OpenConnectionAsync(CancellationToken.None);
         Assert.Equal(SqliteSchema.LatestVersion, await check.ExecuteScalarAsync<long>("PRAGMA user_version;"));
@@ -54,11 +54,11 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
         // Past two of the writer's own checkpoints, with background checkpoints between them.
         var store = (SqliteSessionStore)Store;
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        await store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), CancellationToken.None);
+        await store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), CancellationToken.None);
         var rotations = 2 * SqliteSessionStore.WriterAutoCheckpointPages;
         for (var i = 1; i <= rotations; i++)
         {
-            var rotated = await store.TryRotateAsync("a", "h" + (i - 1), "h" + i, now.AddMilliseconds(i), now.AddDays(30), SessionLimits.None, CancellationToken.None);
+            var rotated = await store.TryRotateAsync("a", "h" + (i - 1), "h" + i, now.AddMilliseconds(i), now.AddDays(30), SessionLimits.None, null, CancellationToken.None);
             Assert.NotNull(rotated);
         }
 
@@ -80,7 +80,7 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         for (var i = 0; i < SqliteSessionStore.CommitsPerBackgroundCheckpoint; i++)
         {
-            await store.CreateAsync(new SessionRecord("s" + i, "user-1", "{}", null, "h", null, null, now.AddDays(30), now), CancellationToken.None);
+            await store.CreateAsync(new SessionRecord("s" + i, "user-1", "{}", null, "h", null, null, now.AddDays(30), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), CancellationToken.None);
         }
 
         // The writer's own checkpoint is far off (a create writes a few pages): the file grows to the database's size
