@@ -22,7 +22,7 @@ public sealed class ExpiredSessionSweeperTests
         var live = await harness.Engine.CreateLiveAsync("live-user", null, false, Ct);
         harness.Time.Advance(TimeSpan.FromDays(2));
         var sweeper = new ExpiredSessionSweeper(
-            harness.Store, harness.Engine, harness.Database.StoreOptions with { SweepBatchSize = 8 }, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+            harness.Store, harness.Engine, harness.Database.StoreOptions with { SweepBatchSize = 8 }, harness.Options, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
 
         var deleted = await sweeper.SweepOnceAsync(Ct);
 
@@ -40,7 +40,7 @@ public sealed class ExpiredSessionSweeperTests
         var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         await harness.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct);
         var sweeper = new ExpiredSessionSweeper(
-            harness.Store, harness.Engine, harness.Database.StoreOptions, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+            harness.Store, harness.Engine, harness.Database.StoreOptions, harness.Options, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
 
         await sweeper.SweepOnceAsync(Ct);
         Assert.Equal(1, harness.Engine.RevokedSessions.Count);
