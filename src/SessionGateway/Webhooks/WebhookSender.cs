@@ -36,7 +36,9 @@ internal sealed partial class WebhookSender : BackgroundService
     internal static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan OutageLogInterval = TimeSpan.FromMinutes(1);
-    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
+    // Recording an outcome is not cancelled by shutdown (a delivered webhook left in the outbox would be sent again), but
+    // bounded: the host's shutdown timeout is shared by everything.
+    private static readonly TimeSpan RecordTimeout = TimeSpan.FromSeconds(5);
     private static readonly ResiliencePropertyKey<Delivery> DeliveryKey = new("SessionGateway.Webhooks.Delivery");
 
     private readonly ISessionStore _store;
@@ -51,7 +53,7 @@ internal sealed partial class WebhookSender : BackgroundService
     // The webhooks this replica is delivering (value: the delivery's task, null for the instant before it exists), so a
     // look at the outbox never starts a second delivery of one of them.
     private readonly ConcurrentDictionary<string, Task?> _inFlight = new(StringComparer.Ordinal);
-    private DateTimeOffset _lastOutageLog = DateTimeOffset.MinValue;
+    private long _lastOutageLogTicks = DateTimeOffset.MinValue.UtcTicks;
 
     public WebhookSender(
         ISessionStore store,
@@ -174,15 +176,14 @@ internal sealed partial class WebhookSender : BackgroundService
         {
             await DeliverAsync(webhook, cancellationToken);
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception)
         {
-            // Recording the outcome failed (the store went away): the lease ends and the webhook is taken again, sent
-            // again if it was delivered (at least once; same webhook-id).
-            LogOutage(exception);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutdown while recording the outcome.
+            // Recording the outcome failed (the store went away, or shutdown came first): the lease ends and the webhook
+            // is taken again, sent again if it was delivered (at least once; same webhook-id).
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                LogOutage(exception);
+            }
         }
         finally
         {
@@ -199,7 +200,7 @@ internal sealed partial class WebhookSender : BackgroundService
             // A kind this version cannot name (queued by a newer replica): nothing to send it as.
             Log.UnknownKind(_logger, webhook.WebhookId, auditEvent.Kind);
             _metrics.Dropped();
-            await _store.CompleteWebhookAsync(webhook.WebhookId, cancellationToken);
+            await CompleteAsync(webhook.WebhookId);
             return;
         }
 
@@ -227,7 +228,7 @@ internal sealed partial class WebhookSender : BackgroundService
         {
             // Shutdown: the attempt under way is not a failed one. The webhook is due again at once (not when its lease
             // ends), for this replica's next start or another replica.
-            using var release = new CancellationTokenSource(ReleaseTimeout);
+            using var release = new CancellationTokenSource(RecordTimeout);
             try
             {
                 await _store.RescheduleWebhookAsync(webhook.WebhookId, delivery.Attempts, _timeProvider.GetUtcNow(), release.Token);
@@ -244,7 +245,7 @@ internal sealed partial class WebhookSender : BackgroundService
         {
             _metrics.Delivered();
             Log.Delivered(_logger, webhook.WebhookId, type, delivery.Attempts + 1, outcome.Result.StatusCode);
-            await _store.CompleteWebhookAsync(webhook.WebhookId, cancellationToken);
+            await CompleteAsync(webhook.WebhookId);
             return;
         }
 
@@ -254,13 +255,20 @@ internal sealed partial class WebhookSender : BackgroundService
         {
             _metrics.Dropped();
             Log.Dropped(_logger, webhook.WebhookId, type, auditEvent.UserId, auditEvent.SessionHandle, delivery.Attempts, _target.RetryFor, delivery.LastFailure);
-            await _store.CompleteWebhookAsync(webhook.WebhookId, cancellationToken);
+            await CompleteAsync(webhook.WebhookId);
             return;
         }
 
         _metrics.Failed();
         Log.AttemptFailed(_logger, webhook.WebhookId, type, delivery.Attempts, delivery.LastFailure, next);
-        await _store.RescheduleWebhookAsync(webhook.WebhookId, delivery.Attempts, next, cancellationToken);
+        using var record = new CancellationTokenSource(RecordTimeout);
+        await _store.RescheduleWebhookAsync(webhook.WebhookId, delivery.Attempts, next, record.Token);
+    }
+
+    private async Task CompleteAsync(string webhookId)
+    {
+        using var record = new CancellationTokenSource(RecordTimeout);
+        await _store.CompleteWebhookAsync(webhookId, record.Token);
     }
 
     /// <summary>One attempt: POST the body with this attempt's timestamp and signature.</summary>
@@ -270,6 +278,7 @@ internal sealed partial class WebhookSender : BackgroundService
         var timestamp = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, _target.Url) { Content = new ByteArrayContent(delivery.Body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("User-Agent", "SessionGateway-Webhooks");
         request.Headers.TryAddWithoutValidation(WebhookSignature.IdHeader, delivery.Webhook.WebhookId);
         request.Headers.TryAddWithoutValidation(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation(WebhookSignature.SignatureHeader, WebhookSignature.Sign(_target.Key.Span, delivery.Webhook.WebhookId, timestamp, delivery.Body));
@@ -340,10 +349,11 @@ internal sealed partial class WebhookSender : BackgroundService
 
     private void LogOutage(Exception exception)
     {
-        var now = _timeProvider.GetUtcNow();
-        if (now - _lastOutageLog >= OutageLogInterval)
+        // Deliveries fail together when the store does: one line a minute, whichever thread gets there.
+        var now = _timeProvider.GetUtcNow().UtcTicks;
+        var last = Interlocked.Read(ref _lastOutageLogTicks);
+        if (now - last >= OutageLogInterval.Ticks && Interlocked.CompareExchange(ref _lastOutageLogTicks, now, last) == last)
         {
-            _lastOutageLog = now;
             Log.OutboxUnavailable(_logger, exception);
         }
     }
