@@ -254,6 +254,39 @@ public sealed class WebhookSenderTests : IAsyncLifetime, IDisposable
         Assert.Single(_receiver.Received);
     }
 
+    [Fact]
+    public async Task StoreOutage_TheSenderKeepsRunning_LogsOnceAMinute_DeliversWhenTheStoreAnswersAgain()
+    {
+        var store = new OutboxOutageStore(_harness.Store) { Down = true };
+        var signal = new WebhookSignal();
+        using var sender = new WebhookSender(store, signal, new WebhookTarget(ReceiverUrl, _key, AttemptTimeout, TimeSpan.FromHours(24)), _receiver, new WebhookMetrics(_meters.GetRequiredService<IMeterFactory>()), _clock, _logger);
+        await sender.StartAsync(CancellationToken.None);
+        for (var i = 0; i < 3; i++)
+        {
+            await store.NextTakeAsync();
+            signal.Notify();
+        }
+
+        Assert.Single(_logger.Entries, e => e.EventId == 2263);
+        _clock.Inner.Advance(TimeSpan.FromMinutes(1));
+        await store.NextTakeAsync();
+        signal.Notify();
+        await store.NextTakeAsync();
+        Assert.Equal(2, _logger.Entries.Count(e => e.EventId == 2263));
+
+        await QueueTheftAsync("msg_after_outage", _clock.GetUtcNow());
+        store.Down = false;
+        while (_receiver.Received.IsEmpty)
+        {
+            signal.Notify();
+            await store.NextTakeAsync();
+        }
+
+        await sender.StopAsync(CancellationToken.None);
+        Assert.Equal("msg_after_outage", Assert.Single(_receiver.Received).Headers["webhook-id"]);
+        Assert.False(sender.ExecuteTask!.IsFaulted);
+    }
+
     private WebhookSender NewSender(TimeSpan retryFor) => new(
         _harness.Store,
         new WebhookSignal(),
