@@ -287,6 +287,36 @@ public sealed class WebhookSenderTests : IAsyncLifetime, IDisposable
         Assert.False(sender.ExecuteTask!.IsFaulted);
     }
 
+    /// <summary>
+    /// Through the engine: only the listed types are queued. With <c>session.revoked</c> alone, a login queues nothing and
+    /// revoking a user's two sessions queues two webhooks, each under its own id, delivered with kind <c>admin</c>.
+    /// </summary>
+    [Fact]
+    public async Task EngineQueuesOnlyListedTypes_RevokeAllOfTwoSessions_TwoRevokedWebhooks_DistinctIds()
+    {
+        using var harness = await EngineHarness.StartAsync(
+            new SessionEngineOptions { WebhookEventTypes = new HashSet<string> { SessionEventTypes.Revoked } },
+            time: _clock.Inner);
+        var client = ClientInfo.Of("198.51.100.4", "AdminTool/2");
+        Assert.NotNull((await harness.Engine.CreateAsync("ana", null, false, client, CancellationToken.None)).Value);
+        Assert.NotNull((await harness.Engine.CreateAsync("ana", null, false, client, CancellationToken.None)).Value);
+        Assert.Equal(2, (await harness.Engine.RevokeAllForUserAsync("ana", client, CancellationToken.None)).Value);
+
+        var sender = new WebhookSender(harness.Store, new WebhookSignal(), new WebhookTarget(ReceiverUrl, _key, AttemptTimeout, TimeSpan.FromHours(24)), _receiver, new WebhookMetrics(_meters.GetRequiredService<IMeterFactory>()), _clock, _logger);
+        Assert.Equal(2, await sender.DeliverDueAsync(CancellationToken.None));
+
+        var received = _receiver.Received.ToList();
+        Assert.Equal(2, received.Select(r => r.Headers["webhook-id"]).Distinct().Count());
+        Assert.All(received, r =>
+        {
+            using var json = JsonDocument.Parse(r.Body);
+            Assert.Equal("session.revoked", json.RootElement.GetProperty("type").GetString());
+            Assert.Equal("admin", json.RootElement.GetProperty("data").GetProperty("kind").GetString());
+            Assert.Equal("ana", json.RootElement.GetProperty("data").GetProperty("userId").GetString());
+            Assert.Equal("198.51.100.4", json.RootElement.GetProperty("data").GetProperty("clientAddress").GetString());
+        });
+    }
+
     private WebhookSender NewSender(TimeSpan retryFor) => new(
         _harness.Store,
         new WebhookSignal(),
