@@ -317,6 +317,29 @@ public sealed class WebhookSenderTests : IAsyncLifetime, IDisposable
         });
     }
 
+    [Theory]
+    [InlineData(HttpStatusCode.OK, true)]
+    [InlineData(HttpStatusCode.Accepted, true)]
+    [InlineData(HttpStatusCode.NoContent, true)]
+    [InlineData(HttpStatusCode.Found, false)]
+    [InlineData(HttpStatusCode.TemporaryRedirect, false)]
+    [InlineData(HttpStatusCode.NotModified, false)]
+    [InlineData(HttpStatusCode.Gone, false)]
+    public async Task Only2xxIsADelivery_RedirectsAreNotFollowed(HttpStatusCode status, bool delivered)
+    {
+        await QueueTheftAsync("msg_status", _clock.GetUtcNow());
+        // Past RetryFor, so one attempt decides: delivered, or dropped.
+        _clock.Inner.Advance(TimeSpan.FromMinutes(2));
+        _receiver.Answer = _ => Task.FromResult(status);
+
+        await NewSender(TimeSpan.FromMinutes(1)).DeliverDueAsync(CancellationToken.None);
+
+        Assert.Single(_receiver.Received);
+        Assert.Equal(delivered ? (1, 0) : (0, 1), (Counted("delivered"), Counted("dropped")));
+        using var handler = WebhookSender.CreateHandler(TimeSpan.FromSeconds(5));
+        Assert.False(handler.AllowAutoRedirect);
+    }
+
     private WebhookSender NewSender(TimeSpan retryFor) => new(
         _harness.Store,
         new WebhookSignal(),
