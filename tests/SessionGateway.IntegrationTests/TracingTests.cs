@@ -79,6 +79,58 @@ public sealed class TracingTests
         Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
     }
 
+    /// <summary>
+    /// The refresh and sign-out spans are children of their request's span, and the store call each makes (the
+    /// rotation, the revocation) is a child of theirs: an operator sees which endpoint waited on the store.
+    /// </summary>
+    [Fact]
+    public async Task Spans_OfRefreshAndSignOut_JoinTheRequestSpan_WithTheirStoreCallsUnderThem()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "SessionGateway" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.TraceId == traceId ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId)
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var harness = await SessionHarness.StartAsync();
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        var refreshSpan = ActivitySpanId.CreateRandom();
+        var signOutSpan = ActivitySpanId.CreateRandom();
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync(traceparent: $"00-{traceId.ToHexString()}-{refreshSpan.ToHexString()}-01")).StatusCode);
+        using (var signOut = alice.NewRequest(HttpMethod.Post, SessionHarness.SignOutPath))
+        {
+            signOut.Headers.Add("rid", "session");
+            signOut.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{signOutSpan.ToHexString()}-01");
+            using var response = await harness.Http.SendAsync(signOut);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.signout") && spans.Count(s => s.Source.Name == "Microsoft.AspNetCore") >= 2),
+            "the sign-out span and both request spans ended");
+        var refreshRequest = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == refreshSpan);
+        var refresh = spans.Single(s => s.OperationName == "sessiongateway.refresh");
+        Assert.Equal(refreshRequest.SpanId, refresh.ParentSpanId);
+        Assert.Contains(spans, s => s.OperationName == "sessiongateway.store.rotate" && s.ParentSpanId == refresh.SpanId);
+
+        var signOutRequest = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == signOutSpan);
+        var signOutActivity = spans.Single(s => s.OperationName == "sessiongateway.signout");
+        Assert.Equal(signOutRequest.SpanId, signOutActivity.ParentSpanId);
+        Assert.Contains(spans, s => s.OperationName == "sessiongateway.store.revoke" && s.ParentSpanId == signOutActivity.SpanId);
+        Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
+    }
+
     /// <summary>The refresh span's outcome has the counter's values: a rotation is <c>success</c>, the same token again within the grace period <c>grace</c>.</summary>
     [Fact]
     public async Task RefreshSpan_Outcome_HasTheCountersValues()
