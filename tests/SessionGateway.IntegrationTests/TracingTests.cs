@@ -65,7 +65,11 @@ public sealed class TracingTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await TestGateway.WaitUntilAsync(() => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.login")), "the login span ended");
+        // The request's span ends after the response is written, so after the spans inside it (the login's among them)
+        // and possibly after the client has the response: wait for it too, not only for the login's.
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.login") && spans.Any(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == clientSpan)),
+            "the login span and the request's span ended");
         // The gateway's request span (the WireMock upstream runs ASP.NET Core in this process too, one level down).
         var request = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == clientSpan);
         var authenticate = spans.Single(s => s.OperationName == "sessiongateway.authenticate");
