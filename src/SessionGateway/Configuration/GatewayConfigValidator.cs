@@ -73,27 +73,53 @@ internal static class GatewayConfigValidator
         // wait until it is filled in.
         var complete = ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
         var mayFail = problems.Count > before;
-        if (complete && (settingsBinder is null ? TryBind(configuration, mayFail) : settingsBinder.TryGet(mayFail)) is { } settings)
+        if (!complete)
         {
-            CheckSession(settings, problems);
-            if (settings.ForwardAuth.Enabled && bool.TryParse(configuration["ForwardedHeaders_Enabled"], out var forwardedHeaders) && forwardedHeaders)
-            {
-                // The framework's switch rewrites the client address before the decision step sees the connection's
-                // own: a trusted ingress would look like its client, and its headers would be ignored.
-                problems.Add(new ConfigProblem("ForwardedHeaders_Enabled", "cannot be combined with Session:ForwardAuth:Path: forward-auth takes the client address from X-Forwarded-For itself, from Session:ForwardAuth:TrustedProxies only; remove ForwardedHeaders_Enabled"));
-            }
+            return;
+        }
 
-            ManagementListener.Parse(settings.Management, configuration, problems);
-            var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
-            CheckStoreLocation(settings, configDirectory, problems);
-            CheckOidc(settings, configDirectory, problems);
-            settings.KeyEncryption.Load(configDirectory, problems);
-            UsersFileLoader.Check(settings.Login, configDirectory, problems);
-            settings.Webhooks.Check(configDirectory, problems);
-            if (settings.Webhooks.Enabled && IsWrittenEmpty(configuration, SessionSettings.SectionName + ":Webhooks:Events"))
-            {
-                problems.Add(new ConfigProblem(SessionSettings.SectionName + ":Webhooks:Events", "lists no event type; to send no webhooks, remove Session:Webhooks:Url"));
-            }
+        if ((settingsBinder is null ? TryBind(configuration, mayFail) : settingsBinder.TryGet(mayFail)) is { } settings)
+        {
+            CheckBound(settings, configuration, document, problems);
+            return;
+        }
+
+        // A value that does not convert stops the bind, and with it every check below. Bind once more without the
+        // keys already reported, so that one run lists every problem (an operator fixing them one run at a time would
+        // otherwise meet them one by one); the masked keys fall back to their defaults, which only the checks of other
+        // keys read.
+        var reported = problems.Skip(before).Select(problem => problem.Key).ToList();
+        var masked = new ConfigurationBuilder()
+            .AddInMemoryCollection(configuration.AsEnumerable().Where(pair => !reported.Any(key =>
+                pair.Key.Equals(key, StringComparison.OrdinalIgnoreCase) ||
+                pair.Key.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase))))
+            .Build();
+        if (TryBind(masked, mayFail: true) is { } partial)
+        {
+            CheckBound(partial, masked, document, problems);
+        }
+    }
+
+    private static void CheckBound(SessionSettings settings, IConfiguration configuration, YamlDocument document, List<ConfigProblem> problems)
+    {
+        CheckSession(settings, problems);
+        if (settings.ForwardAuth.Enabled && bool.TryParse(configuration["ForwardedHeaders_Enabled"], out var forwardedHeaders) && forwardedHeaders)
+        {
+            // The framework's switch rewrites the client address before the decision step sees the connection's
+            // own: a trusted ingress would look like its client, and its headers would be ignored.
+            problems.Add(new ConfigProblem("ForwardedHeaders_Enabled", "cannot be combined with Session:ForwardAuth:Path: forward-auth takes the client address from X-Forwarded-For itself, from Session:ForwardAuth:TrustedProxies only; remove ForwardedHeaders_Enabled"));
+        }
+
+        ManagementListener.Parse(settings.Management, configuration, problems);
+        var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
+        CheckStoreLocation(settings, configDirectory, problems);
+        CheckOidc(settings, configDirectory, problems);
+        settings.KeyEncryption.Load(configDirectory, problems);
+        UsersFileLoader.Check(settings.Login, configDirectory, problems);
+        settings.Webhooks.Check(configDirectory, problems);
+        if (settings.Webhooks.Enabled && IsWrittenEmpty(configuration, SessionSettings.SectionName + ":Webhooks:Events"))
+        {
+            problems.Add(new ConfigProblem(SessionSettings.SectionName + ":Webhooks:Events", "lists no event type; to send no webhooks, remove Session:Webhooks:Url"));
         }
     }
 

@@ -61,6 +61,31 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal(problems.OrderBy(p => p.Location!.Value.Line).ToList(), problems);
     }
 
+    [Fact]
+    public void Validate_AValueThatDoesNotConvert_TheChecksOfTheOtherKeysStillRun()
+    {
+        // A duration that does not convert stops the bind of the Session section; the management port clashing with
+        // the traffic port and the bad webhook event are found by checks that read the bound settings.
+        var (document, configuration) = ConfigTestData.Load("""
+            Urls: http://127.0.0.1:8080
+            Session:
+              AccessTokenLifetime: banana
+              Management:
+                Urls: http://0.0.0.0:8080
+              Webhooks:
+                Url: http://127.0.0.1:9/hooks
+                Secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+                Events: [session.stolen]
+            """);
+
+        var problems = GatewayConfigValidator.Validate(configuration, document, yarpValidator: null);
+
+        Assert.Contains(problems, p => p.Key == "Session:AccessTokenLifetime" && p.Location!.Value.Line == 3);
+        Assert.Contains(problems, p => p.Key == "Session:Management:Urls" && p.Location!.Value.Line == 5 && p.Message.Contains("also a traffic port", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Key.StartsWith("Session:Webhooks:Events", StringComparison.Ordinal) && p.Message.Contains("session.stolen", StringComparison.Ordinal));
+        Assert.DoesNotContain(problems, p => p.Message.Contains("AccessTokenLifetime must", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("VerificationCacheMegabytes: 0", "Session:VerificationCacheMegabytes")]
     [InlineData("VerificationCacheMegabytes: lots", "Session:VerificationCacheMegabytes")]
