@@ -90,6 +90,9 @@ internal static class PostgresSchema
 
     public static int LatestVersion => Migrations.Length;
 
+    /// <summary>The SQL of one step (1-based), so tests can build a database as an older version left it.</summary>
+    internal static string Step(int version) => Migrations[version - 1];
+
     // Plain commands, not Dapper: this runs at every start (see PostgresSessionStore.StartCommand).
     public static async Task MigrateAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {

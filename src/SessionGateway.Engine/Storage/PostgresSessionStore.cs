@@ -9,7 +9,9 @@ namespace SessionGateway.Storage;
 
 /// <summary>
 /// PostgreSQL backend for any number of replicas. Every write is one statement (data-modifying CTEs where a
-/// write touches several tables), so it is atomic without an explicit transaction and costs one round trip.
+/// write touches several tables), so it is atomic without an explicit transaction and costs one round trip; the
+/// exceptions are rare paths (revoking all of a user's sessions with webhooks: their ids are made once the sessions
+/// are known, in a second statement of one transaction; an outbox row whose event was deleted by hand).
 /// Revocations are announced with <c>NOTIFY</c> in the same statement: it is delivered when, and only when,
 /// the revocation commits.
 /// </summary>
@@ -94,9 +96,21 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
 
     // The statements of the login and refresh path use positional parameters and typed values: Npgsql sends them as
     // they are (no rewriting of @names on every run, no boxing), and prepares them once per connection.
+    // One statement, one round trip: the session, its "created" event and, when $16 (the webhook id) is set, the outbox
+    // row, all in the statement's implicit transaction. $10, $11 the client at login; $12 the event's kind, $13 its
+    // time, $14, $15 its client.
     private const string InsertSession = """
-        INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+        WITH created AS (
+            INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at,
+                                  created_address, created_user_agent)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ), audited AS (
+            INSERT INTO session_events (kind, user_id, session_handle, occurred_at, client_address, user_agent)
+            VALUES ($12, $2, $1, $13, $14, $15)
+            RETURNING id
+        )
+        INSERT INTO webhook_outbox (webhook_id, event_id, attempts, next_attempt_at, taken_until)
+        SELECT $16, id, 0, $13, NULL FROM audited WHERE $16 IS NOT NULL;
         """;
 
     public async Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken)
@@ -115,6 +129,13 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = session.RotatedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz });
             parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.ExpiresAt });
             parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = session.CreatedAt });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = session.CreatedBy?.Address, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = session.CreatedBy?.UserAgent, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = created.Kind });
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = created.OccurredAt });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = created.Client?.Address, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = created.Client?.UserAgent, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = created.WebhookId, NpgsqlDbType = NpgsqlDbType.Text });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (NpgsqlException) when (IsBroken(connection))
@@ -127,7 +148,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     private const string SessionColumns = """
         handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
         current_hash AS CurrentHash, previous_hash AS PreviousHash, rotated_at AS RotatedAt,
-        expires_at AS ExpiresAt, created_at AS CreatedAt
+        expires_at AS ExpiresAt, created_at AS CreatedAt, created_address AS CreatedAddress, created_user_agent AS CreatedUserAgent,
+        refreshed_address AS RefreshedAddress, refreshed_user_agent AS RefreshedUserAgent
         """;
 
     private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = $1;";
@@ -151,11 +173,12 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     // Two refreshes racing on one token: the second waits for the first's row lock, then re-checks the WHERE
     // against the committed row (READ COMMITTED), no longer matches and returns nothing. No fork is possible.
     // $1 handle, $2 presented hash, $3 next hash, $4 now, $5 new expiry, $6 active after, $7 created after,
-    // $8 whether the absolute lifetime caps the expiry, $9 the absolute lifetime.
+    // $8 whether the absolute lifetime caps the expiry, $9 the absolute lifetime, $10 and $11 the refresh's client.
     private const string RotateSession = """
         UPDATE sessions
         SET previous_hash = current_hash, current_hash = $3, rotated_at = $4,
-            expires_at = CASE WHEN $8 THEN LEAST($5, created_at + $9) ELSE $5 END
+            expires_at = CASE WHEN $8 THEN LEAST($5, created_at + $9) ELSE $5 END,
+            refreshed_address = $10, refreshed_user_agent = $11
         WHERE handle = $1 AND current_hash = $2 AND expires_at > $4
           AND COALESCE(rotated_at, created_at) > $6 AND created_at > $7
         RETURNING
@@ -185,6 +208,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = limits.CreatedAfter(now) });
             parameters.Add(new NpgsqlParameter<bool> { TypedValue = limits.AbsoluteLifetime is not null });
             parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = limits.AbsoluteLifetime ?? TimeSpan.Zero });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = client?.Address, NpgsqlDbType = NpgsqlDbType.Text });
+            parameters.Add(new NpgsqlParameter<string?> { TypedValue = client?.UserAgent, NpgsqlDbType = NpgsqlDbType.Text });
             return await ReadSingleSessionAsync(command, cancellationToken);
         }
         catch (NpgsqlException) when (IsBroken(connection))
@@ -210,11 +235,17 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : Utc(reader.GetDateTime(6)),
                 Utc(reader.GetDateTime(7)),
-                Utc(reader.GetDateTime(8)));
+                Utc(reader.GetDateTime(8)))
+            {
+                CreatedBy = ClientInfo.Of(NullableText(reader, 9), NullableText(reader, 10)),
+                RefreshedBy = ClientInfo.Of(NullableText(reader, 11), NullableText(reader, 12)),
+            };
         }
 
         return record;
     }
+
+    private static string? NullableText(DbDataReader reader, int column) => reader.IsDBNull(column) ? null : reader.GetString(column);
 
     // Data-modifying CTEs all run, read or not, in the statement's one implicit transaction.
     private const string RevokeSession = $"""
@@ -223,8 +254,12 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         ), revoked AS (
             INSERT INTO revocations (handle, refuse_until) VALUES (@Handle, @RefuseUntil)
         ), audited AS (
-            INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
-            SELECT @Kind, user_id, @Handle, @Now FROM deleted
+            INSERT INTO session_events (kind, user_id, session_handle, occurred_at, client_address, user_agent)
+            SELECT @Kind, user_id, @Handle, @Now, @ClientAddress, @UserAgent FROM deleted
+            RETURNING id
+        ), queued AS (
+            INSERT INTO webhook_outbox (webhook_id, event_id, attempts, next_attempt_at, taken_until)
+            SELECT @WebhookId, id, 0, @Now, NULL FROM audited WHERE @WebhookId::text IS NOT NULL
         )
         SELECT (SELECT user_id FROM deleted), pg_notify('{RevocationChannel}', @Payload);
         """;
@@ -232,8 +267,54 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
     public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) => UseAsync(
         connection => connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             RevokeSession,
-            new { Handle = handle, RefuseUntil = refuseUntil, Kind = audit.Kind, Now = audit.OccurredAt, Payload = NotificationPayload(refuseUntil, handle) },
+            new
+            {
+                Handle = handle,
+                RefuseUntil = refuseUntil,
+                Kind = audit.Kind,
+                Now = audit.OccurredAt,
+                ClientAddress = audit.Client?.Address,
+                UserAgent = audit.Client?.UserAgent,
+                audit.WebhookId,
+                Payload = NotificationPayload(refuseUntil, handle),
+            },
             cancellationToken: cancellationToken)),
+        cancellationToken);
+
+    // As RevokeSession, but every part hangs off the deleted row: when the session is not this user's (or unknown), the
+    // statement writes nothing and announces nothing.
+    private const string RevokeOwnedSession = $"""
+        WITH deleted AS (
+            DELETE FROM sessions WHERE handle = @Handle AND user_id = @UserId RETURNING handle, user_id
+        ), revoked AS (
+            INSERT INTO revocations (handle, refuse_until) SELECT handle, @RefuseUntil FROM deleted
+        ), audited AS (
+            INSERT INTO session_events (kind, user_id, session_handle, occurred_at, client_address, user_agent)
+            SELECT @Kind, user_id, handle, @Now, @ClientAddress, @UserAgent FROM deleted
+            RETURNING id
+        ), queued AS (
+            INSERT INTO webhook_outbox (webhook_id, event_id, attempts, next_attempt_at, taken_until)
+            SELECT @WebhookId, id, 0, @Now, NULL FROM audited WHERE @WebhookId::text IS NOT NULL
+        )
+        SELECT handle, pg_notify('{RevocationChannel}', @Payload) FROM deleted;
+        """;
+
+    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) => UseAsync(
+        async connection => await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            RevokeOwnedSession,
+            new
+            {
+                Handle = handle,
+                UserId = userId,
+                RefuseUntil = refuseUntil,
+                Kind = audit.Kind,
+                Now = audit.OccurredAt,
+                ClientAddress = audit.Client?.Address,
+                UserAgent = audit.Client?.UserAgent,
+                audit.WebhookId,
+                Payload = NotificationPayload(refuseUntil, handle),
+            },
+            cancellationToken: cancellationToken)) is not null,
         cancellationToken);
 
     private const string RevokeForUser = $"""
@@ -242,21 +323,64 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         ), revoked AS (
             INSERT INTO revocations (handle, refuse_until) SELECT handle, @RefuseUntil FROM deleted
         ), audited AS (
-            INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
-            SELECT @Kind, @UserId, handle, @Now FROM deleted
+            INSERT INTO session_events (kind, user_id, session_handle, occurred_at, client_address, user_agent)
+            SELECT @Kind, @UserId, handle, @Now, @ClientAddress, @UserAgent FROM deleted
+            RETURNING id, session_handle
         )
-        SELECT handle, pg_notify('{RevocationChannel}', @RefuseUntilMs::text || ' ' || handle) FROM deleted;
+        SELECT a.session_handle AS Handle, a.id AS EventId, pg_notify('{RevocationChannel}', @RefuseUntilMs::text || ' ' || a.session_handle) AS Notified
+        FROM audited a;
+        """;
+
+    private const string QueueWebhooks = """
+        INSERT INTO webhook_outbox (webhook_id, event_id, attempts, next_attempt_at, taken_until)
+        SELECT webhook_id, event_id, 0, $1, NULL FROM unnest($2::text[], $3::bigint[]) AS queued (webhook_id, event_id);
         """;
 
     public Task<IReadOnlyList<string>> RevokeAllForUserAsync(
         string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<string>>(
         async connection =>
         {
-            var handles = await connection.QueryAsync<string>(new CommandDefinition(
+            // How many sessions there are is known only once they are deleted, so each one's webhook id is made then
+            // and the outbox rows written by a second statement of the same transaction (the notifications go out at
+            // its commit). Without webhooks: the one statement.
+            await using var transaction = webhookId is null ? null : await connection.BeginTransactionAsync(cancellationToken);
+            var rows = (await connection.QueryAsync<(string Handle, long EventId, object? Notified)>(new CommandDefinition(
                 RevokeForUser,
-                new { UserId = userId, RefuseUntil = refuseUntil, RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(), Kind = audit.Kind, Now = audit.OccurredAt },
-                cancellationToken: cancellationToken));
-            return handles.AsList();
+                new
+                {
+                    UserId = userId,
+                    RefuseUntil = refuseUntil,
+                    RefuseUntilMs = refuseUntil.ToUnixTimeMilliseconds(),
+                    Kind = audit.Kind,
+                    Now = audit.OccurredAt,
+                    ClientAddress = audit.Client?.Address,
+                    UserAgent = audit.Client?.UserAgent,
+                },
+                transaction,
+                cancellationToken: cancellationToken))).AsList();
+            if (transaction is not null)
+            {
+                if (rows.Count > 0)
+                {
+                    var webhookIds = new string[rows.Count];
+                    var eventIds = new long[rows.Count];
+                    for (var i = 0; i < rows.Count; i++)
+                    {
+                        webhookIds[i] = webhookId!();
+                        eventIds[i] = rows[i].EventId;
+                    }
+
+                    await using var queue = new NpgsqlCommand(QueueWebhooks, connection, transaction);
+                    queue.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = audit.OccurredAt });
+                    queue.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = webhookIds });
+                    queue.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = eventIds });
+                    await queue.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+
+            return rows.ConvertAll(row => row.Handle);
         },
         cancellationToken);
 
@@ -338,44 +462,172 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken)),
         cancellationToken);
 
-    private const string SelectEvents = """
-        SELECT kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt
-        FROM session_events WHERE user_id = @UserId ORDER BY id;
-        """;
+    private const string EventColumns = "id, kind, user_id, session_handle, occurred_at, client_address, user_agent";
+
+    private const string SelectEvents = "SELECT " + EventColumns + " FROM session_events WHERE user_id = $1 ORDER BY id;";
 
     public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<SessionAuditEvent>>(
         async connection =>
         {
-            var rows = await connection.QueryAsync<(string Kind, string UserId, string SessionHandle, DateTime OccurredAt)>(
-                new CommandDefinition(SelectEvents, new { UserId = userId }, cancellationToken: cancellationToken));
-            var result = new List<SessionAuditEvent>();
-            foreach (var (kind, user, handle, occurredAt) in rows)
+            await using var command = new NpgsqlCommand(SelectEvents, connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+            return await ReadEventsAsync(command, cancellationToken);
+        },
+        cancellationToken);
+
+    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<SessionAuditEvent>>(
+        async connection =>
+        {
+            // Only the filters asked for, so each page is a range scan of the primary key (or of the time index).
+            await using var command = new NpgsqlCommand { Connection = connection };
+            var parameters = command.Parameters;
+            var sql = new System.Text.StringBuilder("SELECT ").Append(EventColumns).Append(" FROM session_events WHERE id > $1");
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = query.AfterId });
+            if (query.Since is { } since)
             {
-                result.Add(new SessionAuditEvent(kind, user, handle, Utc(occurredAt)));
+                parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
+                sql.Append(CultureInfo.InvariantCulture, $" AND occurred_at >= ${parameters.Count}");
+            }
+
+            if (query.Kinds is { } kinds)
+            {
+                parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. kinds] });
+                sql.Append(CultureInfo.InvariantCulture, $" AND kind = ANY(${parameters.Count})");
+            }
+
+            if (query.UserId is { } userId)
+            {
+                parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+                sql.Append(CultureInfo.InvariantCulture, $" AND user_id = ${parameters.Count}");
+            }
+
+            parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(0, query.Limit) });
+            sql.Append(CultureInfo.InvariantCulture, $" ORDER BY id LIMIT ${parameters.Count};");
+            command.CommandText = sql.ToString();
+            return await ReadEventsAsync(command, cancellationToken);
+        },
+        cancellationToken);
+
+    /// <summary>The events <paramref name="command"/> returns, columns as <see cref="EventColumns"/>.</summary>
+    private static async Task<IReadOnlyList<SessionAuditEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<SessionAuditEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(ReadEvent(reader, 0));
+        }
+
+        return result;
+    }
+
+    /// <summary>An event from the columns of <see cref="EventColumns"/>, starting at <paramref name="first"/>.</summary>
+    private static SessionAuditEvent ReadEvent(DbDataReader reader, int first) =>
+        new(reader.GetString(first + 1), reader.GetString(first + 2), reader.GetString(first + 3), Utc(reader.GetDateTime(first + 4)))
+        {
+            Id = reader.GetInt64(first),
+            Client = ClientInfo.Of(NullableText(reader, first + 5), NullableText(reader, first + 6)),
+        };
+
+    // Bounded like the session sweep; an event still waiting in the outbox stays until its webhook is done with.
+    // SKIP LOCKED: replicas sweeping at once take different rows.
+    private const string DeleteOldEvents = """
+        DELETE FROM session_events
+        WHERE id IN (
+            SELECT e.id FROM session_events e
+            WHERE e.occurred_at < $1 AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.event_id = e.id)
+            LIMIT $2 FOR UPDATE SKIP LOCKED);
+        """;
+
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            await using var command = new NpgsqlCommand(DeleteOldEvents, connection);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = before });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        },
+        cancellationToken);
+
+    // SKIP LOCKED: replicas taking at once lock different rows, and a row another replica has just taken and committed
+    // is re-checked against the condition (READ COMMITTED), no longer due, and left out. The event joins the row after
+    // the update; a row whose event is gone comes back with NULLs and is deleted.
+    // $1 now, $2 taken until, $3 how many.
+    private const string TakeOutbox = """
+        WITH taken AS (
+            UPDATE webhook_outbox SET taken_until = $2
+            WHERE webhook_id IN (
+                SELECT webhook_id FROM webhook_outbox
+                WHERE next_attempt_at <= $1 AND (taken_until IS NULL OR taken_until <= $1)
+                ORDER BY event_id LIMIT $3
+                FOR UPDATE SKIP LOCKED)
+            RETURNING webhook_id, attempts, event_id
+        )
+        SELECT t.webhook_id, t.attempts, e.id, e.kind, e.user_id, e.session_handle, e.occurred_at, e.client_address, e.user_agent
+        FROM taken t LEFT JOIN session_events e ON e.id = t.event_id
+        ORDER BY t.event_id;
+        """;
+
+    private const string DeleteOutboxRows = "DELETE FROM webhook_outbox WHERE webhook_id = ANY($1);";
+
+    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<QueuedWebhook>>(
+        async connection =>
+        {
+            var result = new List<QueuedWebhook>();
+            List<string>? orphans = null;
+            await using (var command = new NpgsqlCommand(TakeOutbox, connection))
+            {
+                command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now });
+                command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = takenUntil });
+                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (reader.IsDBNull(2))
+                    {
+                        // Its event is gone (deleted by hand): there is nothing left to report.
+                        (orphans ??= []).Add(reader.GetString(0));
+                        continue;
+                    }
+
+                    result.Add(new QueuedWebhook(reader.GetString(0), reader.GetInt32(1), ReadEvent(reader, 2)));
+                }
+            }
+
+            if (orphans is not null)
+            {
+                await using var delete = new NpgsqlCommand(DeleteOutboxRows, connection);
+                delete.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. orphans] });
+                await delete.ExecuteNonQueryAsync(cancellationToken);
             }
 
             return result;
         },
         cancellationToken);
 
-    // TODO(issue 13, store helper): implement; placeholders so the solution compiles while the verbs are built.
-    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    private const string CompleteOutboxRow = "DELETE FROM webhook_outbox WHERE webhook_id = $1;";
 
-    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            await using var command = new NpgsqlCommand(CompleteOutboxRow, connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = webhookId });
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        },
+        cancellationToken);
 
-    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    private const string RescheduleOutboxRow = "UPDATE webhook_outbox SET attempts = $2, next_attempt_at = $3, taken_until = NULL WHERE webhook_id = $1;";
 
-    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
-
-    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
-
-    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) => UseAsync(
+        async connection =>
+        {
+            await using var command = new NpgsqlCommand(RescheduleOutboxRow, connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = webhookId });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = attempts });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = nextAttemptAt });
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        },
+        cancellationToken);
 
     private const string SelectKeys = """
         SELECT kid, algorithm, private_key, created_at, signs_from, signs_until, verify_until
@@ -594,6 +846,10 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         public DateTime? RotatedAt { get; init; }
         public DateTime ExpiresAt { get; init; }
         public DateTime CreatedAt { get; init; }
+        public string? CreatedAddress { get; init; }
+        public string? CreatedUserAgent { get; init; }
+        public string? RefreshedAddress { get; init; }
+        public string? RefreshedUserAgent { get; init; }
 
         public SessionRecord ToRecord() => new(
             Handle,
@@ -604,7 +860,11 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             PreviousHash,
             RotatedAt is { } rotated ? Utc(rotated) : null,
             Utc(ExpiresAt),
-            Utc(CreatedAt));
+            Utc(CreatedAt))
+        {
+            CreatedBy = ClientInfo.Of(CreatedAddress, CreatedUserAgent),
+            RefreshedBy = ClientInfo.Of(RefreshedAddress, RefreshedUserAgent),
+        };
     }
 
 }

@@ -88,6 +88,9 @@ internal static class SqliteSchema
 
     public static int LatestVersion => Migrations.Length;
 
+    /// <summary>The SQL of one step (1-based), so tests can build a database as an older version left it.</summary>
+    internal static string Step(int version) => Migrations[version - 1];
+
     private const string ReadVersion = "PRAGMA user_version;";
 
     // Plain ADO.NET, not Dapper: this runs at every start (see SqliteSessionStore.Command).

@@ -134,38 +134,108 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
     }
 
     private const string InsertSession = """
-        INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
-        VALUES (@Handle, @UserId, @CustomClaims, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt);
+        INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at,
+                              created_address, created_user_agent)
+        VALUES (@Handle, @UserId, @CustomClaims, @AntiCsrfToken, @CurrentHash, @PreviousHash, @RotatedAt, @ExpiresAt, @CreatedAt,
+                @CreatedAddress, @CreatedUserAgent);
         """;
 
-    public Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken) => Run(this, static (turn, session) =>
+    private const string InsertEvent = """
+        INSERT INTO session_events (kind, user_id, session_handle, occurred_at, client_address, user_agent)
+        VALUES (@Kind, @UserId, @Handle, @OccurredAt, @ClientAddress, @UserAgent);
+        """;
+
+    // The event inserted just before, on the same connection in the same transaction: no id to read back and bind.
+    private const string InsertOutbox = """
+        INSERT INTO webhook_outbox (webhook_id, event_id, attempts, next_attempt_at, taken_until)
+        VALUES (@WebhookId, last_insert_rowid(), 0, @NextAttemptAt, NULL);
+        """;
+
+    public Task CreateAsync(SessionRecord session, AuditEntry created, CancellationToken cancellationToken) => Run(this, static (turn, state) =>
     {
-        var statement = turn.Statements.Insert;
+        var (session, created) = state;
+        var statements = turn.Statements;
+        // One short IMMEDIATE transaction of prepared statements: the session, its "created" event and, when a webhook
+        // is to be sent, the outbox row, so a crash never keeps one without the others.
+        statements.Begin();
         try
         {
-            statement.BindText(1, session.Handle);
-            statement.BindText(2, session.UserId);
-            statement.BindText(3, session.CustomClaimsJson);
-            statement.BindText(4, session.AntiCsrfToken);
-            statement.BindText(5, session.CurrentHash);
-            statement.BindText(6, session.PreviousHash);
-            statement.BindInt64(7, session.RotatedAt?.ToUnixTimeMilliseconds());
-            statement.BindInt64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
-            statement.BindInt64(9, session.CreatedAt.ToUnixTimeMilliseconds());
-            statement.StepToEnd();
-            turn.Committed();
-            return true;
+            var insert = statements.Insert;
+            try
+            {
+                insert.BindText(1, session.Handle);
+                insert.BindText(2, session.UserId);
+                insert.BindText(3, session.CustomClaimsJson);
+                insert.BindText(4, session.AntiCsrfToken);
+                insert.BindText(5, session.CurrentHash);
+                insert.BindText(6, session.PreviousHash);
+                insert.BindInt64(7, session.RotatedAt?.ToUnixTimeMilliseconds());
+                insert.BindInt64(8, session.ExpiresAt.ToUnixTimeMilliseconds());
+                insert.BindInt64(9, session.CreatedAt.ToUnixTimeMilliseconds());
+                insert.BindText(10, session.CreatedBy?.Address);
+                insert.BindText(11, session.CreatedBy?.UserAgent);
+                insert.StepToEnd();
+            }
+            finally
+            {
+                insert.Reset();
+            }
+
+            AppendEvent(statements, created, session.UserId, session.Handle);
+            statements.Commit();
+        }
+        catch
+        {
+            statements.RollbackIfOpen();
+            throw;
+        }
+
+        turn.Committed();
+        return true;
+    }, (session, created), cancellationToken);
+
+    /// <summary>Appends an audit event and, when it has a webhook id, its outbox row; inside the caller's transaction.</summary>
+    private static void AppendEvent(Statements statements, AuditEntry audit, string userId, string handle)
+    {
+        var insert = statements.InsertEvent;
+        try
+        {
+            insert.BindText(1, audit.Kind);
+            insert.BindText(2, userId);
+            insert.BindText(3, handle);
+            insert.BindInt64(4, audit.OccurredAt.ToUnixTimeMilliseconds());
+            insert.BindText(5, audit.Client?.Address);
+            insert.BindText(6, audit.Client?.UserAgent);
+            insert.StepToEnd();
         }
         finally
         {
-            statement.Reset();
+            insert.Reset();
         }
-    }, session, cancellationToken);
+
+        if (audit.WebhookId is null)
+        {
+            return;
+        }
+
+        var queue = statements.InsertOutbox;
+        try
+        {
+            queue.BindText(1, audit.WebhookId);
+            queue.BindInt64(2, audit.OccurredAt.ToUnixTimeMilliseconds());
+            queue.StepToEnd();
+        }
+        finally
+        {
+            queue.Reset();
+        }
+    }
 
     private const string SessionColumns = """
         handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
         current_hash AS CurrentHash, previous_hash AS PreviousHash, rotated_at AS RotatedAt,
-        expires_at AS ExpiresAt, created_at AS CreatedAt
+        expires_at AS ExpiresAt, created_at AS CreatedAt, created_address AS CreatedAddress, created_user_agent AS CreatedUserAgent,
+        refreshed_address AS RefreshedAddress, refreshed_user_agent AS RefreshedUserAgent
         """;
 
     private const string SelectSession = "SELECT " + SessionColumns + " FROM sessions WHERE handle = @Handle;";
@@ -190,7 +260,11 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
                 statement.ReadText(5),
                 statement.ReadTime(6),
                 statement.ReadTime(7)!.Value,
-                statement.ReadTime(8)!.Value);
+                statement.ReadTime(8)!.Value)
+            {
+                CreatedBy = ClientInfo.Of(statement.ReadText(9), statement.ReadText(10)),
+                RefreshedBy = ClientInfo.Of(statement.ReadText(11), statement.ReadText(12)),
+            };
             statement.StepToEnd();
             return session;
         }
@@ -201,14 +275,15 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
     }, handle, cancellationToken);
 
     // RETURNING what the statement does not already know: the WHERE makes the handle, the new current hash and the new
-    // previous hash (the presented one) the values bound.
+    // previous hash (the presented one) the values bound, and the refresh's client is the one bound.
     private const string RotateSession = """
         UPDATE sessions
         SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
-            expires_at = CASE WHEN @Capped THEN MIN(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END
+            expires_at = CASE WHEN @Capped THEN MIN(@ExpiresAt, created_at + @MaxAge) ELSE @ExpiresAt END,
+            refreshed_address = @RefreshedAddress, refreshed_user_agent = @RefreshedUserAgent
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
           AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
-        RETURNING user_id, custom_claims, anti_csrf_token, rotated_at, expires_at, created_at;
+        RETURNING user_id, custom_claims, anti_csrf_token, rotated_at, expires_at, created_at, created_address, created_user_agent;
         """;
 
     public Task<SessionRecord?> TryRotateAsync(
@@ -232,10 +307,12 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
                 statement.BindInt64(3, rotation.Limits.AbsoluteLifetime is null ? 0 : 1);
                 statement.BindInt64(4, rotation.NewExpiresAt.ToUnixTimeMilliseconds());
                 statement.BindInt64(5, (long)(rotation.Limits.AbsoluteLifetime ?? TimeSpan.Zero).TotalMilliseconds);
-                statement.BindText(6, rotation.Handle);
-                statement.BindText(7, rotation.PresentedHash);
-                statement.BindInt64(8, rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds());
-                statement.BindInt64(9, rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds());
+                statement.BindText(6, rotation.Client?.Address);
+                statement.BindText(7, rotation.Client?.UserAgent);
+                statement.BindText(8, rotation.Handle);
+                statement.BindText(9, rotation.PresentedHash);
+                statement.BindInt64(10, rotation.Limits.ActiveAfter(rotation.Now).ToUnixTimeMilliseconds());
+                statement.BindInt64(11, rotation.Limits.CreatedAfter(rotation.Now).ToUnixTimeMilliseconds());
                 if (!statement.Step())
                 {
                     return null;
@@ -250,7 +327,11 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
                     rotation.PresentedHash,
                     statement.ReadTime(3),
                     statement.ReadTime(4)!.Value,
-                    statement.ReadTime(5)!.Value);
+                    statement.ReadTime(5)!.Value)
+                {
+                    CreatedBy = ClientInfo.Of(statement.ReadText(6), statement.ReadText(7)),
+                    RefreshedBy = rotation.Client is { } client ? ClientInfo.Of(client.Address, client.UserAgent) : null,
+                };
 
                 // The update commits when the statement finishes: a failing commit throws here.
                 statement.StepToEnd();
@@ -262,19 +343,16 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
                 statement.Reset();
             }
         },
-        new Rotation(handle, presentedHash, nextHash, now, newExpiresAt, limits),
+        new Rotation(handle, presentedHash, nextHash, now, newExpiresAt, limits, client),
         cancellationToken);
 
     private readonly record struct Rotation(
-        string Handle, string PresentedHash, string NextHash, DateTimeOffset Now, DateTimeOffset NewExpiresAt, SessionLimits Limits);
+        string Handle, string PresentedHash, string NextHash, DateTimeOffset Now, DateTimeOffset NewExpiresAt, SessionLimits Limits, ClientInfo? Client);
 
     private const string DeleteSession = "DELETE FROM sessions WHERE handle = @Handle RETURNING user_id;";
+    private const string DeleteOwnedSession = "DELETE FROM sessions WHERE handle = @Handle AND user_id = @UserId RETURNING user_id;";
     private const string DeleteForUser = "DELETE FROM sessions WHERE user_id = @UserId RETURNING handle;";
     private const string InsertRevocation = "INSERT INTO revocations (handle, refuse_until) VALUES (@Handle, @RefuseUntil);";
-    private const string InsertEvent = """
-        INSERT INTO session_events (kind, user_id, session_handle, occurred_at)
-        VALUES (@Kind, @UserId, @Handle, @OccurredAt);
-        """;
 
     public Task<string?> RevokeAsync(string handle, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) => Run(
         this,
@@ -283,16 +361,38 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             // Microsoft.Data.Sqlite begins IMMEDIATE transactions: the write lock is taken up front, never upgraded midway.
             using var transaction = turn.Connection.BeginTransaction();
             var userId = turn.Connection.ExecuteScalar<string?>(DeleteSession, new { Handle = revocation.Handle }, transaction);
-            RecordRevocation(turn.Connection, transaction, revocation.Handle, userId, revocation);
+            RecordRevocation(turn, transaction, revocation.Handle, userId, revocation.RefuseUntil, revocation.Audit);
             transaction.Commit();
             turn.Committed();
             return userId;
         },
-        new RevocationWrite(handle, refuseUntil, audit.Kind, audit.OccurredAt),
+        new RevocationWrite(handle, refuseUntil, audit),
+        cancellationToken);
+
+    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) =>
+        {
+            using var transaction = turn.Connection.BeginTransaction();
+            var deleted = turn.Connection.ExecuteScalar<string?>(
+                DeleteOwnedSession, new { Handle = state.Revocation.Handle, UserId = state.UserId }, transaction);
+            if (deleted is null)
+            {
+                // Unknown, or someone else's: nothing is written, not even the revocation row.
+                transaction.Rollback();
+                return false;
+            }
+
+            RecordRevocation(turn, transaction, state.Revocation.Handle, deleted, state.Revocation.RefuseUntil, state.Revocation.Audit);
+            transaction.Commit();
+            turn.Committed();
+            return true;
+        },
+        (UserId: userId, Revocation: new RevocationWrite(handle, refuseUntil, audit)),
         cancellationToken);
 
     public Task<IReadOnlyList<string>> RevokeAllForUserAsync(
-        string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken) => Run<(string UserId, RevocationWrite Revocation), IReadOnlyList<string>>(
+        string userId, DateTimeOffset refuseUntil, AuditEntry audit, Func<string>? webhookId, CancellationToken cancellationToken) => Run<(string UserId, RevocationWrite Revocation, Func<string>? WebhookId), IReadOnlyList<string>>(
         this,
         static (turn, state) =>
         {
@@ -300,27 +400,28 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             var handles = turn.Connection.Query<string>(DeleteForUser, new { state.UserId }, transaction).AsList();
             foreach (var handle in handles)
             {
-                RecordRevocation(turn.Connection, transaction, handle, state.UserId, state.Revocation);
+                // One event per session, each queued under its own webhook id (receivers deduplicate on it).
+                var audit = state.WebhookId is { } next ? state.Revocation.Audit with { WebhookId = next() } : state.Revocation.Audit with { WebhookId = null };
+                RecordRevocation(turn, transaction, handle, state.UserId, state.Revocation.RefuseUntil, audit);
             }
 
             transaction.Commit();
             turn.Committed();
             return handles;
         },
-        (userId, new RevocationWrite("", refuseUntil, audit.Kind, audit.OccurredAt)),
+        (userId, new RevocationWrite("", refuseUntil, audit), webhookId),
         cancellationToken);
 
-    private readonly record struct RevocationWrite(string Handle, DateTimeOffset RefuseUntil, string AuditKind, DateTimeOffset Now);
+    private readonly record struct RevocationWrite(string Handle, DateTimeOffset RefuseUntil, AuditEntry Audit);
 
-    private static void RecordRevocation(SqliteConnection connection, SqliteTransaction transaction, string handle, string? userId, RevocationWrite revocation)
+    /// <summary>The revocation row and, when the session existed, its audit event (and outbox row); in <paramref name="transaction"/>.</summary>
+    private static void RecordRevocation(Turn turn, SqliteTransaction transaction, string handle, string? userId, DateTimeOffset refuseUntil, AuditEntry audit)
     {
-        connection.Execute(InsertRevocation, new { Handle = handle, RefuseUntil = revocation.RefuseUntil.ToUnixTimeMilliseconds() }, transaction);
+        turn.Connection.Execute(InsertRevocation, new { Handle = handle, RefuseUntil = refuseUntil.ToUnixTimeMilliseconds() }, transaction);
         if (userId is not null)
         {
-            connection.Execute(
-                InsertEvent,
-                new { Kind = revocation.AuditKind, UserId = userId, Handle = handle, OccurredAt = revocation.Now.ToUnixTimeMilliseconds() },
-                transaction);
+            // The prepared statements run on the same connection, so inside the transaction Microsoft.Data.Sqlite began.
+            AppendEvent(turn.Statements, audit, userId, handle);
         }
     }
 
@@ -387,44 +488,179 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         (now, batchSize),
         cancellationToken);
 
-    private const string SelectEvents = """
-        SELECT kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt
-        FROM session_events WHERE user_id = @UserId ORDER BY id;
+    private const string EventColumns = """
+        id AS Id, kind AS Kind, user_id AS UserId, session_handle AS SessionHandle, occurred_at AS OccurredAt,
+        client_address AS ClientAddress, user_agent AS UserAgent
         """;
+
+    private const string SelectEvents = "SELECT " + EventColumns + " FROM session_events WHERE user_id = @UserId ORDER BY id;";
 
     public Task<IReadOnlyList<SessionAuditEvent>> ListAuditEventsAsync(string userId, CancellationToken cancellationToken) => Run<string, IReadOnlyList<SessionAuditEvent>>(
         this,
-        static (turn, userId) =>
-        {
-            var result = new List<SessionAuditEvent>();
-            foreach (var row in turn.Connection.Query<EventRow>(SelectEvents, new { UserId = userId }))
-            {
-                result.Add(new SessionAuditEvent(row.Kind, row.UserId, row.SessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(row.OccurredAt)));
-            }
-
-            return result;
-        },
+        static (turn, userId) => ToEvents(turn.Connection.Query<EventRow>(SelectEvents, new { UserId = userId })),
         userId,
         cancellationToken);
 
-    // TODO(issue 13, store helper): implement; placeholders so the solution compiles while the verbs are built.
-    public Task<bool> RevokeOwnedAsync(string handle, string userId, DateTimeOffset refuseUntil, AuditEntry audit, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => Run<EventQuery, IReadOnlyList<SessionAuditEvent>>(
+        this,
+        static (turn, query) =>
+        {
+            // Only the filters asked for, so each page is a range scan of the primary key (or of the time index).
+            var sql = new StringBuilder("SELECT ").Append(EventColumns).Append(" FROM session_events WHERE id > @AfterId");
+            if (query.Since is not null)
+            {
+                sql.Append(" AND occurred_at >= @Since");
+            }
 
-    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+            if (query.Kinds is not null)
+            {
+                // Dapper expands the list into one parameter per kind; an empty list matches nothing.
+                sql.Append(" AND kind IN @Kinds");
+            }
 
-    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+            if (query.UserId is not null)
+            {
+                sql.Append(" AND user_id = @UserId");
+            }
 
-    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+            sql.Append(" ORDER BY id LIMIT @Limit;");
+            return ToEvents(turn.Connection.Query<EventRow>(
+                sql.ToString(),
+                new
+                {
+                    query.AfterId,
+                    Since = query.Since?.ToUnixTimeMilliseconds(),
+                    Kinds = query.Kinds ?? [],
+                    query.UserId,
+                    Limit = Math.Max(0, query.Limit),
+                }));
+        },
+        query,
+        cancellationToken);
 
-    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+    private static List<SessionAuditEvent> ToEvents(IEnumerable<EventRow> rows)
+    {
+        var result = new List<SessionAuditEvent>();
+        foreach (var row in rows)
+        {
+            result.Add(row.ToEvent());
+        }
 
-    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) =>
-        throw new NotImplementedException();
+        return result;
+    }
+
+    // Bounded like the session sweep; an event still waiting in the outbox stays until its webhook is done with.
+    private const string DeleteOldEvents = """
+        DELETE FROM session_events
+        WHERE id IN (
+            SELECT e.id FROM session_events e
+            WHERE e.occurred_at < @Before AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.event_id = e.id)
+            LIMIT @BatchSize);
+        """;
+
+    public Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) =>
+        {
+            var deleted = turn.Connection.Execute(DeleteOldEvents, new { Before = state.before.ToUnixTimeMilliseconds(), BatchSize = state.batchSize });
+            turn.Committed();
+            return deleted;
+        },
+        (before, batchSize),
+        cancellationToken);
+
+    // Oldest events first. SQLite has one writer at a time (across processes too): the UPDATE's read and write of the
+    // rows are one atomic step, so two takers never mark the same row.
+    private const string TakeOutbox = """
+        UPDATE webhook_outbox SET taken_until = @TakenUntil
+        WHERE webhook_id IN (
+            SELECT webhook_id FROM webhook_outbox
+            WHERE next_attempt_at <= @Now AND (taken_until IS NULL OR taken_until <= @Now)
+            ORDER BY event_id LIMIT @Max)
+        RETURNING webhook_id AS WebhookId, attempts AS Attempts, event_id AS EventId;
+        """;
+
+    private const string SelectTakenEvents = "SELECT " + EventColumns + " FROM session_events WHERE id IN @Ids;";
+    private const string DeleteOutboxRows = "DELETE FROM webhook_outbox WHERE webhook_id IN @WebhookIds;";
+
+    public Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken) => Run<(DateTimeOffset Now, DateTimeOffset TakenUntil, int Max), IReadOnlyList<QueuedWebhook>>(
+        this,
+        static (turn, state) =>
+        {
+            using var transaction = turn.Connection.BeginTransaction();
+            var taken = turn.Connection.Query<OutboxRow>(
+                TakeOutbox,
+                new { Now = state.Now.ToUnixTimeMilliseconds(), TakenUntil = state.TakenUntil.ToUnixTimeMilliseconds(), state.Max },
+                transaction).AsList();
+            if (taken.Count == 0)
+            {
+                transaction.Commit();
+                return [];
+            }
+
+            var events = new Dictionary<long, SessionAuditEvent>();
+            foreach (var row in turn.Connection.Query<EventRow>(SelectTakenEvents, new { Ids = taken.ConvertAll(row => row.EventId) }, transaction))
+            {
+                events[row.Id] = row.ToEvent();
+            }
+
+            var result = new List<QueuedWebhook>(taken.Count);
+            List<string>? orphans = null;
+            foreach (var row in taken)
+            {
+                if (events.TryGetValue(row.EventId, out var audit))
+                {
+                    result.Add(new QueuedWebhook(row.WebhookId, (int)row.Attempts, audit));
+                }
+                else
+                {
+                    // Its event is gone (deleted by hand): there is nothing left to report.
+                    (orphans ??= []).Add(row.WebhookId);
+                }
+            }
+
+            if (orphans is not null)
+            {
+                turn.Connection.Execute(DeleteOutboxRows, new { WebhookIds = orphans }, transaction);
+            }
+
+            transaction.Commit();
+            turn.Committed();
+            // RETURNING gives no order: oldest event first.
+            result.Sort(static (a, b) => a.Event.Id.CompareTo(b.Event.Id));
+            return result;
+        },
+        (now, takenUntil, max),
+        cancellationToken);
+
+    private const string CompleteOutboxRow = "DELETE FROM webhook_outbox WHERE webhook_id = @WebhookId;";
+
+    public Task CompleteWebhookAsync(string webhookId, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, webhookId) =>
+        {
+            var deleted = turn.Connection.Execute(CompleteOutboxRow, new { WebhookId = webhookId });
+            turn.Committed();
+            return deleted;
+        },
+        webhookId,
+        cancellationToken);
+
+    private const string RescheduleOutboxRow = """
+        UPDATE webhook_outbox SET attempts = @Attempts, next_attempt_at = @NextAttemptAt, taken_until = NULL WHERE webhook_id = @WebhookId;
+        """;
+
+    public Task RescheduleWebhookAsync(string webhookId, int attempts, DateTimeOffset nextAttemptAt, CancellationToken cancellationToken) => Run(
+        this,
+        static (turn, state) =>
+        {
+            var updated = turn.Connection.Execute(
+                RescheduleOutboxRow, new { WebhookId = state.webhookId, Attempts = state.attempts, NextAttemptAt = state.nextAttemptAt.ToUnixTimeMilliseconds() });
+            turn.Committed();
+            return updated;
+        },
+        (webhookId, attempts, nextAttemptAt),
+        cancellationToken);
 
     private const string SelectKeys = """
         SELECT kid AS KeyId, algorithm AS Algorithm, private_key AS PrivateKey, created_at AS CreatedAt,
@@ -755,18 +991,62 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
     private sealed class Statements(SqliteConnection connection) : IDisposable
     {
         public NativeStatement Insert { get; } = new(
-            connection, InsertSession, "@Handle", "@UserId", "@CustomClaims", "@AntiCsrfToken", "@CurrentHash", "@PreviousHash", "@RotatedAt", "@ExpiresAt", "@CreatedAt");
+            connection, InsertSession, "@Handle", "@UserId", "@CustomClaims", "@AntiCsrfToken", "@CurrentHash", "@PreviousHash", "@RotatedAt", "@ExpiresAt", "@CreatedAt",
+            "@CreatedAddress", "@CreatedUserAgent");
+
+        public NativeStatement InsertEvent { get; } = new(
+            connection, SqliteSessionStore.InsertEvent, "@Kind", "@UserId", "@Handle", "@OccurredAt", "@ClientAddress", "@UserAgent");
+
+        public NativeStatement InsertOutbox { get; } = new(connection, SqliteSessionStore.InsertOutbox, "@WebhookId", "@NextAttemptAt");
+
+        // Microsoft.Data.Sqlite begins its transactions IMMEDIATE too: the write lock up front, never upgraded midway.
+        private NativeStatement BeginImmediate { get; } = new(connection, "BEGIN IMMEDIATE;");
+
+        private NativeStatement CommitTransaction { get; } = new(connection, "COMMIT;");
+
+        private NativeStatement RollbackTransaction { get; } = new(connection, "ROLLBACK;");
+
+        public void Begin() => RunToEnd(BeginImmediate);
+
+        public void Commit() => RunToEnd(CommitTransaction);
+
+        /// <summary>Rolls back the transaction <see cref="Begin"/> started, when it is still open (a failed COMMIT may have ended it already).</summary>
+        public void RollbackIfOpen()
+        {
+            if (connection.Handle is { } database && raw.sqlite3_get_autocommit(database) == 0)
+            {
+                RunToEnd(RollbackTransaction);
+            }
+        }
+
+        private static void RunToEnd(NativeStatement statement)
+        {
+            try
+            {
+                statement.StepToEnd();
+            }
+            finally
+            {
+                statement.Reset();
+            }
+        }
 
         public NativeStatement Find { get; } = new(connection, SelectSession, "@Handle");
 
         public NativeStatement Rotate { get; } = new(
-            connection, RotateSession, "@NextHash", "@Now", "@Capped", "@ExpiresAt", "@MaxAge", "@Handle", "@PresentedHash", "@ActiveAfter", "@CreatedAfter");
+            connection, RotateSession, "@NextHash", "@Now", "@Capped", "@ExpiresAt", "@MaxAge", "@RefreshedAddress", "@RefreshedUserAgent",
+            "@Handle", "@PresentedHash", "@ActiveAfter", "@CreatedAfter");
 
         public void Dispose()
         {
             Insert.Dispose();
             Find.Dispose();
             Rotate.Dispose();
+            InsertEvent.Dispose();
+            InsertOutbox.Dispose();
+            BeginImmediate.Dispose();
+            CommitTransaction.Dispose();
+            RollbackTransaction.Dispose();
         }
     }
 
@@ -899,6 +1179,10 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         public long? RotatedAt { get; init; }
         public long ExpiresAt { get; init; }
         public long CreatedAt { get; init; }
+        public string? CreatedAddress { get; init; }
+        public string? CreatedUserAgent { get; init; }
+        public string? RefreshedAddress { get; init; }
+        public string? RefreshedUserAgent { get; init; }
 
         public SessionRecord ToRecord() => new(
             Handle,
@@ -909,15 +1193,35 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             PreviousHash,
             RotatedAt is { } rotated ? DateTimeOffset.FromUnixTimeMilliseconds(rotated) : null,
             DateTimeOffset.FromUnixTimeMilliseconds(ExpiresAt),
-            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt));
+            DateTimeOffset.FromUnixTimeMilliseconds(CreatedAt))
+        {
+            CreatedBy = ClientInfo.Of(CreatedAddress, CreatedUserAgent),
+            RefreshedBy = ClientInfo.Of(RefreshedAddress, RefreshedUserAgent),
+        };
     }
 
     private sealed class EventRow
     {
+        public long Id { get; init; }
         public string Kind { get; init; } = "";
         public string UserId { get; init; } = "";
         public string SessionHandle { get; init; } = "";
         public long OccurredAt { get; init; }
+        public string? ClientAddress { get; init; }
+        public string? UserAgent { get; init; }
+
+        public SessionAuditEvent ToEvent() => new(Kind, UserId, SessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(OccurredAt))
+        {
+            Id = Id,
+            Client = ClientInfo.Of(ClientAddress, UserAgent),
+        };
+    }
+
+    private sealed class OutboxRow
+    {
+        public string WebhookId { get; init; } = "";
+        public long Attempts { get; init; }
+        public long EventId { get; init; }
     }
 
     private static partial class Log

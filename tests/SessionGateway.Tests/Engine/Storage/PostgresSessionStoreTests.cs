@@ -53,6 +53,75 @@ public sealed class PostgresSessionStoreTests : SessionStoreContractTests, IDisp
     }
 
     [SkippableFact]
+    public async Task Initialize_DatabaseOfTheVersionBeforeSessionManagement_KeepsItsRowsWithoutClients()
+    {
+        // A database as the previous release left it (step 1), with a session and an audit event in it.
+        var connectionString = await PostgresTestServer.CreateSchemaAsync();
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        try
+        {
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.ExecuteAsync(PostgresSchema.Step(1));
+                await connection.ExecuteAsync("CREATE TABLE session_gateway_schema (version integer NOT NULL); INSERT INTO session_gateway_schema VALUES (1);");
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
+                    VALUES ('old', 'user-1', '{}', NULL, 'h1', 'h0', @Rotated, @Expires, @Created);
+                    INSERT INTO session_events (kind, user_id, session_handle, occurred_at) VALUES ('signed-out', 'user-1', 'gone', @Created);
+                    """,
+                    new { Rotated = now.AddMinutes(5), Expires = now.AddDays(30), Created = now });
+            }
+
+            await using var store = new PostgresSessionStore(Options(connectionString));
+            await store.InitializeAsync(CancellationToken.None);
+
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                Assert.Equal(PostgresSchema.LatestVersion, await connection.ExecuteScalarAsync<int>("SELECT version FROM session_gateway_schema"));
+            }
+
+            Assert.Equal(
+                new SessionRecord("old", "user-1", "{}", null, "h1", "h0", now.AddMinutes(5), now.AddDays(30), now),
+                await store.FindAsync("old", CancellationToken.None));
+            var listed = Assert.Single(await store.ListForUserAsync("user-1", CancellationToken.None));
+            Assert.Equal(((ClientInfo?)null, (ClientInfo?)null), (listed.CreatedBy, listed.RefreshedBy));
+            var audit = Assert.Single(await store.ListEventsAsync(new EventQuery(0, 10), CancellationToken.None));
+            Assert.Equal(("signed-out", "gone", now, (ClientInfo?)null), (audit.Kind, audit.SessionHandle, audit.OccurredAt, audit.Client));
+
+            // What the new step added works on the migrated database.
+            var client = new ClientInfo("192.0.2.1", "curl/8");
+            Assert.Equal(client, (await store.TryRotateAsync("old", "h1", "h2", now.AddMinutes(6), now.AddDays(30), SessionLimits.None, client, CancellationToken.None))!.RefreshedBy);
+            await store.RevokeAsync("old", now.AddHours(1), new AuditEntry("revoked", now.AddMinutes(7), client, "msg_1"), CancellationToken.None);
+            var queued = Assert.Single(await store.TakeWebhooksAsync(now.AddMinutes(7), now.AddMinutes(8), 10, CancellationToken.None));
+            Assert.True(queued.Event.Id > audit.Id);
+        }
+        finally
+        {
+            PostgresTestServer.DropSchema(connectionString);
+        }
+    }
+
+    [SkippableFact]
+    public async Task TakeWebhooks_AnOutboxRowWhoseEventIsGone_IsDeletedAndNotReturned()
+    {
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await Store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now, null, "msg_a"), CancellationToken.None);
+        await Store.CreateAsync(new SessionRecord("b", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now, null, "msg_b"), CancellationToken.None);
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            await connection.ExecuteAsync("DELETE FROM session_events WHERE session_handle = 'a';");
+        }
+
+        Assert.Equal(["msg_b"], (await Store.TakeWebhooksAsync(now, now.AddMinutes(1), 10, CancellationToken.None)).Select(w => w.WebhookId));
+
+        await using (var connection = new NpgsqlConnection(_connectionString))
+        {
+            Assert.Equal(["msg_b"], await connection.QueryAsync<string>("SELECT webhook_id FROM webhook_outbox;"));
+        }
+    }
+
+    [SkippableFact]
     public async Task RevocationFeed_ReportsRevocationsCommittedByAnotherStore()
     {
         var other = new PostgresSessionStore(Options(_connectionString!));

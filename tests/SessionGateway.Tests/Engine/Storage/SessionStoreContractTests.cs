@@ -26,6 +26,10 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
 
     public virtual Task DisposeAsync() => Task.CompletedTask;
 
+    /// <summary>Creates a session with its "created" event at the session's creation time.</summary>
+    private Task CreateAsync(SessionRecord session, ClientInfo? client = null, string? webhookId = null) =>
+        Store.CreateAsync(session with { CreatedBy = client }, new AuditEntry("created", session.CreatedAt, client, webhookId), Ct);
+
     private static SessionRecord Session(string handle, string user = "user-1", DateTimeOffset? expires = null, string hash = "h0") =>
         new(handle, user, """{"role":"admin"}""", "csrf", hash, null, null, expires ?? Now.AddDays(30), Now);
 
@@ -39,7 +43,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     public async Task Initialize_CalledTwice_IsIdempotent()
     {
         await Store.InitializeAsync(Ct);
-        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a"));
         await Store.InitializeAsync(Ct);
 
         Assert.NotNull(await Store.FindAsync("a", Ct));
@@ -49,7 +53,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     public async Task Find_AfterCreate_ReturnsSameRecord()
     {
         var session = Session("a");
-        await Store.CreateAsync(session, new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(session);
 
         Assert.Equal(session, await Store.FindAsync("a", Ct));
     }
@@ -63,7 +67,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_WithCurrentHash_MovesCurrentToPreviousSlidesExpiryAndReturnsTheRow()
     {
-        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a"));
 
         var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), SessionLimits.None, null, Ct);
 
@@ -75,7 +79,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_WithStaleHash_ChangesNothing()
     {
-        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a"));
         await Store.TryRotateAsync("a", "h0", "h1", Now, Now.AddDays(30), SessionLimits.None, null, Ct);
 
         var rotated = await Store.TryRotateAsync("a", "h0", "h-fork", Now, Now.AddDays(30), SessionLimits.None, null, Ct);
@@ -87,7 +91,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_ManyConcurrentWithOneHash_ExactlyOneWins()
     {
-        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a"));
 
         var attempts = await Task.WhenAll(Enumerable.Range(0, 20).Select(i =>
             Task.Run(() => Store.TryRotateAsync("a", "h0", "h" + (i + 1), Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, null, Ct))));
@@ -100,7 +104,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task TryRotate_ExpiredSession_Fails()
     {
-        await Store.CreateAsync(Session("a", expires: Now), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a", expires: Now));
 
         Assert.Null(await Store.TryRotateAsync("a", "h0", "h1", Now.AddSeconds(1), Now.AddDays(30), SessionLimits.None, null, Ct));
     }
@@ -108,13 +112,15 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task Revoke_ExistingSession_DeletesItRecordsRevocationAndAudit()
     {
-        await Store.CreateAsync(Session("a"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a"));
 
         Assert.Equal("user-1", await Store.RevokeAsync("a", Now.AddMinutes(16), new AuditEntry("signed-out", Now), Ct));
 
         Assert.Null(await Store.FindAsync("a", Ct));
         Assert.Equal([new Revocation("a", Now.AddMinutes(16))], await Store.ListRevocationsAsync(Now, Ct));
-        Assert.Equal([new SessionAuditEvent("signed-out", "user-1", "a", Now)], await Store.ListAuditEventsAsync("user-1", Ct));
+        Assert.Equal(
+            [("created", "a", Now), ("signed-out", "a", Now)],
+            (await Store.ListAuditEventsAsync("user-1", Ct)).Select(e => (e.Kind, e.SessionHandle, e.OccurredAt)));
     }
 
     [SkippableFact]
@@ -128,9 +134,9 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task RevokeAllForUser_DeletesOnlyThatUsersSessionsAndRevokesEach()
     {
-        await Store.CreateAsync(Session("a", "alice"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
-        await Store.CreateAsync(Session("b", "alice"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
-        await Store.CreateAsync(Session("c", "bob"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a", "alice"));
+        await CreateAsync(Session("b", "alice"));
+        await CreateAsync(Session("c", "bob"));
 
         var handles = await Store.RevokeAllForUserAsync("alice", Now.AddMinutes(16), new AuditEntry("revoked", Now), null, Ct);
 
@@ -138,7 +144,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         Assert.Empty(await Store.ListForUserAsync("alice", Ct));
         Assert.Single(await Store.ListForUserAsync("bob", Ct));
         Assert.Equal(["a", "b"], (await Store.ListRevocationsAsync(Now, Ct)).Select(r => r.SessionHandle).Order());
-        Assert.Equal(["a", "b"], (await Store.ListAuditEventsAsync("alice", Ct)).Select(e => e.SessionHandle).Order());
+        Assert.Equal(["a", "b"], (await Store.ListAuditEventsAsync("alice", Ct)).Where(e => e.Kind == "revoked").Select(e => e.SessionHandle).Order());
     }
 
     [SkippableFact]
@@ -161,8 +167,8 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     [SkippableFact]
     public async Task ListForUser_ReturnsOnlyThatUsersSessions()
     {
-        await Store.CreateAsync(Session("a", "alice"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
-        await Store.CreateAsync(Session("c", "bob"), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("a", "alice"));
+        await CreateAsync(Session("c", "bob"));
 
         var sessions = await Store.ListForUserAsync("alice", Ct);
 
@@ -174,10 +180,10 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     {
         for (var i = 0; i < 7; i++)
         {
-            await Store.CreateAsync(Session("old" + i, expires: Now), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+            await CreateAsync(Session("old" + i, expires: Now));
         }
 
-        await Store.CreateAsync(Session("live", expires: Now.AddSeconds(1)), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await CreateAsync(Session("live", expires: Now.AddSeconds(1)));
 
         Assert.Equal(5, await Store.DeleteExpiredAsync(Now, 5, Ct));
         Assert.Equal(2, await Store.DeleteExpiredAsync(Now, 5, Ct));
@@ -250,5 +256,367 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
 
         Assert.Equal([1, 1, 1], first);
         Assert.Equal([1, 1, 1], second);
+    }
+
+    // ---- Session management (issue 13): clients, owned revocation, the audit trail, the webhook outbox.
+
+    private static readonly ClientInfo Laptop = new("203.0.113.7", "Mozilla/5.0 (laptop)");
+    private static readonly ClientInfo Phone = new("198.51.100.9", "Mozilla/5.0 (phone)");
+
+    /// <summary>Another store on the same database (another replica): its own connections.</summary>
+    private async Task<ISessionStore> ReplicaAsync()
+    {
+        var replica = await CreateStoreAsync();
+        await replica.InitializeAsync(Ct);
+        return replica;
+    }
+
+    private static async Task DisposeStoreAsync(ISessionStore store)
+    {
+        switch (store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    [SkippableFact]
+    public async Task Create_RecordsTheLoginClientAndTheCreatedEventWithIt_AndQueuesNothingWithoutWebhookId()
+    {
+        await CreateAsync(Session("a"), Laptop);
+
+        Assert.Equal(Laptop, (await Store.FindAsync("a", Ct))!.CreatedBy);
+        Assert.Null((await Store.FindAsync("a", Ct))!.RefreshedBy);
+        var listed = Assert.Single(await Store.ListForUserAsync("user-1", Ct));
+        Assert.Equal(Laptop, listed.CreatedBy);
+        var created = Assert.Single(await Store.ListAuditEventsAsync("user-1", Ct));
+        Assert.Equal(("created", "user-1", "a", Now, Laptop), (created.Kind, created.UserId, created.SessionHandle, created.OccurredAt, created.Client));
+        Assert.True(created.Id > 0);
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddDays(1), Now.AddDays(1).AddMinutes(1), 10, Ct));
+    }
+
+    [SkippableFact]
+    public async Task Create_WithoutClient_ReadsBackNullClients()
+    {
+        await CreateAsync(Session("a"));
+
+        var session = await Store.FindAsync("a", Ct);
+        Assert.Null(session!.CreatedBy);
+        Assert.Null(Assert.Single(await Store.ListAuditEventsAsync("user-1", Ct)).Client);
+    }
+
+    [SkippableFact]
+    public async Task Create_WithWebhookId_QueuesTheCreatedEventDueAtItsTime()
+    {
+        await CreateAsync(Session("a"), Laptop, "msg_1");
+        var created = Assert.Single(await Store.ListAuditEventsAsync("user-1", Ct));
+
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddMilliseconds(-1), Now.AddMinutes(1), 10, Ct));
+        var queued = Assert.Single(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(1), 10, Ct));
+
+        Assert.Equal("msg_1", queued.WebhookId);
+        Assert.Equal(0, queued.Attempts);
+        Assert.Equal(created, queued.Event);
+        Assert.Equal(Laptop, queued.Event.Client);
+    }
+
+    [SkippableFact]
+    public async Task Create_ThatFails_LeavesNeitherEventNorOutboxRow()
+    {
+        // The session, its event and its outbox row are one transaction: a duplicate handle writes none of them.
+        await CreateAsync(Session("a"), Laptop, "msg_1");
+        Assert.Single(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(1), 10, Ct));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync(Session("a", "mallory"), Phone, "msg_2"));
+
+        Assert.Empty(await Store.ListAuditEventsAsync("mallory", Ct));
+        // Once the first take's hold has passed, only the first session's webhook is there.
+        Assert.Equal(["msg_1"], (await Store.TakeWebhooksAsync(Now.AddMinutes(2), Now.AddMinutes(3), 10, Ct)).Select(w => w.WebhookId));
+        Assert.Equal("user-1", (await Store.FindAsync("a", Ct))!.UserId);
+    }
+
+    [SkippableFact]
+    public async Task TryRotate_RecordsTheRefreshClient_AndKeepsTheLoginClient()
+    {
+        await CreateAsync(Session("a"), Laptop);
+
+        var rotated = await Store.TryRotateAsync("a", "h0", "h1", Now.AddMinutes(1), Now.AddDays(31), SessionLimits.None, Phone, Ct);
+
+        Assert.Equal(Phone, rotated!.RefreshedBy);
+        var found = await Store.FindAsync("a", Ct);
+        Assert.Equal((Laptop, Phone), (found!.CreatedBy, found.RefreshedBy));
+        var listed = Assert.Single(await Store.ListForUserAsync("user-1", Ct));
+        Assert.Equal((Laptop, Phone), (listed.CreatedBy, listed.RefreshedBy));
+
+        // A refresh whose client is unknown says so rather than keeping the previous one.
+        await Store.TryRotateAsync("a", "h1", "h2", Now.AddMinutes(2), Now.AddDays(31), SessionLimits.None, null, Ct);
+        found = await Store.FindAsync("a", Ct);
+        Assert.Equal((Laptop, (ClientInfo?)null), (found!.CreatedBy, found.RefreshedBy));
+    }
+
+    [SkippableFact]
+    public async Task Revoke_WithClientAndWebhookId_EventCarriesTheClientAndIsQueued()
+    {
+        await CreateAsync(Session("a"));
+
+        await Store.RevokeAsync("a", Now.AddMinutes(16), new AuditEntry("signed-out", Now.AddMinutes(1), Phone, "msg_out"), Ct);
+
+        var signedOut = (await Store.ListAuditEventsAsync("user-1", Ct)).Single(e => e.Kind == "signed-out");
+        Assert.Equal(Phone, signedOut.Client);
+        var queued = Assert.Single(await Store.TakeWebhooksAsync(Now.AddMinutes(1), Now.AddMinutes(2), 10, Ct));
+        Assert.Equal(("msg_out", signedOut), (queued.WebhookId, queued.Event));
+    }
+
+    [SkippableFact]
+    public async Task Revoke_UnknownSessionWithWebhookId_QueuesNothing()
+    {
+        await Store.RevokeAsync("gone", Now.AddMinutes(16), new AuditEntry("signed-out", Now, Phone, "msg_out"), Ct);
+
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(0, 10), Ct));
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddDays(1), Now.AddDays(2), 10, Ct));
+    }
+
+    [SkippableFact]
+    public async Task RevokeOwned_OwnSession_RevokesAuditsAndQueues()
+    {
+        await CreateAsync(Session("a", "alice"));
+
+        Assert.True(await Store.RevokeOwnedAsync("a", "alice", Now.AddMinutes(16), new AuditEntry("revoked-by-user", Now, Laptop, "msg_own"), Ct));
+
+        Assert.Null(await Store.FindAsync("a", Ct));
+        Assert.Equal([new Revocation("a", Now.AddMinutes(16))], await Store.ListRevocationsAsync(Now, Ct));
+        var revoked = (await Store.ListAuditEventsAsync("alice", Ct)).Single(e => e.Kind == "revoked-by-user");
+        Assert.Equal(("a", Laptop), (revoked.SessionHandle, revoked.Client));
+        Assert.Equal("msg_own", Assert.Single(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(1), 10, Ct)).WebhookId);
+    }
+
+    [SkippableFact]
+    public async Task RevokeOwned_AnotherUsersSession_WritesNothingAtAll()
+    {
+        await CreateAsync(Session("a", "alice"));
+
+        Assert.False(await Store.RevokeOwnedAsync("a", "mallory", Now.AddMinutes(16), new AuditEntry("revoked-by-user", Now, Phone, "msg_x"), Ct));
+
+        // Alice's session lives on, and no revocation row refuses its access tokens on any replica.
+        Assert.NotNull(await Store.FindAsync("a", Ct));
+        Assert.Empty(await Store.ListRevocationsAsync(Now, Ct));
+        Assert.Empty(await Store.ListAuditEventsAsync("mallory", Ct));
+        Assert.Equal(["created"], (await Store.ListAuditEventsAsync("alice", Ct)).Select(e => e.Kind));
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddDays(1), Now.AddDays(2), 10, Ct));
+    }
+
+    [SkippableFact]
+    public async Task RevokeOwned_UnknownSession_WritesNothing()
+    {
+        Assert.False(await Store.RevokeOwnedAsync("gone", "alice", Now.AddMinutes(16), new AuditEntry("revoked-by-user", Now, Phone, "msg_x"), Ct));
+
+        Assert.Empty(await Store.ListRevocationsAsync(Now, Ct));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(0, 10), Ct));
+    }
+
+    [SkippableFact]
+    public async Task RevokeAllForUser_WithWebhookIds_OneEventAndOneQueuedWebhookPerSession()
+    {
+        await CreateAsync(Session("a", "alice"));
+        await CreateAsync(Session("b", "alice"));
+        await CreateAsync(Session("c", "bob"));
+        var next = 0;
+
+        var handles = await Store.RevokeAllForUserAsync(
+            "alice", Now.AddMinutes(16), new AuditEntry("revoked", Now.AddMinutes(1), Laptop, "ignored"), () => "msg_" + ++next, Ct);
+
+        Assert.Equal(["a", "b"], handles.Order());
+        var revoked = (await Store.ListAuditEventsAsync("alice", Ct)).Where(e => e.Kind == "revoked").ToList();
+        Assert.Equal(["a", "b"], revoked.Select(e => e.SessionHandle).Order());
+        Assert.All(revoked, e => Assert.Equal(Laptop, e.Client));
+        var queued = await Store.TakeWebhooksAsync(Now.AddMinutes(1), Now.AddMinutes(2), 10, Ct);
+        Assert.Equal(["msg_1", "msg_2"], queued.Select(w => w.WebhookId).Order());
+        Assert.Equal(revoked.Select(e => e.Id).Order(), queued.Select(w => w.Event.Id).Order());
+    }
+
+    [SkippableFact]
+    public async Task RevokeAllForUser_WithoutWebhookIdFactory_QueuesNothing()
+    {
+        await CreateAsync(Session("a", "alice"));
+        await CreateAsync(Session("b", "alice"));
+
+        await Store.RevokeAllForUserAsync("alice", Now.AddMinutes(16), new AuditEntry("revoked", Now), null, Ct);
+
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddDays(1), Now.AddDays(2), 10, Ct));
+    }
+
+    [SkippableFact]
+    public async Task ListEvents_PagesByAfterIdOldestFirst_WithSinceKindsAndUserFilters()
+    {
+        // alice: created a (t0), created b (t1), signed-out a (t2), theft b (t3); bob: created c (t1).
+        await CreateAsync(Session("a", "alice") with { CreatedAt = Now }, Laptop);
+        await CreateAsync(Session("b", "alice") with { CreatedAt = Now.AddMinutes(1) });
+        await CreateAsync(Session("c", "bob") with { CreatedAt = Now.AddMinutes(1) });
+        await Store.RevokeAsync("a", Now.AddMinutes(20), new AuditEntry("signed-out", Now.AddMinutes(2), Laptop), Ct);
+        await Store.RevokeAsync("b", Now.AddMinutes(20), new AuditEntry("token-theft:OlderGeneration", Now.AddMinutes(3), Phone), Ct);
+
+        var all = await Store.ListEventsAsync(new EventQuery(0, 100), Ct);
+        Assert.Equal(5, all.Count);
+        Assert.Equal(all.Select(e => e.Id).Order(), all.Select(e => e.Id));
+        Assert.Equal(5, all.Select(e => e.Id).Distinct().Count());
+        Assert.Equal(Phone, all[^1].Client);
+
+        // Pages of two, each after the last id of the one before, together the whole trail once.
+        var paged = new List<SessionAuditEvent>();
+        var after = 0L;
+        while (true)
+        {
+            var page = await Store.ListEventsAsync(new EventQuery(after, 2), Ct);
+            Assert.True(page.Count <= 2);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            paged.AddRange(page);
+            after = page[^1].Id;
+        }
+
+        Assert.Equal(all, paged);
+
+        Assert.Equal(
+            ["created:b", "created:c", "signed-out:a", "token-theft:OlderGeneration:b"],
+            (await Store.ListEventsAsync(new EventQuery(0, 100, Since: Now.AddMinutes(1)), Ct)).Select(e => e.Kind + ":" + e.SessionHandle));
+        Assert.Equal(
+            ["signed-out:a", "token-theft:OlderGeneration:b"],
+            (await Store.ListEventsAsync(new EventQuery(0, 100, Kinds: ["signed-out", "token-theft:OlderGeneration"]), Ct)).Select(e => e.Kind + ":" + e.SessionHandle));
+        Assert.Equal(
+            ["c"],
+            (await Store.ListEventsAsync(new EventQuery(0, 100, UserId: "bob"), Ct)).Select(e => e.SessionHandle));
+        Assert.Equal(
+            ["b"],
+            (await Store.ListEventsAsync(new EventQuery(0, 100, Since: Now.AddMinutes(1), Kinds: ["created"], UserId: "alice"), Ct)).Select(e => e.SessionHandle));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(0, 100, Kinds: []), Ct));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(all[^1].Id, 100), Ct));
+
+        // A filtered page continues after the id it was given, not after the filtered count.
+        var filtered = await Store.ListEventsAsync(new EventQuery(0, 1, UserId: "alice"), Ct);
+        var second = await Store.ListEventsAsync(new EventQuery(filtered[0].Id, 1, UserId: "alice"), Ct);
+        Assert.Equal(["a", "b"], filtered.Concat(second).Select(e => e.SessionHandle));
+    }
+
+    [SkippableFact]
+    public async Task DeleteEventsBefore_DeletesOldEventsInBatches_ButKeepsThoseWaitingInTheOutbox()
+    {
+        for (var i = 0; i < 7; i++)
+        {
+            await CreateAsync(Session("old" + i) with { CreatedAt = Now.AddDays(-100) });
+        }
+
+        await CreateAsync(Session("queued") with { CreatedAt = Now.AddDays(-100) }, webhookId: "msg_old");
+        await CreateAsync(Session("recent") with { CreatedAt = Now.AddDays(-1) });
+        await CreateAsync(Session("cutoff") with { CreatedAt = Now.AddDays(-90) });
+
+        Assert.Equal(5, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
+        Assert.Equal(2, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
+        Assert.Equal(0, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
+        Assert.Equal(["queued", "recent", "cutoff"], (await Store.ListEventsAsync(new EventQuery(0, 100), Ct)).Select(e => e.SessionHandle));
+
+        // Its webhook delivered, the event goes with the next sweep.
+        await Store.CompleteWebhookAsync("msg_old", Ct);
+        Assert.Equal(1, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
+        Assert.Equal(["recent", "cutoff"], (await Store.ListEventsAsync(new EventQuery(0, 100), Ct)).Select(e => e.SessionHandle));
+    }
+
+    [SkippableFact]
+    public async Task TakeWebhooks_OldestFirstUpToMax_NotAgainWhileTaken_AgainOnceTakenUntilPasses()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await CreateAsync(Session("s" + i), webhookId: "msg_" + i);
+        }
+
+        var first = await Store.TakeWebhooksAsync(Now, Now.AddSeconds(30), 3, Ct);
+        Assert.Equal(["msg_0", "msg_1", "msg_2"], first.Select(w => w.WebhookId));
+        Assert.Equal(["s0", "s1", "s2"], first.Select(w => w.Event.SessionHandle));
+
+        var second = await Store.TakeWebhooksAsync(Now.AddSeconds(1), Now.AddSeconds(31), 10, Ct);
+        Assert.Equal(["msg_3", "msg_4"], second.Select(w => w.WebhookId));
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddSeconds(29), Now.AddSeconds(59), 10, Ct));
+
+        // The replica that took the first three died: at their taken-until they are due again, for anyone.
+        var again = await Store.TakeWebhooksAsync(Now.AddSeconds(30), Now.AddSeconds(60), 10, Ct);
+        Assert.Equal(["msg_0", "msg_1", "msg_2"], again.Select(w => w.WebhookId));
+        Assert.All(again, w => Assert.Equal(0, w.Attempts));
+    }
+
+    [SkippableFact]
+    public async Task RescheduleWebhook_CountsTheAttempt_ReleasesIt_AndMakesItDueAtTheNewTime()
+    {
+        await CreateAsync(Session("a"), webhookId: "msg_a");
+        Assert.Single(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(5), 10, Ct));
+
+        await Store.RescheduleWebhookAsync("msg_a", 1, Now.AddSeconds(5), Ct);
+
+        // Released (no longer taken until Now + 5 min), but not due before its next attempt.
+        Assert.Empty(await Store.TakeWebhooksAsync(Now.AddSeconds(4), Now.AddMinutes(1), 10, Ct));
+        var retried = Assert.Single(await Store.TakeWebhooksAsync(Now.AddSeconds(5), Now.AddMinutes(1), 10, Ct));
+        Assert.Equal(("msg_a", 1, "a"), (retried.WebhookId, retried.Attempts, retried.Event.SessionHandle));
+    }
+
+    [SkippableFact]
+    public async Task CompleteWebhook_RemovesItForGood()
+    {
+        await CreateAsync(Session("a"), webhookId: "msg_a");
+        await CreateAsync(Session("b"), webhookId: "msg_b");
+        Assert.Equal(2, (await Store.TakeWebhooksAsync(Now, Now.AddSeconds(30), 10, Ct)).Count);
+
+        await Store.CompleteWebhookAsync("msg_a", Ct);
+        await Store.CompleteWebhookAsync("msg_unknown", Ct);
+
+        Assert.Equal(["msg_b"], (await Store.TakeWebhooksAsync(Now.AddDays(1), Now.AddDays(2), 10, Ct)).Select(w => w.WebhookId));
+        // The event stays in the trail.
+        Assert.Equal(2, (await Store.ListAuditEventsAsync("user-1", Ct)).Count);
+    }
+
+    [SkippableFact]
+    public async Task TakeWebhooks_ReplicasTakingAtOnce_NeverShareARow()
+    {
+        const int Count = 40;
+        for (var i = 0; i < Count; i++)
+        {
+            await CreateAsync(Session("s" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)), webhookId: "msg_" + i);
+        }
+
+        var replicas = new List<ISessionStore> { Store };
+        for (var i = 0; i < 3; i++)
+        {
+            replicas.Add(await ReplicaAsync());
+        }
+
+        try
+        {
+            // Every replica takes small batches, several at once each, until a round finds nothing left.
+            var takes = await Task.WhenAll(replicas.SelectMany(replica => Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+            {
+                var mine = new List<string>();
+                while (await replica.TakeWebhooksAsync(Now, Now.AddMinutes(5), 3, Ct) is { Count: > 0 } batch)
+                {
+                    mine.AddRange(batch.Select(w => w.WebhookId));
+                }
+
+                return mine;
+            }))));
+
+            var taken = takes.SelectMany(t => t).ToList();
+            Assert.Equal(Count, taken.Count);
+            Assert.Equal(Count, taken.Distinct().Count());
+        }
+        finally
+        {
+            foreach (var replica in replicas.Skip(1))
+            {
+                await DisposeStoreAsync(replica);
+            }
+        }
     }
 }

@@ -24,7 +24,7 @@ public sealed class SqliteFilePermissionsTests : IDisposable
         var store = new SqliteSessionStore(_database.StoreOptions());
         await store.InitializeAsync(Ct);
         var now = DateTimeOffset.UtcNow;
-        await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), new AuditEntry("created", now), Ct);
         Assert.NotNull(await store.TryRotateAsync("h", "h0", "h1", now, now.AddDays(1), SessionLimits.None, null, Ct));
 
         // The pooled connection keeps the WAL and shared-memory files in place while the store is open.
@@ -63,7 +63,7 @@ public sealed class SqliteFilePermissionsTests : IDisposable
         var store = new SqliteSessionStore(new SessionStoreOptions { ConnectionString = connectionString });
         await store.InitializeAsync(Ct);
         var now = DateTimeOffset.UtcNow;
-        await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), Ct);
+        await store.CreateAsync(new SessionRecord("h", "u", "{}", null, "h0", null, null, now.AddDays(1), now), new AuditEntry("created", now), Ct);
 
         Assert.All(Files, file => Assert.True(File.Exists(file), file + " missing"));
         Assert.All(Files, file => Assert.Equal(OwnerOnly, File.GetUnixFileMode(file)));

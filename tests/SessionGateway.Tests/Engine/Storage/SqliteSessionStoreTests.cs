@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Dapper;
 using SessionGateway.Storage;
 
@@ -35,12 +36,19 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
         await using (var connection = await store.OpenConnectionAsync(CancellationToken.None))
         {
             await connection.ExecuteAsync("DROP TABLE revocations; PRAGMA user_version = 1;");
+            // The steps after 1 are applied again: undo what they added besides the revocations.
+            await connection.ExecuteAsync("""
+                DROP TABLE webhook_outbox; DROP INDEX ix_session_events_occurred_at;
+                ALTER TABLE sessions DROP COLUMN created_address; ALTER TABLE sessions DROP COLUMN created_user_agent;
+                ALTER TABLE sessions DROP COLUMN refreshed_address; ALTER TABLE sessions DROP COLUMN refreshed_user_agent;
+                ALTER TABLE session_events DROP COLUMN client_address; ALTER TABLE session_events DROP COLUMN user_agent;
+                """);
         }
 
         using var restarted = new SqliteSessionStore(_database.StoreOptions());
         await restarted.InitializeAsync(CancellationToken.None);
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        await restarted.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), CancellationToken.None);
+        await restarted.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now), CancellationToken.None);
         await restarted.RevokeAsync("a", now.AddHours(1), new AuditEntry("revoked", now), CancellationToken.None);
 
         await using var check = await restarted.OpenConnectionAsync(CancellationToken.None);
@@ -49,12 +57,70 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
     }
 
     [SkippableFact]
+    public async Task Initialize_FileOfTheVersionBeforeSessionManagement_KeepsItsRowsWithoutClients()
+    {
+        // A file as the previous release left it (steps 1 and 2), with a session and an audit event in it.
+        using var database = new TempDatabase();
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await using (var connection = new SqliteConnection(SqliteSessionStore.BuildConnectionString(database.FilePath)))
+        {
+            await connection.OpenAsync();
+            await connection.ExecuteAsync(SqliteSchema.Step(1));
+            await connection.ExecuteAsync(SqliteSchema.Step(2) + "PRAGMA user_version = 2;");
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO sessions (handle, user_id, custom_claims, anti_csrf_token, current_hash, previous_hash, rotated_at, expires_at, created_at)
+                VALUES ('old', 'user-1', '{}', NULL, 'h1', 'h0', @Rotated, @Expires, @Created);
+                INSERT INTO session_events (kind, user_id, session_handle, occurred_at) VALUES ('signed-out', 'user-1', 'gone', @Created);
+                """,
+                new { Rotated = now.AddMinutes(5).ToUnixTimeMilliseconds(), Expires = now.AddDays(30).ToUnixTimeMilliseconds(), Created = now.ToUnixTimeMilliseconds() });
+        }
+
+        using var store = new SqliteSessionStore(database.StoreOptions());
+        await store.InitializeAsync(CancellationToken.None);
+
+        Assert.Equal(
+            new SessionRecord("old", "user-1", "{}", null, "h1", "h0", now.AddMinutes(5), now.AddDays(30), now),
+            await store.FindAsync("old", CancellationToken.None));
+        var listed = Assert.Single(await store.ListForUserAsync("user-1", CancellationToken.None));
+        Assert.Equal(((ClientInfo?)null, (ClientInfo?)null), (listed.CreatedBy, listed.RefreshedBy));
+        var audit = Assert.Single(await store.ListEventsAsync(new EventQuery(0, 10), CancellationToken.None));
+        Assert.Equal(("signed-out", "gone", now, (ClientInfo?)null), (audit.Kind, audit.SessionHandle, audit.OccurredAt, audit.Client));
+        Assert.True(audit.Id > 0);
+
+        // What the new step added works on the migrated file.
+        var client = new ClientInfo("192.0.2.1", "curl/8");
+        Assert.Equal(client, (await store.TryRotateAsync("old", "h1", "h2", now.AddMinutes(6), now.AddDays(30), SessionLimits.None, client, CancellationToken.None))!.RefreshedBy);
+        await store.RevokeAsync("old", now.AddHours(1), new AuditEntry("revoked", now.AddMinutes(7), client, "msg_1"), CancellationToken.None);
+        var queued = Assert.Single(await store.TakeWebhooksAsync(now.AddMinutes(7), now.AddMinutes(8), 10, CancellationToken.None));
+        Assert.True(queued.Event.Id > audit.Id);
+    }
+
+    [SkippableFact]
+    public async Task TakeWebhooks_AnOutboxRowWhoseEventIsGone_IsDeletedAndNotReturned()
+    {
+        var store = (SqliteSessionStore)Store;
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now, null, "msg_a"), CancellationToken.None);
+        await store.CreateAsync(new SessionRecord("b", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now, null, "msg_b"), CancellationToken.None);
+        await using (var connection = await store.OpenConnectionAsync(CancellationToken.None))
+        {
+            await connection.ExecuteAsync("DELETE FROM session_events WHERE session_handle = 'a';");
+        }
+
+        Assert.Equal(["msg_b"], (await store.TakeWebhooksAsync(now, now.AddMinutes(1), 10, CancellationToken.None)).Select(w => w.WebhookId));
+
+        await using var check = await store.OpenConnectionAsync(CancellationToken.None);
+        Assert.Equal(["msg_b"], await check.QueryAsync<string>("SELECT webhook_id FROM webhook_outbox;"));
+    }
+
+    [SkippableFact]
     public async Task Rotations_ManyInARow_KeepTheLogBoundedAndEveryRotationReadable()
     {
         // Past two of the writer's own checkpoints, with background checkpoints between them.
         var store = (SqliteSessionStore)Store;
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        await store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), CancellationToken.None);
+        await store.CreateAsync(new SessionRecord("a", "user-1", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now), CancellationToken.None);
         var rotations = 2 * SqliteSessionStore.WriterAutoCheckpointPages;
         for (var i = 1; i <= rotations; i++)
         {
@@ -80,7 +146,7 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
         var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
         for (var i = 0; i < SqliteSessionStore.CommitsPerBackgroundCheckpoint; i++)
         {
-            await store.CreateAsync(new SessionRecord("s" + i, "user-1", "{}", null, "h", null, null, now.AddDays(30), now), new AuditEntry("created", DateTimeOffset.UnixEpoch), CancellationToken.None);
+            await store.CreateAsync(new SessionRecord("s" + i, "user-1", "{}", null, "h", null, null, now.AddDays(30), now), new AuditEntry("created", now), CancellationToken.None);
         }
 
         // The writer's own checkpoint is far off (a create writes a few pages): the file grows to the database's size
