@@ -18,16 +18,9 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
 
     public async ValueTask DisposeAsync()
     {
-        try
+        foreach (var gateway in _admin.All)
         {
-            for (var i = 0; ; i++)
-            {
-                output.WriteLine($"--- gateway {i}\n{_admin[i].OutputTail(30)}");
-            }
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            // No more replicas.
+            output.WriteLine($"--- gateway {gateway.Name}\n{gateway.OutputTail(30)}");
         }
 
         await _admin.DisposeAsync();

@@ -46,6 +46,9 @@ internal sealed class AdminGateway : IAsyncDisposable
 
     public GatewayProcess this[int index] => _replicas[index].Gateway;
 
+    /// <summary>Every replica started, in order.</summary>
+    public IReadOnlyList<GatewayProcess> All => [.. _replicas.Select(r => r.Gateway)];
+
     /// <summary>The management port of replica <paramref name="index"/>.</summary>
     public HttpClient Management(int index = 0) => _replicas[index].Management;
 
