@@ -24,20 +24,25 @@ internal static partial class AdminApiExtensions
     /// </summary>
     public static IServiceCollection AddAdminApi(this IServiceCollection services, SessionSettings settings, string configDirectory)
     {
-        if (!settings.Admin.Enabled || settings.Admin.LoadKey(settings.Management, configDirectory, problems: []) is not { } key)
+        if (settings.Admin.Enabled && settings.Admin.LoadKey(settings.Management, configDirectory, problems: []) is { } key)
         {
-            return services;
+            Register(services, new AdminApiKey(key), new AdminApiStart(settings.Admin.IsInline, settings.Admin.ExposedKeyFile(configDirectory)));
         }
 
+        return services;
+    }
+
+    // A method of its own, so that a start without a key never compiles the calls below (the JIT would load the
+    // OpenAPI assembly for the method that names it, even on a path that returns before reaching it).
+    private static void Register(IServiceCollection services, AdminApiKey key, AdminApiStart start)
+    {
         // Only the hash is kept (and the configured text is garbage once the settings are).
-        var apiKey = new AdminApiKey(key);
-        services.AddSingleton(new AdminApiStart(settings.Admin.IsInline, settings.Admin.ExposedKeyFile(configDirectory)));
+        services.AddSingleton(start);
         services.AddSingleton<AdminKeyFailures>();
         services.AddAuthentication()
-            .AddScheme<AdminKeyOptions, AdminKeyHandler>(AdminApiDefaults.AuthenticationScheme, options => options.Key = apiKey);
+            .AddScheme<AdminKeyOptions, AdminKeyHandler>(AdminApiDefaults.AuthenticationScheme, options => options.Key = key);
         services.AddAuthorization();
         services.AddOpenApi(AdminOpenApi.DocumentName, AdminOpenApi.Configure);
-        return services;
     }
 
     /// <summary>
