@@ -4,7 +4,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using SessionGateway.Sessions;
-using SessionGateway.Storage;
 using SessionGateway.Transport;
 
 namespace SessionGateway.Admin;
