@@ -5,14 +5,15 @@ using SessionGateway.Storage;
 namespace SessionGateway.Sessions;
 
 /// <summary>
-/// Deletes expired sessions and revocations every <see cref="SessionStoreOptions.SweepInterval"/>, in batches of
-/// <see cref="SessionStoreOptions.SweepBatchSize"/>, each its own short write so refreshes interleave.
-/// Also forgets in-memory revocations whose access tokens have expired.
+/// Deletes expired sessions and revocations, and audit events older than <see cref="SessionEngineOptions.AuditRetention"/>,
+/// every <see cref="SessionStoreOptions.SweepInterval"/>, in batches of <see cref="SessionStoreOptions.SweepBatchSize"/>,
+/// each its own short write so refreshes interleave. Also forgets in-memory revocations whose access tokens have expired.
 /// </summary>
 internal sealed partial class ExpiredSessionSweeper(
     ISessionStore store,
     SessionEngine engine,
     SessionStoreOptions options,
+    SessionEngineOptions engineOptions,
     TimeProvider timeProvider,
     ILogger<ExpiredSessionSweeper> logger) : BackgroundService
 {
@@ -65,6 +66,31 @@ internal sealed partial class ExpiredSessionSweeper(
             Log.Swept(logger, total);
         }
 
+        if (engineOptions.AuditRetention is { } retention)
+        {
+            var events = await DeleteOldEventsAsync(now - retention, cancellationToken);
+            if (events > 0)
+            {
+                Log.EventsSwept(logger, events, retention);
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>Deletes audit events that occurred before <paramref name="before"/>, batch by batch; returns how many went.</summary>
+    private async Task<int> DeleteOldEventsAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await store.DeleteEventsBeforeAsync(before, options.SweepBatchSize, cancellationToken);
+            total += deleted;
+            await Task.Yield();
+        }
+        while (deleted == options.SweepBatchSize);
+
         return total;
     }
 
@@ -75,5 +101,8 @@ internal sealed partial class ExpiredSessionSweeper(
 
         [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Sweeping expired sessions failed; retrying on the next tick")]
         public static partial void SweepFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Deleted {Count} audit events older than the retention of {Retention}")]
+        public static partial void EventsSwept(ILogger logger, int count, TimeSpan retention);
     }
 }

@@ -53,6 +53,12 @@ internal sealed record SessionEngineOptions
     /// </summary>
     public IReadOnlySet<string> WebhookEventTypes { get; init; } = new HashSet<string>();
 
+    /// <summary>
+    /// How long audit events are kept (null: forever). The sweeper deletes older ones in batches, except those whose
+    /// webhook still waits in the outbox.
+    /// </summary>
+    public TimeSpan? AuditRetention { get; init; } = TimeSpan.FromDays(90);
+
     /// <summary>Collects every problem rather than stopping at the first.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -100,6 +106,11 @@ internal sealed record SessionEngineOptions
         if (string.IsNullOrWhiteSpace(Issuer))
         {
             errors.Add("Session:Issuer must not be empty.");
+        }
+
+        if (AuditRetention is { } retention && retention <= TimeSpan.Zero)
+        {
+            errors.Add("Session:AuditRetention must be positive (leave it empty to keep audit events forever).");
         }
 
         if (VerificationCacheSize < 1)

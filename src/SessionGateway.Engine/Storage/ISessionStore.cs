@@ -34,7 +34,9 @@ internal interface ISessionStore
     /// <see cref="SessionLimits.ActiveAfter"/>, created after <see cref="SessionLimits.CreatedAfter"/>), the current
     /// hash becomes the previous one, <paramref name="nextHash"/> the current one, the rotation time
     /// <paramref name="now"/>, the expiry <paramref name="newExpiresAt"/> (cut at creation + absolute lifetime) and
-    /// the last refresh's client <paramref name="client"/>. Returns the rotated session, or <see langword="null"/> when
+    /// the last refresh's client <paramref name="client"/>. Returns the rotated session (with
+    /// <see cref="SessionRecord.RefreshedBy"/> = <paramref name="client"/>; its <see cref="SessionRecord.CreatedBy"/> is
+    /// not read back, to keep the refresh path lean: <see cref="FindAsync"/> has it), or <see langword="null"/> when
     /// the condition did not hold (the caller reads the session and judges).
     /// </summary>
     Task<SessionRecord?> TryRotateAsync(

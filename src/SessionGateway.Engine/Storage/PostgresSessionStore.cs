@@ -145,10 +145,14 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         }
     }
 
-    private const string SessionColumns = """
+    private const string RotatedColumns = """
         handle AS Handle, user_id AS UserId, custom_claims AS CustomClaims, anti_csrf_token AS AntiCsrfToken,
         current_hash AS CurrentHash, previous_hash AS PreviousHash, rotated_at AS RotatedAt,
-        expires_at AS ExpiresAt, created_at AS CreatedAt, created_address AS CreatedAddress, created_user_agent AS CreatedUserAgent,
+        expires_at AS ExpiresAt, created_at AS CreatedAt
+        """;
+
+    private const string SessionColumns = RotatedColumns + """
+        , created_address AS CreatedAddress, created_user_agent AS CreatedUserAgent,
         refreshed_address AS RefreshedAddress, refreshed_user_agent AS RefreshedUserAgent
         """;
 
@@ -161,7 +165,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         {
             await using var command = new NpgsqlCommand(SelectSession, connection);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = handle });
-            return await ReadSingleSessionAsync(command, cancellationToken);
+            return await ReadSingleSessionAsync(command, withClients: true, refreshedBy: null, cancellationToken);
         }
         catch (NpgsqlException) when (IsBroken(connection))
         {
@@ -182,7 +186,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         WHERE handle = $1 AND current_hash = $2 AND expires_at > $4
           AND COALESCE(rotated_at, created_at) > $6 AND created_at > $7
         RETURNING
-        """ + " " + SessionColumns + ";";
+        """ + " " + RotatedColumns + ";";
 
     public async Task<SessionRecord?> TryRotateAsync(
         string handle,
@@ -210,7 +214,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = limits.AbsoluteLifetime ?? TimeSpan.Zero });
             parameters.Add(new NpgsqlParameter<string?> { TypedValue = client?.Address, NpgsqlDbType = NpgsqlDbType.Text });
             parameters.Add(new NpgsqlParameter<string?> { TypedValue = client?.UserAgent, NpgsqlDbType = NpgsqlDbType.Text });
-            return await ReadSingleSessionAsync(command, cancellationToken);
+            // The login client is not read back (the refresh path does not need it); the refresh client is the one bound.
+            return await ReadSingleSessionAsync(command, withClients: false, refreshedBy: client, cancellationToken);
         }
         catch (NpgsqlException) when (IsBroken(connection))
         {
@@ -219,8 +224,12 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         }
     }
 
-    /// <summary>The one session row <paramref name="command"/> returns (columns as <see cref="SessionColumns"/>), or null.</summary>
-    private static async Task<SessionRecord?> ReadSingleSessionAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one session row <paramref name="command"/> returns (columns as <see cref="SessionColumns"/>, or as
+    /// <see cref="RotatedColumns"/> without <paramref name="withClients"/>: then the refresh client is
+    /// <paramref name="refreshedBy"/> and the login client is not read), or null.
+    /// </summary>
+    private static async Task<SessionRecord?> ReadSingleSessionAsync(NpgsqlCommand command, bool withClients, ClientInfo? refreshedBy, CancellationToken cancellationToken)
     {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         SessionRecord? record = null;
@@ -237,8 +246,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 Utc(reader.GetDateTime(7)),
                 Utc(reader.GetDateTime(8)))
             {
-                CreatedBy = ClientInfo.Of(NullableText(reader, 9), NullableText(reader, 10)),
-                RefreshedBy = ClientInfo.Of(NullableText(reader, 11), NullableText(reader, 12)),
+                CreatedBy = withClients ? ClientInfo.Of(NullableText(reader, 9), NullableText(reader, 10)) : null,
+                RefreshedBy = withClients ? ClientInfo.Of(NullableText(reader, 11), NullableText(reader, 12)) : refreshedBy,
             };
         }
 

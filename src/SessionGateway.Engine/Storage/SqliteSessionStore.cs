@@ -275,7 +275,8 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
     }, handle, cancellationToken);
 
     // RETURNING what the statement does not already know: the WHERE makes the handle, the new current hash and the new
-    // previous hash (the presented one) the values bound, and the refresh's client is the one bound.
+    // previous hash (the presented one) the values bound, and the refresh's client is the one bound. Not the login
+    // client: the refresh path does not need it, and reading it would allocate on every rotation.
     private const string RotateSession = """
         UPDATE sessions
         SET previous_hash = current_hash, current_hash = @NextHash, rotated_at = @Now,
@@ -283,7 +284,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
             refreshed_address = @RefreshedAddress, refreshed_user_agent = @RefreshedUserAgent
         WHERE handle = @Handle AND current_hash = @PresentedHash AND expires_at > @Now
           AND COALESCE(rotated_at, created_at) > @ActiveAfter AND created_at > @CreatedAfter
-        RETURNING user_id, custom_claims, anti_csrf_token, rotated_at, expires_at, created_at, created_address, created_user_agent;
+        RETURNING user_id, custom_claims, anti_csrf_token, rotated_at, expires_at, created_at;
         """;
 
     public Task<SessionRecord?> TryRotateAsync(
@@ -329,8 +330,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
                     statement.ReadTime(4)!.Value,
                     statement.ReadTime(5)!.Value)
                 {
-                    CreatedBy = ClientInfo.Of(statement.ReadText(6), statement.ReadText(7)),
-                    RefreshedBy = rotation.Client is { } client ? ClientInfo.Of(client.Address, client.UserAgent) : null,
+                    RefreshedBy = rotation.Client,
                 };
 
                 // The update commits when the statement finishes: a failing commit throws here.

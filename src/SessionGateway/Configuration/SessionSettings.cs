@@ -24,6 +24,9 @@ internal sealed record SessionSettings
     /// <summary>Optional: a session ends this long after sign-in, whatever the activity. Unset: off.</summary>
     public TimeSpan? AbsoluteLifetime { get; init; } = EngineDefaults.AbsoluteLifetime;
 
+    /// <summary>How long audit events are kept; older ones are swept. Empty: forever.</summary>
+    public TimeSpan? AuditRetention { get; init; } = EngineDefaults.AuditRetention;
+
     public TimeSpan SigningKeyRotation { get; init; } = EngineDefaults.SigningKeyRotation;
 
     public TimeSpan KeyRefreshInterval { get; init; } = EngineDefaults.KeyRefreshInterval;
@@ -93,6 +96,7 @@ internal sealed record SessionSettings
         RefreshGracePeriod = RefreshGracePeriod,
         IdleTimeout = IdleTimeout,
         AbsoluteLifetime = AbsoluteLifetime,
+        AuditRetention = AuditRetention,
         SigningKeyRotation = SigningKeyRotation,
         KeyRefreshInterval = KeyRefreshInterval,
         Algorithm = Algorithm,

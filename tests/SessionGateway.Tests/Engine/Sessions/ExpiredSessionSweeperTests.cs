@@ -22,7 +22,7 @@ public sealed class ExpiredSessionSweeperTests
         var live = await harness.Engine.CreateLiveAsync("live-user", null, false, Ct);
         harness.Time.Advance(TimeSpan.FromDays(2));
         var sweeper = new ExpiredSessionSweeper(
-            harness.Store, harness.Engine, harness.Database.StoreOptions with { SweepBatchSize = 8 }, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+            harness.Store, harness.Engine, harness.Database.StoreOptions with { SweepBatchSize = 8 }, harness.Options, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
 
         var deleted = await sweeper.SweepOnceAsync(Ct);
 
@@ -40,7 +40,7 @@ public sealed class ExpiredSessionSweeperTests
         var issued = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
         await harness.Engine.RevokeAsync(issued.SessionHandle, SessionEngine.SignedOutAuditKind, Ct);
         var sweeper = new ExpiredSessionSweeper(
-            harness.Store, harness.Engine, harness.Database.StoreOptions, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+            harness.Store, harness.Engine, harness.Database.StoreOptions, harness.Options, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
 
         await sweeper.SweepOnceAsync(Ct);
         Assert.Equal(1, harness.Engine.RevokedSessions.Count);
@@ -51,9 +51,73 @@ public sealed class ExpiredSessionSweeperTests
         Assert.Equal(0, await harness.Store.DeleteExpiredRevocationsAsync(harness.Time.GetUtcNow(), 100, Ct)); // the durable row went too
     }
 
+    [Fact]
+    public async Task SweepOnce_AuditEventsPastTheRetention_AreDeletedInBatches_ExceptThoseWaitingForTheirWebhook()
+    {
+        RecordingStore? recorder = null;
+        var options = new SessionEngineOptions
+        {
+            AuditRetention = TimeSpan.FromDays(10),
+            WebhookEventTypes = new HashSet<string> { SessionEventTypes.SignedOut },
+        };
+        using var harness = await EngineHarness.StartAsync(options, decorateStore: inner => recorder = new RecordingStore(inner));
+        var first = await harness.Engine.CreateLiveAsync("old-user", null, false, Ct);
+        for (var i = 0; i < 4; i++)
+        {
+            await harness.Engine.CreateLiveAsync("old-user", null, false, Ct);
+        }
+
+        // Its webhook is never delivered (no sender here): the event must outlive the retention until it is.
+        await harness.Engine.RevokeAsync(first.SessionHandle, SessionEngine.SignedOutAuditKind, Ct);
+        harness.Time.Advance(TimeSpan.FromDays(9));
+        var recent = await harness.Engine.CreateLiveAsync("new-user", null, false, Ct);
+        harness.Time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMilliseconds(1));
+        var sweeper = new ExpiredSessionSweeper(
+            harness.Store, harness.Engine, harness.Database.StoreOptions with { SweepBatchSize = 2 }, harness.Options, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+
+        await sweeper.SweepOnceAsync(Ct);
+
+        Assert.Equal([2, 2, 1], recorder!.EventsDeletedPerBatch);
+        var left = await harness.Store.ListEventsAsync(new EventQuery(0, 100), Ct);
+        Assert.Equal(
+            [(SessionEventTypes.SignedOutKind, first.SessionHandle), (SessionEventTypes.CreatedKind, recent.SessionHandle)],
+            left.Select(e => (e.Kind, e.SessionHandle)));
+    }
+
+    [Fact]
+    public async Task SweepOnce_WithoutRetention_KeepsEveryAuditEvent()
+    {
+        using var harness = await EngineHarness.StartAsync(new SessionEngineOptions { AuditRetention = null });
+        await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        harness.Time.Advance(TimeSpan.FromDays(3650));
+        var sweeper = new ExpiredSessionSweeper(
+            harness.Store, harness.Engine, harness.Database.StoreOptions, harness.Options, harness.Time, NullLogger<ExpiredSessionSweeper>.Instance);
+
+        await sweeper.SweepOnceAsync(Ct);
+
+        Assert.Single(await harness.Store.ListEventsAsync(new EventQuery(0, 100), Ct));
+    }
+
+    [Fact]
+    public void AuditRetention_DefaultsToNinetyDays_AndMustBePositive()
+    {
+        Assert.Equal(TimeSpan.FromDays(90), new SessionEngineOptions().AuditRetention);
+        Assert.Contains(new SessionEngineOptions { AuditRetention = TimeSpan.Zero }.Validate(), e => e.Contains("Session:AuditRetention", StringComparison.Ordinal));
+        Assert.Empty(new SessionEngineOptions { AuditRetention = null }.Validate());
+    }
+
     private sealed class RecordingStore(ISessionStore inner) : DelegatingStore(inner)
     {
         public List<int> DeletedPerBatch { get; } = [];
+
+        public List<int> EventsDeletedPerBatch { get; } = [];
+
+        public override async Task<int> DeleteEventsBeforeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken)
+        {
+            var deleted = await base.DeleteEventsBeforeAsync(before, batchSize, cancellationToken);
+            EventsDeletedPerBatch.Add(deleted);
+            return deleted;
+        }
 
         public override async Task<int> DeleteExpiredAsync(DateTimeOffset now, int batchSize, CancellationToken cancellationToken)
         {

@@ -325,17 +325,34 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task Create_ThatFails_LeavesNeitherEventNorOutboxRow()
+    public async Task Create_ThatFails_LeavesNeitherSessionNorEventNorOutboxRow()
     {
-        // The session, its event and its outbox row are one transaction: a duplicate handle writes none of them.
+        // The session, its event and its outbox row are one transaction. A webhook id already queued makes the last of
+        // the three writes fail, after the other two: neither may remain.
         await CreateAsync(Session("a"), Laptop, "msg_1");
-        Assert.Single(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(1), 10, Ct));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync(Session("b", "mallory"), Phone, "msg_1"));
+
+        Assert.Null(await Store.FindAsync("b", Ct));
+        Assert.Empty(await Store.ListForUserAsync("mallory", Ct));
+        Assert.Empty(await Store.ListAuditEventsAsync("mallory", Ct));
+        var queued = Assert.Single(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(1), 10, Ct));
+        Assert.Equal(("msg_1", "a"), (queued.WebhookId, queued.Event.SessionHandle));
+
+        // The store is usable right after (no transaction left open).
+        await CreateAsync(Session("c", "mallory"), Phone, "msg_2");
+        Assert.Equal(["c"], (await Store.ListAuditEventsAsync("mallory", Ct)).Select(e => e.SessionHandle));
+    }
+
+    [SkippableFact]
+    public async Task Create_DuplicateHandle_WritesNoEvent()
+    {
+        await CreateAsync(Session("a"));
 
         await Assert.ThrowsAnyAsync<Exception>(() => CreateAsync(Session("a", "mallory"), Phone, "msg_2"));
 
         Assert.Empty(await Store.ListAuditEventsAsync("mallory", Ct));
-        // Once the first take's hold has passed, only the first session's webhook is there.
-        Assert.Equal(["msg_1"], (await Store.TakeWebhooksAsync(Now.AddMinutes(2), Now.AddMinutes(3), 10, Ct)).Select(w => w.WebhookId));
+        Assert.Empty(await Store.TakeWebhooksAsync(Now, Now.AddMinutes(1), 10, Ct));
         Assert.Equal("user-1", (await Store.FindAsync("a", Ct))!.UserId);
     }
 
