@@ -17,7 +17,8 @@ internal sealed partial class AdminKeyFailures(TimeProvider time, ILogger<AdminK
         if ((last == long.MinValue || now - last >= TimeSpan.TicksPerMinute) && Interlocked.CompareExchange(ref _lastWarning, now, last) == last)
         {
             var address = Transport.RequestClient.Of(context)?.Address ?? "(unknown)";
-            Log.Refused(logger, context.Request.Method, context.Request.Path.Value ?? "", address, reason, Interlocked.Exchange(ref _refused, 0));
+            // The path escaped, as everywhere the gateway logs one: a %0D%0A in it cannot forge log lines.
+            Log.Refused(logger, context.Request.Method, context.Request.Path.ToUriComponent(), address, reason, Interlocked.Exchange(ref _refused, 0));
         }
     }
 

@@ -142,6 +142,17 @@ public sealed class AdminKeyHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task Refusal_IsLoggedWithThePathEscaped_SoAPathCannotForgeLogLines()
+    {
+        await ChallengeAsync(path: "/admin/users/x\r\nwarn: forged line/sessions");
+
+        var line = Assert.Single(_logs.Lines, l => l.EventId == 5101);
+        Assert.DoesNotContain('\n', line.Message);
+        Assert.DoesNotContain('\r', line.Message);
+        Assert.Contains("/admin/users/x%0D%0Awarn:%20forged%20line/sessions", line.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AdminApiKey_ComparesWholeValuesOnly_AndNeverShowsTheKey()
     {
         var key = new AdminApiKey(Key);
@@ -180,12 +191,12 @@ public sealed class AdminKeyHandlerTests : IDisposable
         return context.AuthenticateAsync(AdminApiDefaults.AuthenticationScheme);
     }
 
-    private async Task<(HttpContext Context, string Body)> ChallengeAsync(string? authorization = null)
+    private async Task<(HttpContext Context, string Body)> ChallengeAsync(string? authorization = null, string path = "/admin/events")
     {
         var context = new DefaultHttpContext { RequestServices = Request(_services) };
         context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
         context.Request.Method = "GET";
-        context.Request.Path = "/admin/events";
+        context.Request.Path = path;
         if (authorization is not null)
         {
             context.Request.Headers.Authorization = authorization;
