@@ -379,6 +379,27 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
     }
 
     [Fact]
+    public async Task NoKey_TheAdminApiIsOff_ItsPathsAre404OnTheManagementPort()
+    {
+        var gateway = await _admin.StartAsync(adminKey: false);
+        await _admin.LoginAsync(_admin.MapLogin("mia", "mia"), "browser/1");
+
+        foreach (var (method, path) in new[]
+        {
+            (HttpMethod.Get, "/admin/users/mia/sessions"), (HttpMethod.Delete, "/admin/users/mia/sessions"),
+            (HttpMethod.Get, "/admin/events"), (HttpMethod.Get, "/admin/openapi.json"),
+        })
+        {
+            var (status, body, response) = await _admin.SendAsync(method, path, "Bearer " + _admin.Key);
+            response.Dispose();
+            Assert.True(status == HttpStatusCode.NotFound, $"{method} {path}: {(int)status} {body}");
+            Assert.Equal("""{"message":"not found: the management listener serves /healthz, /readyz and /metrics"}""", body);
+        }
+
+        Assert.DoesNotContain("[5104]", gateway.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AKeyWithoutAManagementListener_IsRefusedAtStart_ExitCode2NamingTheKey()
     {
         var path = Path.Combine(_admin.Folder, "no-management.yaml");

@@ -53,15 +53,16 @@ internal sealed class AdminGateway : IAsyncDisposable
     public HttpClient Management(int index = 0) => _replicas[index].Management;
 
     /// <summary>
-    /// Starts a replica with <c>proxy.yaml</c> (written on the first start). <paramref name="session"/> goes under
+    /// Starts a replica with <c>proxy.yaml</c> (written on the first start; without <paramref name="adminKey"/>, with
+    /// <c>ApiKeyFile</c> empty: the admin API off). <paramref name="session"/> goes under
     /// <c>Session</c> at the indentation of its keys (2), <paramref name="routes"/> at that of a route name (4).
     /// </summary>
-    public async Task<GatewayProcess> StartAsync(string session = "", string routes = "", IReadOnlyDictionary<string, string>? environment = null)
+    public async Task<GatewayProcess> StartAsync(string session = "", string routes = "", IReadOnlyDictionary<string, string>? environment = null, bool adminKey = true)
     {
         var path = Path.Combine(_directory, "proxy.yaml");
         if (!File.Exists(path))
         {
-            await File.WriteAllTextAsync(path, Yaml(session, routes, Upstream.Url!));
+            await File.WriteAllTextAsync(path, Yaml(session, routes, Upstream.Url!, adminKey));
         }
 
         var managementPort = LoopbackPorts.Free();
@@ -160,7 +161,7 @@ internal sealed class AdminGateway : IAsyncDisposable
     }
 
     /// <summary>Long-lived access tokens (so "refused" can only mean revoked), no rate limits (every client is 127.0.0.1).</summary>
-    private string Yaml(string session, string routes, string upstreamUrl) => $$"""
+    private string Yaml(string session, string routes, string upstreamUrl, bool adminKey) => $$"""
         Logging:
           LogLevel:
             Default: Warning
@@ -176,7 +177,7 @@ internal sealed class AdminGateway : IAsyncDisposable
           Management:
             DrainDelay: 0s
           Admin:
-            ApiKeyFile: {{KeyFile}}
+            ApiKeyFile: {{(adminKey ? KeyFile : "")}}
           RateLimits:
             Refresh:
               Enabled: false
