@@ -112,6 +112,7 @@ internal static class GatewayConfigValidator
 
         ManagementListener.Parse(settings.Management, configuration, problems);
         var configDirectory = Path.GetDirectoryName(Path.GetFullPath(document.Path))!;
+        settings.Admin.LoadKey(settings.Management, configDirectory, problems);
         CheckStoreLocation(settings, configDirectory, problems);
         CheckOidc(settings, configDirectory, problems);
         settings.KeyEncryption.Load(configDirectory, problems);

@@ -80,6 +80,9 @@ internal sealed record SessionSettings
     /// <summary>The management listener (probes, metrics) and the graceful drain.</summary>
     public ManagementSettings Management { get; init; } = new();
 
+    /// <summary>The admin API on the management listener, and the key that opens it.</summary>
+    public AdminSettings Admin { get; init; } = new();
+
     /// <summary>The forward-auth decision endpoint, for an ingress that asks instead of forwarding through the gateway.</summary>
     public ForwardAuthSettings ForwardAuth { get; init; } = new();
 
@@ -151,6 +154,7 @@ internal sealed record SessionSettings
         Compare(nameof(Policies), Policies, next.Policies);
         Compare(nameof(Cors), Cors, next.Cors);
         Compare(nameof(Management), Management, next.Management);
+        Compare(nameof(Admin), Admin, next.Admin);
         Compare(nameof(ForwardAuth), ForwardAuth, next.ForwardAuth);
         Compare(nameof(Assertion), Assertion, next.Assertion);
         Compare(nameof(Webhooks), Webhooks, next.Webhooks);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SessionGateway.Admin;
 using SessionGateway.Assertions;
 using SessionGateway.Authentication;
 using SessionGateway.Authorization;
@@ -263,6 +264,7 @@ internal static partial class GatewayHost
 
         services.AddGatewayTelemetry(configuration, scraped: settings.Management.Enabled);
         services.AddManagementListener(settings.Management);
+        services.AddAdminApi(settings, configDirectory);
         services.AddSingleton<SessionResponseWriter>();
         services.AddSingleton<SessionStarter>();
         services.AddSessionEndpoints();

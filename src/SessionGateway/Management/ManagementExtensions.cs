@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using SessionGateway.Admin;
 using SessionGateway.Configuration;
 
 namespace SessionGateway.Management;
@@ -30,13 +31,21 @@ internal static class ManagementExtensions
 
     /// <summary>
     /// First in the pipeline: requests on <paramref name="listener"/>'s port go to a pipeline of their own that answers
-    /// <c>/metrics</c> (the exporter), <c>/healthz</c> and <c>/readyz</c>, and 404 for anything else: no routing, no
-    /// session endpoints, nothing forwarded. Traffic never reaches that pipeline.
+    /// <c>/metrics</c> (the exporter), <c>/healthz</c> and <c>/readyz</c>, the admin API under <c>/admin</c> when an
+    /// admin key is configured, and 404 for anything else: no session endpoints, no route, nothing forwarded. Traffic
+    /// never reaches that pipeline, and so never the admin API.
     /// </summary>
     public static void UseManagementListener(this IApplicationBuilder app, ManagementListener listener)
     {
         var branch = app.New();
         branch.UseOpenTelemetryPrometheusScrapingEndpoint(context => ManagementEndpoints.IsRead(context, ManagementEndpoints.MetricsPath));
+        if (AdminApiExtensions.BuildAdminApi(app, listener.Port) is { } admin)
+        {
+            branch.Use(next => context => context.Request.Path.StartsWithSegments(AdminApiDefaults.PathPrefix, StringComparison.OrdinalIgnoreCase)
+                ? admin(context)
+                : next(context));
+        }
+
         branch.Run(ManagementEndpoints.HandleAsync);
         var management = branch.Build();
         app.Use(next => new ManagementPortMiddleware(next, management, listener.Port).InvokeAsync);

@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Net;
+using SessionGateway.IntegrationTests.Infrastructure;
+using SessionGateway.IntegrationTests.ScaleOut;
+using Xunit.Abstractions;
+
+namespace SessionGateway.IntegrationTests.Admin;
+
+/// <summary>
+/// The admin API in front of PostgreSQL: a revocation through one replica's admin API reaches another replica within
+/// a second, as a sign-out does; a store outage is a 503 with Retry-After, never a 500. Skipped without PostgreSQL.
+/// </summary>
+[Collection(ScaleOutCollection.Name)]
+public sealed class AdminApiPostgresTests(ITestOutputHelper output) : IAsyncDisposable
+{
+    private const string PostgresStore = "  Store:\n    Provider: Postgres\n    BusyTimeout: 1s\n";
+
+    private readonly AdminGateway _admin = new();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var gateway in _admin.All)
+        {
+            output.WriteLine($"--- gateway {gateway.Name}\n{gateway.OutputTail(30)}");
+        }
+
+        await _admin.DisposeAsync();
+    }
+
+    [SkippableFact]
+    public async Task RevokedThroughOneReplicasAdminApi_RefusedOnAnotherReplicaWithinOneSecond()
+    {
+        await using var schema = await TestSchema.CreateAsync();
+        var environment = new Dictionary<string, string> { ["Session__Store__ConnectionString"] = schema.ConnectionString };
+        var a = await _admin.StartAsync(session: PostgresStore, environment: environment);
+        var b = await _admin.StartAsync(session: PostgresStore, environment: environment);
+        var login = _admin.MapLogin("frank", "frank");
+        var one = await _admin.LoginAsync(login, "browser/1", replica: 0);
+        var two = await _admin.LoginAsync(login, "browser/2", replica: 0);
+        var three = await _admin.LoginAsync(login, "browser/3", replica: 1);
+
+        // B has verified (and cached) every token before the revocations.
+        foreach (var client in new[] { one, two, three })
+        {
+            using var response = await new SessionClient(b.Client, TokenMode.Header).SendAsync(HttpMethod.Get, GatewayReplicas.ApiPath, client.AccessToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Both replicas list the same sessions: the store is the one truth.
+        Assert.Equal(3, (await _admin.AdminAsync(HttpMethod.Get, "/admin/users/frank/sessions", replica: 1)).GetArrayLength());
+
+        // One session revoked through A's admin API: B refuses it within a second.
+        await _admin.AdminAsync(HttpMethod.Delete, "/admin/sessions/" + Handle(one), HttpStatusCode.NoContent, replica: 0);
+        var since = Stopwatch.StartNew();
+        var delay = await RevocationProbe.TimeUntilRefusedAsync(b, TokenMode.Header, one.AccessToken!, since);
+        output.WriteLine($"revoked on A: refused on B after {delay.TotalMilliseconds:0} ms");
+        Assert.True(delay < RevocationProbe.Limit, $"B refused only after {delay.TotalMilliseconds:0} ms");
+        using (var refresh = await new SessionClient(b.Client, TokenMode.Header).RefreshAsync(one.RefreshToken))
+        {
+            await Wire.AssertJsonAsync(refresh, 440, """{"message":"unauthorised"}""");
+        }
+
+        // The rest through B's admin API: A refuses both within a second.
+        Assert.Equal("""{"revoked":2}""", (await _admin.AdminAsync(HttpMethod.Delete, "/admin/users/frank/sessions", replica: 1)).GetRawText());
+        since.Restart();
+        var delays = await Task.WhenAll(
+            RevocationProbe.TimeUntilRefusedAsync(a, TokenMode.Header, two.AccessToken!, since),
+            RevocationProbe.TimeUntilRefusedAsync(a, TokenMode.Header, three.AccessToken!, since));
+        output.WriteLine($"revoked on B: refused on A after {delays[0].TotalMilliseconds:0} and {delays[1].TotalMilliseconds:0} ms");
+        Assert.All(delays, d => Assert.True(d < RevocationProbe.Limit, $"A refused only after {d.TotalMilliseconds:0} ms"));
+        Assert.Empty((await _admin.AdminAsync(HttpMethod.Get, "/admin/users/frank/sessions", replica: 0)).EnumerateArray());
+    }
+
+    [SkippableFact]
+    public async Task StoreDown_EveryAdminEndpointIs503WithRetryAfter_NeverA500_ThenAnswersAgain()
+    {
+        await using var cluster = await PostgresCluster.CreateAsync();
+        await _admin.StartAsync(session: PostgresStore, environment: new Dictionary<string, string> { ["Session__Store__ConnectionString"] = cluster.ConnectionString });
+        var client = await _admin.LoginAsync(_admin.MapLogin("gina", "gina"), "browser/1");
+
+        await cluster.StopAsync();
+        foreach (var (method, path) in new[]
+        {
+            (HttpMethod.Get, "/admin/users/gina/sessions"), (HttpMethod.Delete, "/admin/users/gina/sessions"),
+            (HttpMethod.Delete, "/admin/sessions/" + Handle(client)), (HttpMethod.Get, "/admin/events"),
+        })
+        {
+            var (status, body, response) = await _admin.SendAsync(method, path, "Bearer " + _admin.Key);
+            using (response)
+            {
+                Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{method} {path}: {(int)status} {body}");
+                Assert.Equal("1", response.Headers.RetryAfter?.ToString());
+                Assert.Equal("""{"message":"session store unavailable, try again"}""", body);
+            }
+        }
+
+        // Without the key it is still 401: the key is checked before the store is asked anything.
+        var (unauthorised, _, refused) = await _admin.SendAsync(HttpMethod.Get, "/admin/users/gina/sessions", authorization: null);
+        refused.Dispose();
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorised);
+
+        await cluster.StartAsync();
+        var back = await Poll.UntilAsync(Stopwatch.StartNew(), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(200), async () =>
+            (await _admin.SendAsync(HttpMethod.Get, "/admin/users/gina/sessions", "Bearer " + _admin.Key)).Status == HttpStatusCode.OK);
+        Assert.NotNull(back);
+        Assert.Single((await _admin.AdminAsync(HttpMethod.Get, "/admin/users/gina/sessions")).EnumerateArray());
+    }
+
+    private static string Handle(SessionClient client) => Wire.JwtPayload(client.AccessToken!).GetProperty("sessionHandle").GetString()!;
+}
