@@ -345,37 +345,13 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
         return harness;
     }
 
-    /// <summary>One device: its own connection and <c>User-Agent</c>, logged in as <paramref name="userId"/>.</summary>
-    private async Task<SessionClient> DeviceAsync(SessionHarness harness, TokenMode mode, string userId, string userAgent, string? claimsJson = null)
-    {
-        var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = harness.Gateway.Address };
-        http.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", userAgent);
-        _clients.Add(http);
-        var device = new SessionClient(http, mode);
-        using var login = await device.LoginAsync(harness.MapLogin(userId, claimsJson));
-        Assert.Equal(HttpStatusCode.OK, login.StatusCode);
-        Assert.NotNull(device.AccessToken);
-        return device;
-    }
+    private Task<SessionClient> DeviceAsync(SessionHarness harness, TokenMode mode, string userId, string userAgent, string? claimsJson = null) =>
+        DeviceClients.LoginAsync(harness, _clients, mode, userId, userAgent, claimsJson);
 
-    private static string HandleOf(SessionClient client) => Wire.JwtPayload(client.AccessToken!).GetProperty("sessionHandle").GetString()!;
+    private static string HandleOf(SessionClient client) => DeviceClients.HandleOf(client);
 
-    private static Task<HttpResponseMessage> ListAsync(SessionClient client) => client.SendAsync(HttpMethod.Get, SessionsPath);
+    private static Task<HttpResponseMessage> ListAsync(SessionClient client) => DeviceClients.ListAsync(client);
 
-    /// <summary><c>DELETE</c> as the SDK sends it: <c>rid</c> (custom-header anti-CSRF) and, in header mode, <c>st-auth-mode</c>.</summary>
-    private static async Task<HttpResponseMessage> EndAsync(SessionClient client, string handle, bool antiCsrf = true)
-    {
-        using var request = client.NewRequest(HttpMethod.Delete, SessionsPath + "/" + Uri.EscapeDataString(handle));
-        if (antiCsrf)
-        {
-            request.Headers.Add("rid", "session");
-        }
-
-        if (client.Mode == TokenMode.Header)
-        {
-            request.Headers.Add("st-auth-mode", "header");
-        }
-
-        return await client.Http.SendAsync(request);
-    }
+    private static Task<HttpResponseMessage> EndAsync(SessionClient client, string handle, bool antiCsrf = true) =>
+        DeviceClients.EndAsync(client, handle, antiCsrf);
 }
