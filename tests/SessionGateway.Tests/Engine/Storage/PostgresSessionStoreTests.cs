@@ -144,4 +144,48 @@ public sealed class PostgresSessionStoreTests : SessionStoreContractTests, IDisp
         await stop.CancelAsync();
         await run;
     }
+
+    [SkippableFact]
+    public async Task RevocationFeed_AnnouncesAnOwnedRevocation_ButNothingForSomeoneElsesSession()
+    {
+        var now = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var until = now.AddMinutes(16);
+        await Store.CreateAsync(new SessionRecord("alices", "alice", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now), CancellationToken.None);
+        await Store.CreateAsync(new SessionRecord("bobs", "bob", "{}", null, "h0", null, null, now.AddDays(30), now), new AuditEntry("created", now), CancellationToken.None);
+        var feed = new PostgresRevocationFeed((PostgresSessionStore)Store, TimeProvider.System);
+        var received = new List<Revocation>();
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var run = feed.RunAsync(
+            _ => { listening.TrySetResult(); return Task.CompletedTask; },
+            r =>
+            {
+                lock (received)
+                {
+                    received.Add(r);
+                }
+
+                if (r.SessionHandle == "bobs")
+                {
+                    second.TrySetResult();
+                }
+            },
+            e => second.TrySetException(e),
+            stop.Token);
+        await listening.Task.WaitAsync(stop.Token);
+
+        Assert.False(await Store.RevokeOwnedAsync("alices", "bob", until, new AuditEntry("revoked-by-user", now), CancellationToken.None));
+        Assert.True(await Store.RevokeOwnedAsync("bobs", "bob", until, new AuditEntry("revoked-by-user", now), CancellationToken.None));
+
+        // Notifications arrive in commit order: once bob's is in, alice's would have been before it.
+        await second.Task.WaitAsync(stop.Token);
+        lock (received)
+        {
+            Assert.Equal([new Revocation("bobs", until)], received);
+        }
+
+        await stop.CancelAsync();
+        await run;
+    }
 }
