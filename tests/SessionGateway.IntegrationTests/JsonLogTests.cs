@@ -8,15 +8,17 @@ using WireMock.Settings;
 
 namespace SessionGateway.IntegrationTests;
 
-/// <summary>The gateway process with <c>Logging:Console:FormatterName: json</c>: one JSON object per line, session events as fields, no tokens.</summary>
+/// <summary>The gateway process with <c>Logging:Console:FormatterName: json</c>: one JSON object per line, session events (a theft among them, logged once) as fields, no tokens.</summary>
 public sealed class JsonLogTests
 {
     [Fact]
-    public async Task JsonConsoleLogs_ParseLineByLine_CarrySessionFieldsAndNoToken()
+    public async Task JsonConsoleLogs_ParseLineByLine_CarrySessionFieldsAndNoToken_TheftOnce()
     {
         using var upstream = WireMockServer.Start(new WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
         upstream.Given(Request.Create().WithPath("/login/alice").UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("X-Session-Create", "alice"));
+        upstream.Given(Request.Create().WithPath("/login/bob").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("X-Session-Create", "bob"));
         upstream.Given(Request.Create().UsingAnyMethod()).AtPriority(1000).RespondWith(Response.Create().WithStatusCode(200));
         var directory = Directory.CreateTempSubdirectory("sg-json-").FullName;
         var config = Path.Combine(directory, "proxy.yaml");
@@ -61,6 +63,19 @@ public sealed class JsonLogTests
         tokens.AddRange([alice.AccessToken!, alice.RefreshToken!]);
         Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/app")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await alice.SignOutAsync()).StatusCode);
+
+        // Theft: bob's refresh token two generations old (theft even within the grace period).
+        var bob = new SessionClient(gateway.Client, TokenMode.Header);
+        Assert.Equal(HttpStatusCode.OK, (await bob.LoginAsync("/login/bob")).StatusCode);
+        var bobsFirst = bob.RefreshToken!;
+        tokens.AddRange([bob.AccessToken!, bobsFirst]);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await bob.RefreshAsync()).StatusCode);
+            tokens.AddRange([bob.AccessToken!, bob.RefreshToken!]);
+        }
+
+        Assert.Equal(440, (int)(await new SessionClient(gateway.Client, TokenMode.Header).RefreshAsync(bobsFirst)).StatusCode);
         Assert.Equal(0, await gateway.StopAsync());
 
         var lines = gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -74,14 +89,21 @@ public sealed class JsonLogTests
             return document.RootElement.Clone();
         }).ToList();
 
-        var created = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1000);
-        Assert.Equal("alice", created.GetProperty("State").GetProperty("UserId").GetString());
+        static string? UserOf(JsonElement entry) =>
+            entry.GetProperty("State").TryGetProperty("UserId", out var user) ? user.GetString() : null;
+        var created = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1000 && UserOf(e) == "alice");
         var handle = created.GetProperty("State").GetProperty("SessionHandle").GetString();
         Assert.False(string.IsNullOrEmpty(handle));
-        var signedOut = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1005);
-        Assert.Equal("alice", signedOut.GetProperty("State").GetProperty("UserId").GetString());
+        var signedOut = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1005 && UserOf(e) == "alice");
         Assert.Equal(handle, signedOut.GetProperty("State").GetProperty("SessionHandle").GetString());
         Assert.Equal("signed-out", signedOut.GetProperty("State").GetProperty("Reason").GetString());
+        // The theft: one line (not one per layer), with the user and the session as fields.
+        var theft = Assert.Single(entries, e => e.GetProperty("Message").GetString()!.Contains("theft", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(1001, theft.GetProperty("EventId").GetInt32());
+        Assert.Equal("Warning", theft.GetProperty("LogLevel").GetString());
+        Assert.Equal("bob", theft.GetProperty("State").GetProperty("UserId").GetString());
+        var bobsHandle = Assert.Single(entries, e => e.GetProperty("EventId").GetInt32() == 1000 && UserOf(e) == "bob").GetProperty("State").GetProperty("SessionHandle").GetString();
+        Assert.Equal(bobsHandle, theft.GetProperty("State").GetProperty("SessionHandle").GetString());
         foreach (var line in lines)
         {
             Assert.DoesNotContain(tokens, token => line.Contains(token, StringComparison.Ordinal));

@@ -53,9 +53,9 @@ public sealed class MetricsTests
         Assert.NotEmpty(file.Reload());
 
         Assert.Equal(3, recorder.Sum("sessiongateway.sessions.created"));
-        // Public routes: the three logins and the four refreshes without an access token (the gateway's own endpoints
+        // Public routes: the three logins and the five refreshes without an access token (the gateway's own endpoints
         // are public routes); the sign-out carried carol's valid one.
-        Assert.Equal(7, recorder.Sum("sessiongateway.auth.decisions", "outcome", "anonymous"));
+        Assert.Equal(8, recorder.Sum("sessiongateway.auth.decisions", "outcome", "anonymous"));
         Assert.Equal(3, recorder.Sum("sessiongateway.auth.decisions", "outcome", "valid"));
         Assert.Equal(1, recorder.Sum("sessiongateway.auth.decisions", "outcome", "missing"));
         Assert.Equal(1, recorder.Sum("sessiongateway.auth.decisions", "outcome", "forbidden"));
@@ -65,6 +65,7 @@ public sealed class MetricsTests
         Assert.Equal(1, recorder.Sum("sessiongateway.refresh.outcomes", "outcome", "grace"));
         Assert.Equal(1, recorder.Sum("sessiongateway.refresh.outcomes", "outcome", "theft"));
         Assert.Equal(1, recorder.Sum("sessiongateway.refresh.outcomes", "outcome", "unauthorised"));
+        Assert.Equal(1, recorder.Sum("sessiongateway.refresh.outcomes", "outcome", "store_unavailable"));
         Assert.Equal(1, recorder.Sum("sessiongateway.token_theft", "kind", "PreviousAfterGrace"));
         Assert.Equal(1, recorder.Sum("sessiongateway.signouts"));
         Assert.True(recorder.Sum("sessiongateway.verify_cache.hits") >= 1);

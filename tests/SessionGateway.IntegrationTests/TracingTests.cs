@@ -65,7 +65,11 @@ public sealed class TracingTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await TestGateway.WaitUntilAsync(() => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.login")), "the login span ended");
+        // The request's span ends after the response is written, so after the spans inside it (the login's among them)
+        // and possibly after the client has the response: wait for it too, not only for the login's.
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.login") && spans.Any(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == clientSpan)),
+            "the login span and the request's span ended");
         // The gateway's request span (the WireMock upstream runs ASP.NET Core in this process too, one level down).
         var request = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == clientSpan);
         var authenticate = spans.Single(s => s.OperationName == "sessiongateway.authenticate");
@@ -76,6 +80,58 @@ public sealed class TracingTests
         var login = spans.Single(s => s.OperationName == "sessiongateway.login");
         var create = spans.Single(s => s.OperationName == "sessiongateway.store.create");
         Assert.Equal(login.SpanId, create.ParentSpanId);
+        Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
+    }
+
+    /// <summary>
+    /// The refresh and sign-out spans are children of their request's span, and the store call each makes (the
+    /// rotation, the revocation) is a child of theirs: an operator sees which endpoint waited on the store.
+    /// </summary>
+    [Fact]
+    public async Task Spans_OfRefreshAndSignOut_JoinTheRequestSpan_WithTheirStoreCallsUnderThem()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is "SessionGateway" or "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.TraceId == traceId ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ActivityStopped = activity =>
+            {
+                if (activity.TraceId == traceId)
+                {
+                    spans.Enqueue(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var harness = await SessionHarness.StartAsync();
+        var alice = await harness.LoginAsync(TokenMode.Cookie, "alice");
+        var refreshSpan = ActivitySpanId.CreateRandom();
+        var signOutSpan = ActivitySpanId.CreateRandom();
+
+        Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync(traceparent: $"00-{traceId.ToHexString()}-{refreshSpan.ToHexString()}-01")).StatusCode);
+        using (var signOut = alice.NewRequest(HttpMethod.Post, SessionHarness.SignOutPath))
+        {
+            signOut.Headers.Add("rid", "session");
+            signOut.Headers.Add("traceparent", $"00-{traceId.ToHexString()}-{signOutSpan.ToHexString()}-01");
+            using var response = await harness.Http.SendAsync(signOut);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await TestGateway.WaitUntilAsync(
+            () => Task.FromResult(spans.Any(s => s.OperationName == "sessiongateway.signout") && spans.Count(s => s.Source.Name == "Microsoft.AspNetCore") >= 2),
+            "the sign-out span and both request spans ended");
+        var refreshRequest = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == refreshSpan);
+        var refresh = spans.Single(s => s.OperationName == "sessiongateway.refresh");
+        Assert.Equal(refreshRequest.SpanId, refresh.ParentSpanId);
+        Assert.Contains(spans, s => s.OperationName == "sessiongateway.store.rotate" && s.ParentSpanId == refresh.SpanId);
+
+        var signOutRequest = spans.Single(s => s.Source.Name == "Microsoft.AspNetCore" && s.ParentSpanId == signOutSpan);
+        var signOutActivity = spans.Single(s => s.OperationName == "sessiongateway.signout");
+        Assert.Equal(signOutRequest.SpanId, signOutActivity.ParentSpanId);
+        Assert.Contains(spans, s => s.OperationName == "sessiongateway.store.revoke" && s.ParentSpanId == signOutActivity.SpanId);
         Assert.All(spans, span => Assert.DoesNotContain(span.TagObjects, tag => tag.Value?.ToString()?.Contains("alice", StringComparison.Ordinal) == true));
     }
 

@@ -89,6 +89,11 @@ internal static class GatewayConfigValidator
             CheckOidc(settings, configDirectory, problems);
             settings.KeyEncryption.Load(configDirectory, problems);
             UsersFileLoader.Check(settings.Login, configDirectory, problems);
+            settings.Webhooks.Check(configDirectory, problems);
+            if (settings.Webhooks.Enabled && IsWrittenEmpty(configuration, SessionSettings.SectionName + ":Webhooks:Events"))
+            {
+                problems.Add(new ConfigProblem(SessionSettings.SectionName + ":Webhooks:Events", "lists no event type; to send no webhooks, remove Session:Webhooks:Url"));
+            }
         }
     }
 

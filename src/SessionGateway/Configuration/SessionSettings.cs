@@ -86,6 +86,9 @@ internal sealed record SessionSettings
     /// <summary>The forward-auth decision endpoint, for an ingress that asks instead of forwarding through the gateway.</summary>
     public ForwardAuthSettings ForwardAuth { get; init; } = new();
 
+    /// <summary>Session events POSTed to a receiver of the operator's (Standard Webhooks); off unless a URL is set.</summary>
+    public WebhookSettings Webhooks { get; init; } = new();
+
     /// <summary>Named authorization policies that routes name in <c>AuthorizationPolicy</c>.</summary>
     public IReadOnlyDictionary<string, PolicySettings> Policies { get; init; } = new Dictionary<string, PolicySettings>();
 
@@ -103,6 +106,7 @@ internal sealed record SessionSettings
         Issuer = Issuer,
         VerificationCacheSize = VerificationCacheSize,
         VerificationCacheMegabytes = VerificationCacheMegabytes,
+        WebhookEventTypes = Webhooks.EngineEventTypes(),
     };
 
     /// <summary>The anti-CSRF mode in force, <c>auto</c> resolved.</summary>
@@ -153,6 +157,7 @@ internal sealed record SessionSettings
         Compare(nameof(Management), Management, next.Management);
         Compare(nameof(ForwardAuth), ForwardAuth, next.ForwardAuth);
         Compare(nameof(Assertion), Assertion, next.Assertion);
+        Compare(nameof(Webhooks), Webhooks, next.Webhooks);
         // The sign-in endpoint is mapped (or not) at start; the users file's contents reload on their own.
         Compare("Login:UsersFile", Login.UsersFile ?? "", next.Login.UsersFile ?? "");
         Compare("Login:SignInPath", Login.SignInPath, next.Login.SignInPath);
@@ -167,6 +172,11 @@ internal sealed record SessionSettings
         var nextEngine = next.ToEngineOptions();
         foreach (var property in typeof(SessionEngineOptions).GetProperties())
         {
+            if (property.Name == nameof(SessionEngineOptions.WebhookEventTypes))
+            {
+                continue; // Session:Webhooks, compared above.
+            }
+
             Compare(property.Name, property.GetValue(engine)!, property.GetValue(nextEngine)!);
         }
 

@@ -14,6 +14,7 @@ using SessionGateway.Sessions;
 using SessionGateway.SignIn;
 using SessionGateway.Telemetry;
 using SessionGateway.Transport;
+using SessionGateway.Webhooks;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -256,6 +257,8 @@ internal static partial class GatewayHost
         if (engineOptions.Validate().Count == 0 && storeOptions.Validate().Count == 0 && keyEncryption is not null)
         {
             services.AddSessionEngine(engineOptions, keyEncryption).UseStore(storeOptions);
+            // After the engine: its initializer (which migrates the store holding the outbox) starts first.
+            services.AddWebhooks(settings.Webhooks, configDirectory);
         }
 
         services.AddGatewayTelemetry(configuration, scraped: settings.Management.Enabled);

@@ -69,6 +69,9 @@ public sealed class KubernetesManifestTests
     [InlineData("gateway-tier", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 2", "readinessProbe gives up after 4 s")]
     [InlineData("gateway-tier", "deployment.yaml", "\n  strategy:\n", "\n  replicas: 2\n  strategy:\n", "spec.replicas is set next to a HorizontalPodAutoscaler")]
     [InlineData("sidecar", "deployment.yaml", "failureThreshold: 15", "failureThreshold: 14", "readinessProbe gives up after 28 s")]
+    [InlineData("sidecar", "deployment.yaml", "value: http://127.0.0.1:5080", "value: http://0.0.0.0:5080", "container app: ASPNETCORE_URLS http://0.0.0.0:5080 is not on the pod's loopback")]
+    [InlineData("sidecar", "deployment.yaml", "          image: app\n", "          image: app\n          ports:\n            - containerPort: 5080\n", "container app: publishes a port")]
+    [InlineData("sidecar", "proxy.yaml", "Address: http://127.0.0.1:5080/", "Address: http://app.default.svc.cluster.local:5080/", "the destination http://app.default.svc.cluster.local:5080/ is not on the pod's loopback")]
     public void Invariants_ReportABrokenManifest(string layout, string file, string from, string to, string expected)
     {
         var problems = ProblemsOfEditedBase(layout, file, from, to);

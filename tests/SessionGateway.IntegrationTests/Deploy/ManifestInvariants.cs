@@ -8,6 +8,7 @@ namespace SessionGateway.IntegrationTests.Deploy;
 /// on the gateway's management port (the port its proxy.yaml's Session:Management:Urls names) at the right paths, a
 /// readiness probe that rides out a store failover, a
 /// non-root, read-only, capability-less container, DrainDelay &lt; ShutdownTimeoutSeconds &lt; the grace period, the secrets from a Secret,
+/// in a sidecar pod the gateway as the only way in (the app publishes no port, listens and is reached on loopback),
 /// and what the store chosen in proxy.yaml needs (SQLite: one replica on a volume; PostgreSQL: 2+ replicas, a
 /// disruption budget, an autoscaler).
 /// </summary>
@@ -131,6 +132,7 @@ internal static class ManifestInvariants
             Problem("the management port is the traffic port");
         }
 
+        CheckSidecar(pod, gateway, config, Problem);
         CheckProbe(gateway, "livenessProbe", ["/healthz"], managementPort, Problem);
         CheckProbe(gateway, "readinessProbe", ["/readyz"], managementPort, Problem);
         CheckProbe(gateway, "startupProbe", ["/healthz", "/readyz"], managementPort, Problem);
@@ -260,6 +262,52 @@ internal static class ManifestInvariants
 
         return Yaml.LoadDocuments(text).Single();
     }
+
+    /// <summary>
+    /// A pod with the app beside the gateway: the gateway is the only way in. The app's containers publish no port (the
+    /// Service can reach only the gateway's), the app listens on the pod's loopback (its ASP.NET Core address, where it
+    /// is set), and every destination in proxy.yaml is on that loopback, never an address outside the pod.
+    /// </summary>
+    private static void CheckSidecar(YamlNode? pod, YamlMappingNode gateway, YamlMappingNode config, Action<string> problem)
+    {
+        var apps = pod.Items("containers").Where(c => !ReferenceEquals(c, gateway)).ToList();
+        if (apps.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var app in apps)
+        {
+            var where = "container " + app.Text("name");
+            if (app.Items("ports").Any())
+            {
+                problem(where + ": publishes a port; in a sidecar pod only the gateway may, the app listens on 127.0.0.1");
+            }
+
+            if (Env(app, "ASPNETCORE_URLS") is { } urls && urls.Split(';').Any(url => !IsLoopback(url)))
+            {
+                problem($"{where}: ASPNETCORE_URLS {urls} is not on the pod's loopback only");
+            }
+        }
+
+        var destinations = (config.At("ReverseProxy.Clusters", ignoreCase: true) as YamlMappingNode)?.Children.Values
+            .SelectMany(cluster => (cluster.At("Destinations", ignoreCase: true) as YamlMappingNode)?.Children.Values ?? [])
+            .Select(destination => destination.Text("Address", ignoreCase: true))
+            .ToList() ?? [];
+        if (destinations.Count == 0)
+        {
+            problem("proxy.yaml has no cluster destination");
+        }
+
+        foreach (var address in destinations.Where(a => a is null || !IsLoopback(a)))
+        {
+            problem($"the destination {address} is not on the pod's loopback: in a sidecar pod the gateway forwards to the app beside it");
+        }
+    }
+
+    private static bool IsLoopback(string url) =>
+        Uri.TryCreate(url.Trim(), UriKind.Absolute, out var uri)
+        && (uri.IsLoopback || string.Equals(uri.Host, "localhost", StringComparison.OrdinalIgnoreCase));
 
     private static void CheckProbe(YamlMappingNode container, string probe, string[] paths, int managementPort, Action<string> problem)
     {

@@ -1,11 +1,13 @@
 using System.Net;
+using Microsoft.Data.Sqlite;
 
 namespace SessionGateway.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// Traffic that makes every access decision and refresh outcome of issue 10's metrics at least once, on a
 /// <see cref="SessionHarness"/> gateway: three logins, valid requests, a 401, a 403, a tampered token (440), a rotation,
-/// a retry within the grace period, theft, an unknown refresh token, a sign-out and an expired access token (440).
+/// a retry within the grace period, theft, an unknown refresh token, a refresh while the store is locked (503), a
+/// sign-out and an expired access token (440).
 /// Shared by the in-process instrument test and the Prometheus scrape test, which read the same traffic two ways.
 /// </summary>
 internal static class EveryOutcomeTraffic
@@ -36,6 +38,23 @@ internal static class EveryOutcomeTraffic
         harness.Clock.Advance(TimeSpan.FromSeconds(31));
         Assert.Equal(440, (int)(await thief.RefreshAsync(stolen)).StatusCode);
         Assert.Equal(440, (int)(await harness.NewClient(TokenMode.Cookie).RefreshAsync("not-a-token")).StatusCode);
+
+        // A refresh while another connection holds SQLite's write lock: the store is unavailable (the harness's
+        // BusyTimeout is 200 ms), a 503 that keeps bob's tokens.
+        await using (var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = harness.Gateway.DatabasePath, Pooling = false }.ToString()))
+        {
+            await blocker.OpenAsync();
+            await using (var begin = blocker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE;";
+                await begin.ExecuteNonQueryAsync();
+            }
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await bob.RefreshAsync()).StatusCode);
+            await using var rollback = blocker.CreateCommand();
+            rollback.CommandText = "ROLLBACK;";
+            await rollback.ExecuteNonQueryAsync();
+        }
 
         Assert.Equal(HttpStatusCode.OK, (await carol.SignOutAsync()).StatusCode);
 

@@ -142,6 +142,19 @@ internal sealed class GatewayProcess : IAsyncDisposable
         return LaunchAsync();
     }
 
+    /// <summary>
+    /// Whether <see cref="Output"/> holds <paramref name="text"/> within <paramref name="timeout"/>. A log line reaches
+    /// the test after the event it tells of: the gateway's console logger writes from a queue on its own thread and the
+    /// test reads the pipe on another, so a response (or a closed port) can arrive before the line that the same code
+    /// logged just before it. Bounded polling, not a sleep.
+    /// </summary>
+    public async Task<bool> OutputContainsAsync(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        return await Poll.UntilAsync(clock, timeout, TimeSpan.FromMilliseconds(50), () =>
+            Task.FromResult(Output.Contains(text, StringComparison.Ordinal))) is not null;
+    }
+
     /// <summary>The last <paramref name="lines"/> lines of <see cref="Output"/>.</summary>
     public string OutputTail(int lines)
     {

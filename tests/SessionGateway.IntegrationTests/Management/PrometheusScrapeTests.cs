@@ -13,7 +13,7 @@ namespace SessionGateway.IntegrationTests.Management;
 public sealed partial class PrometheusScrapeTests
 {
     [Fact]
-    public async Task Metrics_AfterLoginRefreshTheftExpiryForbiddenSignOutAndReload_ScrapeHasEveryContractSeriesAndEveryDashboardMetric()
+    public async Task Metrics_AfterLoginRefreshTheftExpiryForbiddenStoreOutageSignOutAndReloads_ScrapeHasEveryContractSeriesAndEveryDashboardMetric()
     {
         var managementPort = LoopbackPorts.Free();
         await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions
@@ -27,6 +27,8 @@ public sealed partial class PrometheusScrapeTests
         var file = harness.Gateway.ConfigFile!;
         await File.AppendAllTextAsync(file.Path, "\n# an edit\n");
         Assert.Empty(file.Reload());
+        await File.WriteAllTextAsync(file.Path, "Session: [broken\n");
+        Assert.NotEmpty(file.Reload());
 
         using var scrape = await management.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
@@ -39,7 +41,7 @@ public sealed partial class PrometheusScrapeTests
             AssertSeries(series, "sessiongateway_auth_decisions_total", $"outcome=\"{outcome}\"", text);
         }
 
-        foreach (var outcome in new[] { "success", "grace", "unauthorised", "theft" })
+        foreach (var outcome in new[] { "success", "grace", "unauthorised", "theft", "store_unavailable" })
         {
             AssertSeries(series, "sessiongateway_refresh_outcomes_total", $"outcome=\"{outcome}\"", text);
         }
@@ -56,6 +58,7 @@ public sealed partial class PrometheusScrapeTests
 
         AssertSeries(series, "sessiongateway_store_duration_seconds_count", "operation=\"find\"", text);
         AssertSeries(series, "sessiongateway_config_reloads_total", "result=\"applied\"", text);
+        AssertSeries(series, "sessiongateway_config_reloads_total", "result=\"rejected\"", text);
 
         // The framework meters: ASP.NET Core, Kestrel, the .NET runtime, and the forwarder's HttpClient.
         AssertSeries(series, "http_server_request_duration_seconds_bucket", "http_response_status_code=\"440\"", text);
