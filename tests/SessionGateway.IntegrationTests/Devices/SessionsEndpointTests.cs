@@ -320,6 +320,38 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cors_FromAnAllowedOrigin_PreflightAllowsDeleteAndTheListIsReadable()
+    {
+        const string origin = "https://app.example.test";
+        var harness = await SessionHarness.StartAsync(new SessionHarnessOptions { CorsOrigin = origin });
+        _harnesses.Add(harness);
+        var laptop = await DeviceAsync(harness, TokenMode.Cookie, "alice", LaptopAgent);
+        var phone = await DeviceAsync(harness, TokenMode.Cookie, "alice", PhoneAgent);
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, SessionsPath + "/" + HandleOf(phone));
+        preflight.Headers.Add("Origin", origin);
+        preflight.Headers.Add("Access-Control-Request-Method", "DELETE");
+        preflight.Headers.Add("Access-Control-Request-Headers", "rid");
+        using var evil = new HttpRequestMessage(HttpMethod.Options, SessionsPath + "/" + HandleOf(phone));
+        evil.Headers.Add("Origin", "https://evil.example.test");
+        evil.Headers.Add("Access-Control-Request-Method", "DELETE");
+        using var list = laptop.NewRequest(HttpMethod.Get, SessionsPath);
+        list.Headers.Add("Origin", origin);
+
+        using var preflightResponse = await harness.Http.SendAsync(preflight);
+        using var evilResponse = await harness.Http.SendAsync(evil);
+        using var listResponse = await harness.Http.SendAsync(list);
+
+        Assert.True(preflightResponse.IsSuccessStatusCode, "preflight answered " + preflightResponse.StatusCode);
+        Assert.Equal(origin, Wire.Header(preflightResponse, "Access-Control-Allow-Origin"));
+        Assert.Contains("DELETE", Wire.Header(preflightResponse, "Access-Control-Allow-Methods") ?? "", StringComparison.Ordinal);
+        Assert.Null(Wire.Header(evilResponse, "Access-Control-Allow-Origin"));
+        Assert.Equal(HttpStatusCode.OK, listResponse.StatusCode);
+        Assert.Equal(origin, Wire.Header(listResponse, "Access-Control-Allow-Origin"));
+        Assert.Equal("true", Wire.Header(listResponse, "Access-Control-Allow-Credentials"));
+        Wire.AssertNotForwarded(harness, SessionsPath + "/" + HandleOf(phone));
+    }
+
+    [Fact]
     public async Task SessionsPath_IsConfigurable()
     {
         var harness = await StartAsync(extraSessionYaml: "  SessionsPath: /account/devices");
