@@ -52,4 +52,47 @@ public sealed class SessionsEndpointPostgresTests
             }
         }
     }
+
+    [SkippableFact]
+    public async Task WhenPostgresIsDown_ListAndEndAre503AndNobodyIsLoggedOut()
+    {
+        await using var cluster = await PostgresCluster.CreateAsync();
+        await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions
+        {
+            ExtraArgs = ["--Session:Store:Provider", "Postgres", "--Session:Store:ConnectionString", cluster.ConnectionString],
+        });
+        List<HttpClient> clients = [];
+        try
+        {
+            var laptop = await DeviceClients.LoginAsync(harness, clients, TokenMode.Cookie, "alice", "Laptop/1.0");
+            var phone = await DeviceClients.LoginAsync(harness, clients, TokenMode.Header, "alice", "Phone/1.0");
+            await cluster.StopAsync();
+
+            using var list = await DeviceClients.ListAsync(laptop);
+            using var end = await DeviceClients.EndAsync(laptop, DeviceClients.HandleOf(phone));
+            using var endCurrent = await DeviceClients.EndAsync(laptop, DeviceClients.HandleOf(laptop));
+
+            foreach (var response in new[] { list, end, endCurrent })
+            {
+                await Wire.AssertJsonAsync(response, 503, """{"message":"session store unavailable, try again"}""");
+                Assert.Equal("1", Wire.Header(response, "Retry-After"));
+                Wire.AssertSessionUntouched(response);
+            }
+
+            // Access tokens are verified locally: both devices still work while the store is down, and after.
+            using var phoneDuring = await phone.GetAsync("/api/phone");
+            Assert.Equal(HttpStatusCode.OK, phoneDuring.StatusCode);
+            await cluster.StartAsync();
+            using var listAfter = await DeviceClients.ListAsync(laptop);
+            Assert.Equal(HttpStatusCode.OK, listAfter.StatusCode);
+            Assert.Equal(2, JsonDocument.Parse(await listAfter.Content.ReadAsStringAsync()).RootElement.GetArrayLength());
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
 }
