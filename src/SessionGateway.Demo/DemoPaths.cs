@@ -4,7 +4,14 @@ namespace SessionGateway.Demo;
 internal static class DemoPaths
 {
     /// <summary>The address the committed proxy.yaml forwards to.</summary>
-    public const string UpstreamUrl = "http://127.0.0.1:5080";
+    public const string DefaultUpstreamUrl = "http://127.0.0.1:5080";
+
+    /// <summary>
+    /// Where the legacy app listens: <see cref="DefaultUpstreamUrl"/>, or <c>SESSIONGATEWAY_DEMO_UPSTREAM</c> (the browser
+    /// tests run the demo on free ports, the gateway's destination moved with <c>--ReverseProxy:Clusters:...</c>).
+    /// </summary>
+    public static string UpstreamUrl =>
+        Environment.GetEnvironmentVariable("SESSIONGATEWAY_DEMO_UPSTREAM") is { Length: > 0 } url ? url : DefaultUpstreamUrl;
 
     /// <summary>proxy.yaml in the working directory, else the one at the root of the repository.</summary>
     public static string FindProxyYaml()

@@ -63,7 +63,11 @@ internal static class LegacyApp
 
         var greeting = user.Length > 0
             ? $"<p class=\"ok\">Signed in as <b>{WebUtility.HtmlEncode(user)}</b> (the gateway told me, in <code>X-User-Id</code>).</p>" +
-              "<p><button id=\"signout\">Sign out</button></p>"
+              "<p><button id=\"signout\">Sign out</button></p>" +
+              "<h2>Your devices</h2><p><small>The gateway answers <code>GET /api/sessions</code> itself (this app is never asked): " +
+              "every session of yours, where it signed in and last refreshed. <b>Sign out</b> ends that one " +
+              "(<code>DELETE /api/sessions/{handle}</code>); its next request needs a login.</small></p>" +
+              "<table id=\"devices\"><thead><tr><td>Device (user agent)</td><td>Address</td><td>Signed in</td><td>Last refresh</td><td></td></tr></thead><tbody></tbody></table>"
             : "<p>Nobody is signed in: no <code>X-User-Id</code> header reached me.</p>" +
               "<form method=\"post\" action=\"/login\"><label>User name <input name=\"username\" autofocus></label> <button>Sign in</button></form>" +
               "<p><small>Try <code>admin</code> to get the admin role (see <a href=\"/admin/\">/admin/</a>).</small></p>" +
@@ -77,6 +81,7 @@ internal static class LegacyApp
               body { font-family: system-ui, sans-serif; margin: 2rem; max-width: 60rem; }
               table { border-collapse: collapse; } td { border: 1px solid #ccc; padding: .2rem .5rem; font-family: monospace; }
               tr.id td { background: #e8f4e8; font-weight: bold; } .ok { color: #185c18; }
+              #devices td { font-family: system-ui, sans-serif; } #devices thead td { font-weight: bold; } #devices tr.current td { background: #eef3fb; }
             </style></head>
             <body>
               <h1>A legacy app</h1>
@@ -108,6 +113,43 @@ internal static class LegacyApp
               }
               whoami({{(user.Length == 0 ? "true" : "false")}});
               setInterval(() => whoami(false), 5000);
+              // Your devices: the gateway's own endpoints. A 440 means the access token expired: refresh, then retry once.
+              async function withRefresh(call) {
+                let r = await call();
+                if (r.status === 440 && (await refresh()).status === 200) r = await call();
+                return r;
+              }
+              const devices = document.querySelector('#devices tbody');
+              const cell = (row, text) => { const td = row.insertCell(); td.textContent = text; return td; };
+              const when = (iso) => iso ? new Date(iso).toLocaleString() : '-';
+              async function listDevices() {
+                if (!devices) return;
+                const r = await withRefresh(() => fetch('/api/sessions'));
+                if (r.status !== 200) { devices.innerHTML = ''; cell(devices.insertRow(), 'GET /api/sessions -> ' + r.status); return; }
+                const sessions = await r.json();
+                devices.innerHTML = '';
+                for (const s of sessions) {
+                  const row = devices.insertRow();
+                  row.dataset.handle = s.handle;
+                  if (s.current) row.className = 'current';
+                  const client = s.lastRefreshBy ?? s.createdBy ?? {};
+                  cell(row, (client.userAgent ?? 'unknown') + (s.current ? '  (this device)' : ''));
+                  cell(row, client.address ?? '-');
+                  cell(row, when(s.createdAt));
+                  cell(row, when(s.lastRefreshAt));
+                  const button = document.createElement('button');
+                  button.textContent = 'Sign out';
+                  button.className = 'end-session';
+                  // rid: what the anti-CSRF mode custom-header asks of a cookie request (the SuperTokens SDK sends it too).
+                  button.onclick = async () => {
+                    const ended = await withRefresh(() => fetch('/api/sessions/' + encodeURIComponent(s.handle), { method: 'DELETE', headers: { rid: 'session' } }));
+                    log('DELETE /api/sessions/' + s.handle.slice(0, 8) + '... -> ' + ended.status);
+                    if (s.current) location.reload(); else listDevices();
+                  };
+                  row.insertCell().appendChild(button);
+                }
+              }
+              listDevices();
               const out = document.getElementById('signout');
               if (out) out.onclick = async () => { await fetch('/api/signout', { method: 'POST', headers: { rid: 'session' } }); location.reload(); };
               </script>

@@ -8,10 +8,11 @@ var configPath = args.Any(a => a.StartsWith("--config", StringComparison.Ordinal
     ? gatewayArgs.ConfigPath
     : DemoPaths.FindProxyYaml();
 
-await using var upstream = LegacyApp.Build(DemoPaths.UpstreamUrl);
+var upstreamUrl = DemoPaths.UpstreamUrl;
+await using var upstream = LegacyApp.Build(upstreamUrl);
 await upstream.StartAsync();
 var usersFile = DemoUsers.WriteFile();
-Console.WriteLine($"Demo legacy app listening on {DemoPaths.UpstreamUrl} (behind the gateway)");
+Console.WriteLine($"Demo legacy app listening on {upstreamUrl} (behind the gateway)");
 Console.WriteLine($"Gateway configuration: {configPath} (access tokens shortened to 20 s for the demo)");
 Console.WriteLine($"Users file: {usersFile} (user '{DemoUsers.User}', password '{DemoUsers.Password}')");
 Console.WriteLine($"Open http://127.0.0.1:8080 and sign in with any name, or at http://127.0.0.1:8080/api/signin as {DemoUsers.User} / {DemoUsers.Password}.");

@@ -43,6 +43,8 @@ fi
 
 echo "browser tests: building the gateway (Release)"
 dotnet build "$root/src/SessionGateway" -c Release -nologo -v quiet -clp:ErrorsOnly
+# devices.test.mjs runs the demo itself (the gateway and the demo's legacy app in one process).
+dotnet build "$root/src/SessionGateway.Demo" -c Release -nologo -v quiet -clp:ErrorsOnly
 
 echo "browser tests: bundling page.js"
 node_modules/.bin/esbuild page.js --bundle --format=iife --target=es2020 --outfile=bundle.js --log-level=warning
@@ -52,5 +54,5 @@ status=0
 # One node --test run for every file, so its closing pass/fail lines count them all (run-all.sh reads them).
 # --test-concurrency=1: one file after the other (each starts its own gateway, and Chromium; two cores).
 # assertion.test.mjs needs no browser: the signed identity assertion verified with jose.
-node --test --test-concurrency=1 --test-reporter=spec tests/browser/session.test.mjs tests/browser/forward-auth.test.mjs tests/browser/assertion.test.mjs tests/browser/users.test.mjs tests/browser/form-login.test.mjs tests/browser/oidc.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec tests/browser/session.test.mjs tests/browser/forward-auth.test.mjs tests/browser/assertion.test.mjs tests/browser/users.test.mjs tests/browser/form-login.test.mjs tests/browser/oidc.test.mjs tests/browser/devices.test.mjs || status=$?
 exit $status

@@ -233,8 +233,8 @@ internal static class GatewayConfigValidator
         }
 
         (string, string)[] paths = string.IsNullOrWhiteSpace(settings.Login.UsersFile)
-            ? [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath)]
-            : [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath), ("Login:SignInPath", settings.Login.SignInPath)];
+            ? [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath), ("SessionsPath", settings.SessionsPath)]
+            : [("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath), ("SessionsPath", settings.SessionsPath), ("Login:SignInPath", settings.Login.SignInPath)];
         foreach (var (name, path) in paths)
         {
             if (!path.StartsWith('/') || path.Contains('{', StringComparison.Ordinal) || path.Contains('?', StringComparison.Ordinal) || path.Contains(' ', StringComparison.Ordinal))
@@ -245,7 +245,7 @@ internal static class GatewayConfigValidator
 
         if (paths.Select(p => p.Item2.TrimEnd('/')).Distinct(StringComparer.OrdinalIgnoreCase).Count() != paths.Length)
         {
-            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath, JwksPath (and Login:SignInPath with a users file) must be different paths"));
+            problems.Add(new ConfigProblem(session + ":RefreshPath", "RefreshPath, SignOutPath, JwksPath, SessionsPath (and Login:SignInPath with a users file) must be different paths"));
         }
 
         CheckForwardAuth(settings, problems);
@@ -366,7 +366,7 @@ internal static class GatewayConfigValidator
             {
                 // Everything under the decision path is a decision (Envoy's checks come as path_prefix + path).
                 var decision = new PathString(path.TrimEnd('/'));
-                foreach (var (name, own) in new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath) })
+                foreach (var (name, own) in new[] { ("RefreshPath", settings.RefreshPath), ("SignOutPath", settings.SignOutPath), ("JwksPath", settings.JwksPath), ("SessionsPath", settings.SessionsPath) })
                 {
                     // A path not starting with '/' is reported above (and PathString would throw on it).
                     if (own.StartsWith('/') && new PathString(own.TrimEnd('/')).StartsWithSegments(decision, StringComparison.OrdinalIgnoreCase))

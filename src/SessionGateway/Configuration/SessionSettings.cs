@@ -46,6 +46,9 @@ internal sealed record SessionSettings
 
     public string SignOutPath { get; init; } = "/api/signout";
 
+    /// <summary>"Your devices": <c>GET</c> lists the caller's own sessions, <c>DELETE {SessionsPath}/{handle}</c> ends one.</summary>
+    public string SessionsPath { get; init; } = "/api/sessions";
+
     public string JwksPath { get; init; } = "/.well-known/jwks.json";
 
     /// <summary><c>auto</c> (custom-header when SameSite is none, else none), <c>none</c>, <c>custom-header</c> or <c>token</c>.</summary>
@@ -147,6 +150,7 @@ internal sealed record SessionSettings
 
         Compare(nameof(RefreshPath), RefreshPath, next.RefreshPath);
         Compare(nameof(SignOutPath), SignOutPath, next.SignOutPath);
+        Compare(nameof(SessionsPath), SessionsPath, next.SessionsPath);
         Compare(nameof(JwksPath), JwksPath, next.JwksPath);
         Compare(nameof(Store), Store, next.Store);
         Compare(nameof(KeyEncryption), KeyEncryption, next.KeyEncryption);

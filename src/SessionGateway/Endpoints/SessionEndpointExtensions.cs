@@ -16,6 +16,7 @@ internal static class SessionEndpointExtensions
     {
         services.AddSingleton<RefreshEndpoint>();
         services.AddSingleton<SignOutEndpoint>();
+        services.AddSingleton<SessionsEndpoint>();
         return services;
     }
 
@@ -34,7 +35,14 @@ internal static class SessionEndpointExtensions
         var signOutEndpoint = endpoints.ServiceProvider.GetRequiredService<SignOutEndpoint>();
         endpoints.Map(settings.SignOutPath, signOutEndpoint.InvokeAsync)
             .WithOrder(BeforeEveryRoute).WithDisplayName("session sign-out").WithMetadata(new AllowAnonymousAttribute());
-        // A plain request delegate, like the two above: a minimal-API handler with parameters would make the
+        // "Your devices": the list, and everything under it (a handle), so no path below it is ever forwarded.
+        var sessionsEndpoint = endpoints.ServiceProvider.GetRequiredService<SessionsEndpoint>();
+        var sessionsPath = settings.SessionsPath.TrimEnd('/');
+        endpoints.Map(sessionsPath, sessionsEndpoint.ListAsync)
+            .WithOrder(BeforeEveryRoute).WithDisplayName("your sessions").WithMetadata(new AllowAnonymousAttribute());
+        endpoints.Map(sessionsPath + "/{**" + SessionsEndpoint.HandleRouteValue + "}", sessionsEndpoint.EndAsync)
+            .WithOrder(BeforeEveryRoute).WithDisplayName("end one of your sessions").WithMetadata(new AllowAnonymousAttribute());
+        // A plain request delegate, like the ones above: a minimal-API handler with parameters would make the
         // framework build its parameter binding (form mapping included) at start, hundreds of methods to compile.
         endpoints.MapGet(settings.JwksPath, static context =>
             {
