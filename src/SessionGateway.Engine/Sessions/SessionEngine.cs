@@ -451,7 +451,9 @@ internal sealed partial class SessionEngine
         var audit = Audit(RevokedAuditKind, now, client);
         try
         {
-            var handles = await _store.RevokeAllForUserAsync(userId, until, audit, audit.WebhookId is null ? null : NewWebhookId, cancellationToken);
+            // One webhook per session, each under an id of its own: the entry itself carries none.
+            var handles = await _store.RevokeAllForUserAsync(
+                userId, until, audit with { WebhookId = null }, audit.WebhookId is null ? null : NewWebhookId, cancellationToken);
             foreach (var handle in handles)
             {
                 _revoked.Add(handle, until);
