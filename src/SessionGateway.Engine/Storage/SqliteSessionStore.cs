@@ -569,14 +569,17 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         (before, batchSize),
         cancellationToken);
 
-    // Oldest events first. SQLite has one writer at a time (across processes too): the UPDATE's read and write of the
+    // The longest due first, in the order of the index on next_attempt_at, so a take reads a few index entries however long
+    // the outbox has grown (ORDER BY event_id sorted every due row: 240 ms for a million, in the write lock, every second,
+    // when a receiver is down for long with session.created sent). A fresh row is due at its event's time, so first
+    // attempts still go oldest event first. SQLite has one writer at a time (across processes too): the UPDATE's read and write of the
     // rows are one atomic step, so two takers never mark the same row.
-    private const string TakeOutbox = """
+    internal const string TakeOutbox = """
         UPDATE webhook_outbox SET taken_until = @TakenUntil
         WHERE webhook_id IN (
             SELECT webhook_id FROM webhook_outbox
             WHERE next_attempt_at <= @Now AND (taken_until IS NULL OR taken_until <= @Now)
-            ORDER BY event_id LIMIT @Max)
+            ORDER BY next_attempt_at LIMIT @Max)
         RETURNING webhook_id AS WebhookId, attempts AS Attempts, event_id AS EventId;
         """;
 

@@ -35,7 +35,7 @@ internal static class AdminEventsQuery
         DateTimeOffset? since = null;
         if (Single(query, "since") is { } sinceText)
         {
-            if (!DateTimeOffset.TryParseExact(sinceText, SinceFormats, CultureInfo.InvariantCulture,
+            if (!DateTimeOffset.TryParseExact(WithoutSubTickDigits(sinceText), SinceFormats, CultureInfo.InvariantCulture,
                 DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
             {
                 return (null, $"since: '{sinceText}' is not an ISO 8601 time such as 2026-11-27T09:30:00Z (an offset's '+' is written %2B in a query)");
@@ -93,6 +93,29 @@ internal static class AdminEventsQuery
         }
 
         return (new EventQuery(after, limit, since, kinds, userId), null);
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with fraction digits beyond the 7th (100 ns, what <see cref="DateTimeOffset"/> holds) cut
+    /// off: RFC 3339 allows any number, and common clients write 9 (Go's <c>time.RFC3339Nano</c>, Java's
+    /// <c>Instant.toString()</c>, <c>date --rfc-3339=ns</c>). The cut digits cannot change which events match by more
+    /// than 100 ns.
+    /// </summary>
+    private static string WithoutSubTickDigits(string text)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0)
+        {
+            return text;
+        }
+
+        var end = dot + 1;
+        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
+        }
+
+        return end - dot - 1 > 7 ? string.Concat(text.AsSpan(0, dot + 8), text.AsSpan(end)) : text;
     }
 
     private static string? Single(IQueryCollection query, string name) => query[name] is { Count: 1 } values ? values[0] : null;

@@ -24,6 +24,10 @@ internal static class AdminOpenApi
                 Version = "1",
                 Description = "Sessions and the audit trail, on the management listener only. Every operation needs the admin API key (Session:Admin:ApiKeyFile) as Authorization: Bearer <key>.",
             };
+            // The generator lists the request's own scheme and Host header as the server: whatever a caller (or a
+            // proxy, or a port-forward) put in Host. Without servers, a client resolves the paths against the URL it
+            // fetched the document from (OpenAPI's default), which is the management listener it could reach.
+            document.Servers = null;
             document.Components ??= new OpenApiComponents();
             document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
             document.Components.SecuritySchemes[AdminApiDefaults.SecuritySchemeName] = new OpenApiSecurityScheme

@@ -358,6 +358,8 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
         using var document = JsonDocument.Parse(body);
         var root = document.RootElement;
         Assert.StartsWith("3.", root.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        // No server taken from the request's Host header: clients use the URL they fetched the document from.
+        Assert.False(root.TryGetProperty("servers", out _));
 
         var operations = root.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(op => $"{op.Name.ToUpperInvariant()} {path.Name}"))

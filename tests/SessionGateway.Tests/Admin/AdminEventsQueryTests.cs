@@ -39,6 +39,8 @@ public sealed class AdminEventsQueryTests
     [InlineData("2026-11-27T09:30:15.125Z", "2026-11-27T09:30:15.125Z")]
     [InlineData("2026-11-27T09:30:15", "2026-11-27T09:30:15Z")] // no offset: UTC
     [InlineData("2026-11-27T09:30:15-05:00", "2026-11-27T14:30:15Z")]
+    [InlineData("2026-11-27T09:30:15.123456789Z", "2026-11-27T09:30:15.1234567Z")] // RFC 3339 with nanoseconds (Go, Java)
+    [InlineData("2026-11-27T09:30:15.12345678-05:00", "2026-11-27T14:30:15.1234567Z")]
     public void Since_Iso8601Forms(string since, string expected)
     {
         var (query, problem) = Parse("?since=" + Uri.EscapeDataString(since));

@@ -14,6 +14,22 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
     public void Dispose() => _database.Dispose();
 
     [SkippableFact]
+    public async Task TakeWebhooks_ReadsTheDueRowsInIndexOrder_NeverSortsTheWholeOutbox()
+    {
+        // The take runs every second in the write lock: with a receiver down for long the outbox holds a backlog of due
+        // rows, and sorting them all (a temporary B-tree) would hold every login and refresh for as long (240 ms for a
+        // million rows). In the index's order, LIMIT stops after a few entries.
+        var store = (SqliteSessionStore)Store;
+        await using var connection = await store.OpenConnectionAsync(CancellationToken.None);
+
+        var plan = (await connection.QueryAsync<(long Id, long Parent, long NotUsed, string Detail)>(
+            "EXPLAIN QUERY PLAN " + SqliteSessionStore.TakeOutbox, new { Now = 0L, TakenUntil = 0L, Max = 8 })).Select(row => row.Detail).ToList();
+
+        Assert.Contains(plan, detail => detail.Contains("ix_webhook_outbox_next_attempt_at", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, detail => detail.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task Initialize_NewFile_UsesWalAndLatestSchemaVersionWithIndexes()
     {
         var store = (SqliteSessionStore)Store;
