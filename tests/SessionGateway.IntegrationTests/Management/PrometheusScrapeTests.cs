@@ -2,13 +2,15 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SessionGateway.IntegrationTests.Infrastructure;
+using SessionGateway.IntegrationTests.Webhooks;
 
 namespace SessionGateway.IntegrationTests.Management;
 
 /// <summary>
 /// What a Prometheus server really reads from the management listener's <c>/metrics</c> (OpenTelemetry's exporter
 /// over real Kestrel): every series the contract and the Grafana dashboard name, with their label values,
-/// after the traffic that makes them. In process, for the fake clock an expired access token needs.
+/// after the traffic that makes them. In process, for the fake clock an expired access token needs (and a webhook's
+/// retry waits on).
 /// </summary>
 public sealed partial class PrometheusScrapeTests
 {
@@ -16,13 +18,18 @@ public sealed partial class PrometheusScrapeTests
     public async Task Metrics_AfterLoginRefreshTheftExpiryForbiddenStoreOutageSignOutAndReloads_ScrapeHasEveryContractSeriesAndEveryDashboardMetric()
     {
         var managementPort = LoopbackPorts.Free();
+        // A webhook receiver, so that the theft below (Session:Webhooks:Events' default) is sent for real: refused once
+        // (failed, retried a second later), then taken (delivered).
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Answer = n => Task.FromResult(n == 0 ? 503 : 204);
         await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions
         {
-            ExtraSessionYaml = $"  Management:\n    Urls: http://127.0.0.1:{managementPort}\n    DrainDelay: 0s",
+            ExtraSessionYaml = $"  Management:\n    Urls: http://127.0.0.1:{managementPort}\n    DrainDelay: 0s\n  Webhooks:\n    Url: {receiver.Url}\n    Secret: {receiver.Secret}",
         });
         using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}/") };
 
         await EveryOutcomeTraffic.RunAsync(harness);
+        await WebhookFailedThenDeliveredAsync(harness, receiver, management);
 
         var file = harness.Gateway.ConfigFile!;
         await File.AppendAllTextAsync(file.Path, "\n# an edit\n");
@@ -59,6 +66,8 @@ public sealed partial class PrometheusScrapeTests
         AssertSeries(series, "sessiongateway_store_duration_seconds_count", "operation=\"find\"", text);
         AssertSeries(series, "sessiongateway_config_reloads_total", "result=\"applied\"", text);
         AssertSeries(series, "sessiongateway_config_reloads_total", "result=\"rejected\"", text);
+        AssertSeries(series, "sessiongateway_webhooks_deliveries_total", "outcome=\"failed\"", text);
+        AssertSeries(series, "sessiongateway_webhooks_deliveries_total", "outcome=\"delivered\"", text);
 
         // The framework meters: ASP.NET Core, Kestrel, the .NET runtime, and the forwarder's HttpClient.
         AssertSeries(series, "http_server_request_duration_seconds_bucket", "http_response_status_code=\"440\"", text);
@@ -105,6 +114,33 @@ public sealed partial class PrometheusScrapeTests
         Assert.True(withSession.Status == 200, $"{target} with a session: {withSession.Status} {withSession.Body}");
         Assert.Equal(forwardedBefore + 1, harness.Upstream.LogEntries.Count);
         Assert.DoesNotContain("# TYPE", anonymous.Body + withSession.Body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The theft's webhook: its first attempt refused (503), its retry waits one second on the fake clock, which this
+    /// moves on until the receiver has taken it and the sender has counted both attempts (the count follows the
+    /// receiver's answer, so the scrape is read again rather than the receiver's log).
+    /// </summary>
+    private static async Task WebhookFailedThenDeliveredAsync(SessionHarness harness, WebhookReceiver receiver, HttpClient management)
+    {
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        var text = "";
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            text = await management.GetStringAsync("/metrics");
+            var series = Series(text);
+            if (series.Any(s => s.Name == "sessiongateway_webhooks_deliveries_total" && s.Labels.Contains("outcome=\"delivered\"", StringComparison.Ordinal)))
+            {
+                Assert.True(receiver.Requests.Count >= 2, $"{receiver.Requests.Count} attempt(s) received");
+                return;
+            }
+
+            harness.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"the webhook was not delivered within 30 s ({receiver.Requests.Count} attempt(s) received):\n{text}");
     }
 
     private static void AssertSeries(List<(string Name, string Labels)> series, string name, string? label, string text) =>
