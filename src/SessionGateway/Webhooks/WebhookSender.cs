@@ -76,6 +76,8 @@ internal sealed partial class WebhookSender : BackgroundService
     private readonly ResiliencePipeline<WebhookAttempt> _pipeline;
     private readonly ResiliencePipeline<WebhookAttempt> _attempt;
     private readonly SemaphoreSlim _sendSlots = new(MaxSending, MaxSending);
+    // Deliveries waiting for a send slot, those taken whose first attempt has not begun included (so a look right after a
+    // full batch counts the batch just started).
     private int _waitingForSlot;
 
     // The webhooks this replica is delivering (value: the delivery's task, null for the instant before it exists), so a
@@ -208,6 +210,7 @@ internal sealed partial class WebhookSender : BackgroundService
                 continue;
             }
 
+            Interlocked.Increment(ref _waitingForSlot);
             var task = Task.Run(() => DeliverAndForgetAsync(webhook, leaseUntil, cancellationToken), CancellationToken.None);
             _inFlight.TryUpdate(webhook.WebhookId, task, null);
             started.Add(task);
@@ -218,9 +221,11 @@ internal sealed partial class WebhookSender : BackgroundService
 
     private async Task DeliverAndForgetAsync(QueuedWebhook webhook, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
+        // Counted as waiting for a slot since StartDueAsync; EnterAsync takes the count over.
+        var delivery = new Delivery(webhook, webhook.Event.OccurredAt + _target.RetryFor) { LeaseUntil = leaseUntil, AwaitingSlot = true };
         try
         {
-            await DeliverAsync(webhook, leaseUntil, cancellationToken);
+            await DeliverAsync(delivery, cancellationToken);
         }
         catch (Exception exception)
         {
@@ -233,12 +238,18 @@ internal sealed partial class WebhookSender : BackgroundService
         }
         finally
         {
+            if (delivery.AwaitingSlot)
+            {
+                Interlocked.Decrement(ref _waitingForSlot);
+            }
+
             _inFlight.TryRemove(webhook.WebhookId, out _);
         }
     }
 
-    private async Task DeliverAsync(QueuedWebhook webhook, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    private async Task DeliverAsync(Delivery delivery, CancellationToken cancellationToken)
     {
+        var webhook = delivery.Webhook;
         var auditEvent = webhook.Event;
         var type = SessionEventTypes.TypeOf(auditEvent.Kind);
         if (WebhookPayload.Serialize(auditEvent) is not { } body || type is null)
@@ -250,7 +261,8 @@ internal sealed partial class WebhookSender : BackgroundService
             return;
         }
 
-        var delivery = new Delivery(webhook, type, body, auditEvent.OccurredAt + _target.RetryFor) { LeaseUntil = leaseUntil };
+        delivery.Type = type;
+        delivery.Body = body;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DeliveryKey, delivery);
         Outcome<WebhookAttempt> outcome;
@@ -352,9 +364,14 @@ internal sealed partial class WebhookSender : BackgroundService
     /// </summary>
     private async Task EnterAsync(Delivery delivery, CancellationToken cancellationToken)
     {
+        if (!delivery.AwaitingSlot)
+        {
+            delivery.AwaitingSlot = true;
+            Interlocked.Increment(ref _waitingForSlot);
+        }
+
         if (!_sendSlots.Wait(0, CancellationToken.None))
         {
-            Interlocked.Increment(ref _waitingForSlot);
             try
             {
                 while (true)
@@ -380,8 +397,14 @@ internal sealed partial class WebhookSender : BackgroundService
             }
             finally
             {
+                delivery.AwaitingSlot = false;
                 Interlocked.Decrement(ref _waitingForSlot);
             }
+        }
+        else
+        {
+            delivery.AwaitingSlot = false;
+            Interlocked.Decrement(ref _waitingForSlot);
         }
 
         if (delivery.LeaseUntil - _timeProvider.GetUtcNow() < _target.Timeout + LeaseMargin)
@@ -508,13 +531,15 @@ internal sealed partial class WebhookSender : BackgroundService
     private static Delivery DeliveryOf(ResilienceContext context) => context.Properties.GetValue(DeliveryKey, null!);
 
     /// <summary>One delivery's state across its attempts in this process.</summary>
-    private sealed class Delivery(QueuedWebhook webhook, string type, byte[] body, DateTimeOffset deadline)
+    private sealed class Delivery(QueuedWebhook webhook, DateTimeOffset deadline)
     {
         public QueuedWebhook Webhook { get; } = webhook;
 
-        public string Type { get; } = type;
+        /// <summary>The public event type (set before the first attempt).</summary>
+        public string Type { get; set; } = "";
 
-        public byte[] Body { get; } = body;
+        /// <summary>The body every attempt sends (set before the first attempt).</summary>
+        public byte[] Body { get; set; } = [];
 
         /// <summary>The event's time + RetryFor: no attempt is planned after it.</summary>
         public DateTimeOffset Deadline { get; } = deadline;
@@ -528,6 +553,9 @@ internal sealed partial class WebhookSender : BackgroundService
 
         /// <summary>Until when the outbox keeps this webhook this replica's (taken, or not due before then).</summary>
         public DateTimeOffset LeaseUntil { get; set; }
+
+        /// <summary>Counted in the sender's deliveries waiting for a send slot (from being taken until its first slot, and while a retry waits for one).</summary>
+        public bool AwaitingSlot { get; set; }
 
         public void Failed(DateTimeOffset at, string reason)
         {

@@ -390,6 +390,45 @@ public sealed class WebhookSenderTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>
+    /// A receiver that does not answer, and 100 webhooks due: the sender keeps 8 sending and at most a batch (32) waiting
+    /// for a slot, not all it has room for, so another replica's look at the outbox still finds the other 60 to send.
+    /// </summary>
+    [Fact]
+    public async Task SilentReceiver_100Due_TheSenderTakesNoMoreThanItsSlotsAndOneBatch_TheRestStaysForOtherReplicas()
+    {
+        var start = _clock.GetUtcNow();
+        for (var i = 0; i < 100; i++)
+        {
+            await QueueCreatedAsync($"msg_many_{i:D3}", start);
+        }
+
+        _receiver.Answer = _ => new TaskCompletionSource<HttpStatusCode>().Task; // Never answers.
+        var store = new OutboxOutageStore(_harness.Store);
+        var signal = new WebhookSignal();
+        using var sender = new WebhookSender(store, signal, new WebhookTarget(ReceiverUrl, _key, TimeSpan.FromSeconds(60), TimeSpan.FromHours(24)), _receiver, new WebhookMetrics(_meters.GetRequiredService<IMeterFactory>()), _clock, _logger);
+        await sender.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.True(await _receiver.ArrivedAsync(8));
+            // With 8 sending, the sender takes more until a batch waits for a slot (each look takes what is missing).
+            while (store.Taken < WebhookSender.MaxSending + WebhookSender.TakeBatch)
+            {
+                signal.Notify();
+                await store.NextTakeAsync();
+            }
+
+            signal.Notify();
+            var other = await _harness.Store.TakeWebhooksAsync(start, start + TimeSpan.FromMinutes(1), 100, CancellationToken.None);
+            Assert.Equal(100 - WebhookSender.MaxSending - WebhookSender.TakeBatch, other.Count);
+            Assert.Equal(WebhookSender.MaxSending, _receiver.Received.Count);
+        }
+        finally
+        {
+            await sender.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
     /// Through the engine: only the listed types are queued. With <c>session.revoked</c> alone, a login queues nothing and
     /// revoking a user's two sessions queues two webhooks, each under its own id, delivered with kind <c>admin</c>.
     /// </summary>
