@@ -79,6 +79,9 @@ internal sealed partial class WebhookSender : BackgroundService
     // Deliveries waiting for a send slot, those taken whose first attempt has not begun included (so a look right after a
     // full batch counts the batch just started).
     private int _waitingForSlot;
+    // The last look took all it had room for, so more may be due: a delivery that gets its slot or ends wakes the loop
+    // for the next batch at once (not a second later), so a backlog drains at the receiver's pace.
+    private volatile bool _backlog;
 
     // The webhooks this replica is delivering (value: the delivery's task, null for the instant before it exists), so a
     // look at the outbox never starts a second delivery of one of them.
@@ -148,23 +151,14 @@ internal sealed partial class WebhookSender : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var more = false;
                 try
                 {
-                    // A full batch may mean more are due: look again at once (after the started deliveries got going),
-                    // while there is room, rather than a second later.
-                    more = (await StartDueAsync(stoppingToken)).Count == TakeBatch;
+                    await StartDueAsync(stoppingToken);
                 }
                 catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
                     // The store is down (or failing): the webhooks wait in it; look again on the next tick.
                     LogOutage(exception);
-                }
-
-                if (more)
-                {
-                    await Task.Yield();
-                    continue;
                 }
 
                 await _signal.WaitAsync(PollInterval, stoppingToken);
@@ -202,6 +196,7 @@ internal sealed partial class WebhookSender : BackgroundService
         // and each retry's record extends it (RecordRetryAsync).
         var leaseUntil = now + LeaseFor;
         var taken = await _store.TakeWebhooksAsync(now, leaseUntil, free, cancellationToken);
+        _backlog = taken.Count == free;
         // Oldest first (the store's order), but a theft webhook of the batch first of all: it asks for the fastest action.
         foreach (var webhook in taken.OrderBy(static w => SessionEventTypes.TypeOf(w.Event.Kind) == SessionEventTypes.TheftDetected ? 0 : 1))
         {
@@ -244,6 +239,7 @@ internal sealed partial class WebhookSender : BackgroundService
             }
 
             _inFlight.TryRemove(webhook.WebhookId, out _);
+            WakeForBacklog();
         }
     }
 
@@ -407,6 +403,8 @@ internal sealed partial class WebhookSender : BackgroundService
             Interlocked.Decrement(ref _waitingForSlot);
         }
 
+        WakeForBacklog();
+
         if (delivery.LeaseUntil - _timeProvider.GetUtcNow() < _target.Timeout + LeaseMargin)
         {
             try
@@ -418,6 +416,14 @@ internal sealed partial class WebhookSender : BackgroundService
                 _sendSlots.Release();
                 throw;
             }
+        }
+    }
+
+    private void WakeForBacklog()
+    {
+        if (_backlog)
+        {
+            _signal.Notify();
         }
     }
 
