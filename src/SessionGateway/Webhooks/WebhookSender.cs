@@ -16,16 +16,35 @@ namespace SessionGateway.Webhooks;
 /// <para>
 /// Wakes on <see cref="WebhookSignal"/> (this replica queued a webhook) and every second (webhooks other replicas
 /// queued, and retries that waited in the outbox). Each webhook taken from the outbox is taken for a while (a lease),
-/// so replicas sharing the store do not send it at the same time; one that dies while sending releases it when the
+/// so replicas sharing the store rarely send it at the same time; one that dies while sending releases it when the
 /// lease ends. Retries go through a Polly retry strategy whose delays follow <see cref="WebhookSchedule"/>: the short
 /// first waits are waited here, every failed attempt is recorded in the outbox (attempts and next attempt time) before
 /// the wait, so a restart continues the schedule; longer waits are left to the outbox.
 /// </para>
+/// <para>
+/// Two bounds, not one: up to <see cref="MaxInHand"/> webhooks are in hand (sending, waiting for a send slot, or
+/// waiting between in-process retries), and up to <see cref="MaxSending"/> HTTP requests are under way. A retry that
+/// waits holds no send slot, so a receiver that fails does not stop other webhooks from getting their first attempt
+/// within a moment. A webhook stays leased all the time it is in hand: a lease that would run out while the webhook
+/// waits for a send slot is extended in the store first (the wait for a slot is not part of the attempt's timeout).
+/// </para>
 /// </summary>
 internal sealed partial class WebhookSender : BackgroundService
 {
-    /// <summary>Webhooks delivered at the same time, at most.</summary>
-    internal const int MaxConcurrent = 8;
+    /// <summary>HTTP requests to the receiver under way at the same time, at most (per replica).</summary>
+    internal const int MaxSending = 8;
+
+    /// <summary>
+    /// Webhooks in hand at the same time, at most: sending, waiting for a send slot, or waiting between in-process
+    /// retries (which hold no send slot). Bounds memory (each holds its event and body, well under a kilobyte).
+    /// </summary>
+    internal const int MaxInHand = 256;
+
+    /// <summary>
+    /// Taken from the outbox in one look, at most; and no more is taken while this many wait for a send slot, so a
+    /// receiver that answers slowly does not pile leased webhooks up in this replica while other replicas could send them.
+    /// </summary>
+    internal const int TakeBatch = 4 * MaxSending;
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
@@ -34,6 +53,12 @@ internal sealed partial class WebhookSender : BackgroundService
     /// little after its timeout.
     /// </summary>
     internal static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Added to a lease for the wait for a send slot: an attempt that gets its slot within it needs no store write; a
+    /// longer wait extends the lease first.
+    /// </summary>
+    internal static readonly TimeSpan SlotWaitAllowance = TimeSpan.FromSeconds(5);
 
     private static readonly TimeSpan OutageLogInterval = TimeSpan.FromMinutes(1);
     // Recording an outcome is not cancelled by shutdown (a delivered webhook left in the outbox would be sent again), but
@@ -49,6 +74,14 @@ internal sealed partial class WebhookSender : BackgroundService
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<WebhookSender> _logger;
     private readonly ResiliencePipeline<WebhookAttempt> _pipeline;
+    private readonly ResiliencePipeline<WebhookAttempt> _attempt;
+    private readonly SemaphoreSlim _sendSlots = new(MaxSending, MaxSending);
+    // Deliveries waiting for a send slot, those taken whose first attempt has not begun included (so a look right after a
+    // full batch counts the batch just started).
+    private int _waitingForSlot;
+    // The last look took all it had room for, so more may be due: a delivery that gets its slot or ends wakes the loop
+    // for the next batch at once (not a second later), so a backlog drains at the receiver's pace.
+    private volatile bool _backlog;
 
     // The webhooks this replica is delivering (value: the delivery's task, null for the instant before it exists), so a
     // look at the outbox never starts a second delivery of one of them.
@@ -73,6 +106,8 @@ internal sealed partial class WebhookSender : BackgroundService
 
         // The pipeline's timeout ends an attempt; the client's own would only add a second clock.
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        // Two pipelines: the retry strategy around (wait for a send slot + the attempt), and the timeout strategy around
+        // the HTTP request alone, so the time spent waiting for a slot never counts against an attempt.
         _pipeline = new ResiliencePipelineBuilder<WebhookAttempt> { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions<WebhookAttempt>
             {
@@ -82,6 +117,8 @@ internal sealed partial class WebhookSender : BackgroundService
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(WebhookSchedule.DelayAfter(DeliveryOf(args.Context).Attempts)),
                 OnRetry = args => RecordRetryAsync(args.Context, args.RetryDelay),
             })
+            .Build();
+        _attempt = new ResiliencePipelineBuilder<WebhookAttempt> { TimeProvider = timeProvider }
             .AddTimeout(target.Timeout)
             .Build();
     }
@@ -99,6 +136,7 @@ internal sealed partial class WebhookSender : BackgroundService
     public override void Dispose()
     {
         _client.Dispose();
+        _sendSlots.Dispose();
         base.Dispose();
     }
 
@@ -146,23 +184,29 @@ internal sealed partial class WebhookSender : BackgroundService
     private async Task<List<Task>> StartDueAsync(CancellationToken cancellationToken)
     {
         var started = new List<Task>();
-        var free = MaxConcurrent - _inFlight.Count;
+        // Room in hand, and not more than a batch waiting for a send slot (retries waiting their delay do not count).
+        var free = Math.Min(MaxInHand - _inFlight.Count, TakeBatch - Volatile.Read(ref _waitingForSlot));
         if (free <= 0)
         {
             return started;
         }
 
         var now = _timeProvider.GetUtcNow();
-        // The lease covers the first attempt; each retry extends it (RecordRetryAsync).
-        var taken = await _store.TakeWebhooksAsync(now, now + _target.Timeout + LeaseMargin, free, cancellationToken);
-        foreach (var webhook in taken)
+        // The lease covers the first attempt and a short wait for its send slot; a longer wait extends it (EnterAsync),
+        // and each retry's record extends it (RecordRetryAsync).
+        var leaseUntil = now + LeaseFor;
+        var taken = await _store.TakeWebhooksAsync(now, leaseUntil, free, cancellationToken);
+        _backlog = taken.Count == free;
+        // Oldest first (the store's order), but a theft webhook of the batch first of all: it asks for the fastest action.
+        foreach (var webhook in taken.OrderBy(static w => SessionEventTypes.TypeOf(w.Event.Kind) == SessionEventTypes.TheftDetected ? 0 : 1))
         {
             if (!_inFlight.TryAdd(webhook.WebhookId, null))
             {
                 continue;
             }
 
-            var task = Task.Run(() => DeliverAndForgetAsync(webhook, cancellationToken), CancellationToken.None);
+            Interlocked.Increment(ref _waitingForSlot);
+            var task = Task.Run(() => DeliverAndForgetAsync(webhook, leaseUntil, cancellationToken), CancellationToken.None);
             _inFlight.TryUpdate(webhook.WebhookId, task, null);
             started.Add(task);
         }
@@ -170,11 +214,13 @@ internal sealed partial class WebhookSender : BackgroundService
         return started;
     }
 
-    private async Task DeliverAndForgetAsync(QueuedWebhook webhook, CancellationToken cancellationToken)
+    private async Task DeliverAndForgetAsync(QueuedWebhook webhook, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
+        // Counted as waiting for a slot since StartDueAsync; EnterAsync takes the count over.
+        var delivery = new Delivery(webhook, webhook.Event.OccurredAt + _target.RetryFor) { LeaseUntil = leaseUntil, AwaitingSlot = true };
         try
         {
-            await DeliverAsync(webhook, cancellationToken);
+            await DeliverAsync(delivery, cancellationToken);
         }
         catch (Exception exception)
         {
@@ -187,12 +233,19 @@ internal sealed partial class WebhookSender : BackgroundService
         }
         finally
         {
+            if (delivery.AwaitingSlot)
+            {
+                Interlocked.Decrement(ref _waitingForSlot);
+            }
+
             _inFlight.TryRemove(webhook.WebhookId, out _);
+            WakeForBacklog();
         }
     }
 
-    private async Task DeliverAsync(QueuedWebhook webhook, CancellationToken cancellationToken)
+    private async Task DeliverAsync(Delivery delivery, CancellationToken cancellationToken)
     {
+        var webhook = delivery.Webhook;
         var auditEvent = webhook.Event;
         var type = SessionEventTypes.TypeOf(auditEvent.Kind);
         if (WebhookPayload.Serialize(auditEvent) is not { } body || type is null)
@@ -204,14 +257,15 @@ internal sealed partial class WebhookSender : BackgroundService
             return;
         }
 
-        var delivery = new Delivery(webhook, type, body, auditEvent.OccurredAt + _target.RetryFor);
+        delivery.Type = type;
+        delivery.Body = body;
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(DeliveryKey, delivery);
         Outcome<WebhookAttempt> outcome;
         try
         {
             outcome = await _pipeline.ExecuteOutcomeAsync(
-                static async (context, sender) => await sender.SendAsync(context),
+                static async (context, sender) => await sender.AttemptAsync(context),
                 context,
                 this);
         }
@@ -271,6 +325,127 @@ internal sealed partial class WebhookSender : BackgroundService
         await _store.CompleteWebhookAsync(webhookId, record.Token);
     }
 
+    /// <summary>A lease long enough for an attempt, a short wait for its send slot, and the margin.</summary>
+    private TimeSpan LeaseFor => _target.Timeout + LeaseMargin + SlotWaitAllowance;
+
+    /// <summary>One attempt: a send slot, then the HTTP request under the per-attempt timeout.</summary>
+    private async ValueTask<Outcome<WebhookAttempt>> AttemptAsync(ResilienceContext context)
+    {
+        try
+        {
+            await EnterAsync(DeliveryOf(context), context.CancellationToken);
+        }
+        catch (OperationCanceledException exception)
+        {
+            // Shutdown while waiting for a slot: no attempt was made (ShouldRetryHere sees the cancelled token).
+            return Outcome.FromException<WebhookAttempt>(exception);
+        }
+
+        try
+        {
+            return await _attempt.ExecuteOutcomeAsync(
+                static async (context, sender) => await sender.SendAsync(context),
+                context,
+                this);
+        }
+        finally
+        {
+            _sendSlots.Release();
+        }
+    }
+
+    /// <summary>
+    /// Waits for a send slot, keeping the webhook leased meanwhile: when the lease would run out before a slot comes, and
+    /// when the slot came too late for the lease to cover the attempt, the lease is extended in the store first.
+    /// </summary>
+    private async Task EnterAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        if (!delivery.AwaitingSlot)
+        {
+            delivery.AwaitingSlot = true;
+            Interlocked.Increment(ref _waitingForSlot);
+        }
+
+        if (!_sendSlots.Wait(0, CancellationToken.None))
+        {
+            try
+            {
+                while (true)
+                {
+                    var renewIn = delivery.LeaseUntil - LeaseMargin - _timeProvider.GetUtcNow();
+                    if (renewIn > TimeSpan.Zero)
+                    {
+                        using var renew = new CancellationTokenSource(renewIn, _timeProvider);
+                        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, renew.Token);
+                        try
+                        {
+                            await _sendSlots.WaitAsync(either.Token);
+                            break;
+                        }
+                        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                        {
+                            // Time to extend the lease.
+                        }
+                    }
+
+                    await ExtendLeaseAsync(delivery, cancellationToken);
+                }
+            }
+            finally
+            {
+                delivery.AwaitingSlot = false;
+                Interlocked.Decrement(ref _waitingForSlot);
+            }
+        }
+        else
+        {
+            delivery.AwaitingSlot = false;
+            Interlocked.Decrement(ref _waitingForSlot);
+        }
+
+        WakeForBacklog();
+
+        if (delivery.LeaseUntil - _timeProvider.GetUtcNow() < _target.Timeout + LeaseMargin)
+        {
+            try
+            {
+                await ExtendLeaseAsync(delivery, cancellationToken);
+            }
+            catch
+            {
+                _sendSlots.Release();
+                throw;
+            }
+        }
+    }
+
+    private void WakeForBacklog()
+    {
+        if (_backlog)
+        {
+            _signal.Notify();
+        }
+    }
+
+    /// <summary>The webhook stays this replica's for another attempt and short wait (due again only when that ends).</summary>
+    private async Task ExtendLeaseAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        var leaseUntil = _timeProvider.GetUtcNow() + LeaseFor;
+        try
+        {
+            await _store.RescheduleWebhookAsync(delivery.Webhook.WebhookId, delivery.Attempts, leaseUntil, cancellationToken);
+            delivery.LeaseUntil = leaseUntil;
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            // The attempt still happens (at least once): if another replica takes the webhook when the stored lease
+            // ends, the receiver may get it twice, under the same webhook-id. Counted as extended all the same, so a
+            // store that is down is not asked again in a tight loop.
+            LogOutage(exception);
+            delivery.LeaseUntil = leaseUntil;
+        }
+    }
+
     /// <summary>One attempt: POST the body with this attempt's timestamp and signature.</summary>
     private async ValueTask<Outcome<WebhookAttempt>> SendAsync(ResilienceContext context)
     {
@@ -320,7 +495,7 @@ internal sealed partial class WebhookSender : BackgroundService
 
     /// <summary>
     /// Before a wait in this process: the failed attempt is recorded in the outbox, with a next attempt time just after the
-    /// retry's attempt would end, so the webhook stays this replica's meanwhile and a crash loses nothing.
+    /// retry's attempt would end (the lease), so the webhook stays this replica's meanwhile and a crash loses nothing.
     /// </summary>
     private async ValueTask RecordRetryAsync(ResilienceContext context, TimeSpan delay)
     {
@@ -328,9 +503,10 @@ internal sealed partial class WebhookSender : BackgroundService
         _metrics.Failed();
         var next = delivery.LastFailureAt + delay;
         Log.AttemptFailed(_logger, delivery.Webhook.WebhookId, delivery.Type, delivery.Attempts, delivery.LastFailure, next);
+        delivery.LeaseUntil = next + LeaseFor;
         try
         {
-            await _store.RescheduleWebhookAsync(delivery.Webhook.WebhookId, delivery.Attempts, next + _target.Timeout + LeaseMargin, context.CancellationToken);
+            await _store.RescheduleWebhookAsync(delivery.Webhook.WebhookId, delivery.Attempts, delivery.LeaseUntil, context.CancellationToken);
         }
         catch (Exception exception) when (StoreFailures.IsOutage(exception))
         {
@@ -361,13 +537,15 @@ internal sealed partial class WebhookSender : BackgroundService
     private static Delivery DeliveryOf(ResilienceContext context) => context.Properties.GetValue(DeliveryKey, null!);
 
     /// <summary>One delivery's state across its attempts in this process.</summary>
-    private sealed class Delivery(QueuedWebhook webhook, string type, byte[] body, DateTimeOffset deadline)
+    private sealed class Delivery(QueuedWebhook webhook, DateTimeOffset deadline)
     {
         public QueuedWebhook Webhook { get; } = webhook;
 
-        public string Type { get; } = type;
+        /// <summary>The public event type (set before the first attempt).</summary>
+        public string Type { get; set; } = "";
 
-        public byte[] Body { get; } = body;
+        /// <summary>The body every attempt sends (set before the first attempt).</summary>
+        public byte[] Body { get; set; } = [];
 
         /// <summary>The event's time + RetryFor: no attempt is planned after it.</summary>
         public DateTimeOffset Deadline { get; } = deadline;
@@ -378,6 +556,12 @@ internal sealed partial class WebhookSender : BackgroundService
         public DateTimeOffset LastFailureAt { get; private set; }
 
         public string LastFailure { get; private set; } = "";
+
+        /// <summary>Until when the outbox keeps this webhook this replica's (taken, or not due before then).</summary>
+        public DateTimeOffset LeaseUntil { get; set; }
+
+        /// <summary>Counted in the sender's deliveries waiting for a send slot (from being taken until its first slot, and while a retry waits for one).</summary>
+        public bool AwaitingSlot { get; set; }
 
         public void Failed(DateTimeOffset at, string reason)
         {

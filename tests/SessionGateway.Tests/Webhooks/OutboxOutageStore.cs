@@ -4,18 +4,25 @@ using SessionGateway.Tests.Engine.Sessions;
 
 namespace SessionGateway.Tests.Webhooks;
 
-/// <summary>A store whose outbox can be made unreachable (taking webhooks times out, as a store outage does); counts the takes.</summary>
+/// <summary>A store whose outbox can be made unreachable (taking webhooks times out, as a store outage does); counts the takes and the webhooks taken.</summary>
 internal sealed class OutboxOutageStore(ISessionStore inner) : DelegatingStore(inner)
 {
     private readonly Channel<bool> _takes = Channel.CreateUnbounded<bool>();
 
     public volatile bool Down;
 
-    public override Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken)
+    private int _taken;
+
+    /// <summary>Webhooks taken so far, in all.</summary>
+    public int Taken => Volatile.Read(ref _taken);
+
+    public override async Task<IReadOnlyList<QueuedWebhook>> TakeWebhooksAsync(DateTimeOffset now, DateTimeOffset takenUntil, int max, CancellationToken cancellationToken)
     {
         try
         {
-            return Down ? throw new TimeoutException("the store did not answer") : base.TakeWebhooksAsync(now, takenUntil, max, cancellationToken);
+            var taken = Down ? throw new TimeoutException("the store did not answer") : await base.TakeWebhooksAsync(now, takenUntil, max, cancellationToken);
+            Interlocked.Add(ref _taken, taken.Count);
+            return taken;
         }
         finally
         {

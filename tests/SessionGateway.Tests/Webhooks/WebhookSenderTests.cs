@@ -288,6 +288,147 @@ public sealed class WebhookSenderTests : IAsyncLifetime, IDisposable
     }
 
     /// <summary>
+    /// A receiver that fails at once, and 30 webhooks queued: every one gets its first attempt before any gets its second
+    /// (retries waiting their 1 s hold no send slot), and a theft webhook queued while they wait gets its first attempt
+    /// at once, not after their retries. The clock stands still until all 31 wait their 1 s: every first attempt is at
+    /// the time of the events, every second one 1 s later.
+    /// </summary>
+    [Fact]
+    public async Task FailingReceiver_30Queued_AllGetTheirFirstAttemptBeforeAnyASecond_AndALaterTheftIsSentWithoutWaitingForTheirRetries()
+    {
+        var start = _clock.GetUtcNow();
+        var queued = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            queued.Add($"msg_created_{i:D2}");
+            await QueueCreatedAsync(queued[^1], start);
+        }
+
+        _receiver.Answer = _ => Task.FromResult(HttpStatusCode.ServiceUnavailable);
+        var signal = new WebhookSignal();
+        using var sender = new WebhookSender(_harness.Store, signal, new WebhookTarget(ReceiverUrl, _key, AttemptTimeout, TimeSpan.FromHours(24)), _receiver, new WebhookMetrics(_meters.GetRequiredService<IMeterFactory>()), _clock, _logger);
+        await sender.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.True(await _receiver.ArrivedAsync(30), $"first attempts before the clock moved: {_receiver.Received.Count} of 30");
+            Assert.Equal(queued.Order(), _receiver.Received.Select(r => r.Headers["webhook-id"]).Order());
+            Assert.All(_receiver.Received, r => Assert.Equal(start, r.At));
+
+            await QueueTheftAsync("msg_theft_later", start);
+            signal.Notify();
+            Assert.True(await _receiver.ArrivedAsync(31), "the theft webhook's first attempt, while 30 retries wait");
+            Assert.Equal("msg_theft_later", _receiver.Received.Last().Headers["webhook-id"]);
+            Assert.Equal(start, _receiver.Received.Last().At);
+
+            // All 31 wait their 1 s (Polly's retry delay, in hand): then each gets its second attempt, none a third.
+            for (var waiting = 0; waiting < 31;)
+            {
+                if (await _clock.NextTimerAsync() == TimeSpan.FromSeconds(1))
+                {
+                    waiting++;
+                }
+            }
+
+            _clock.Inner.Advance(TimeSpan.FromSeconds(1));
+            Assert.True(await _receiver.ArrivedAsync(62), $"second attempts: {_receiver.Received.Count - 31} of 31");
+            var second = _receiver.Received.Skip(31).ToList();
+            Assert.Equal(queued.Append("msg_theft_later").Order(), second.Select(r => r.Headers["webhook-id"]).Order());
+            Assert.All(second, r => Assert.Equal(start + TimeSpan.FromSeconds(1), r.At));
+            Assert.InRange(_receiver.MaxInFlight, 1, WebhookSender.MaxSending);
+        }
+        finally
+        {
+            await sender.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// A receiver that does not answer, and 9 webhooks: 8 requests at a time, the 9th waits for a send slot. Its wait
+    /// does not count against its attempt's timeout (sent when a slot frees, 60 s later), and it stays leased while it
+    /// waits: past the lease it was taken with, another replica's look at the outbox does not get it.
+    /// </summary>
+    [Fact]
+    public async Task SilentReceiver_AtMost8RequestsAtOnce_TheNinthWaitsForASlot_StaysLeased_AndIsSentWhenOneFrees()
+    {
+        var start = _clock.GetUtcNow();
+        for (var i = 0; i < 9; i++)
+        {
+            await QueueCreatedAsync($"msg_slow_{i}", start);
+        }
+
+        var timeout = TimeSpan.FromSeconds(60);
+        _receiver.Answer = _ => new TaskCompletionSource<HttpStatusCode>().Task; // Never answers.
+        var signal = new WebhookSignal();
+        using var sender = new WebhookSender(_harness.Store, signal, new WebhookTarget(ReceiverUrl, _key, timeout, TimeSpan.FromHours(24)), _receiver, new WebhookMetrics(_meters.GetRequiredService<IMeterFactory>()), _clock, _logger);
+        await sender.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.True(await _receiver.ArrivedAsync(8));
+            var lease = timeout + WebhookSender.LeaseMargin + WebhookSender.SlotWaitAllowance;
+            // The 9th waits for a slot, with a timer to extend its lease before it runs out.
+            while (await _clock.NextTimerAsync() != lease - WebhookSender.LeaseMargin)
+            {
+            }
+
+            Assert.Equal(8, _receiver.Received.Count);
+            _clock.Inner.Advance(timeout);
+            Assert.True(await _receiver.ArrivedAsync(9), "the 9th, when the 8 timed out");
+            var ninth = _receiver.Received.Skip(8).First();
+            Assert.Equal(start + timeout, ninth.At);
+            Assert.DoesNotContain(_receiver.Received.Take(8), r => r.Headers["webhook-id"] == ninth.Headers["webhook-id"]);
+            Assert.Equal(WebhookSender.MaxSending, _receiver.MaxInFlight);
+
+            // Its lease was taken until start + lease; it is sending now, so another replica must not take it after that.
+            var later = start + lease + TimeSpan.FromSeconds(1);
+            var taken = await _harness.Store.TakeWebhooksAsync(later, later + TimeSpan.FromMinutes(1), 10, CancellationToken.None);
+            Assert.DoesNotContain(taken, w => w.WebhookId == ninth.Headers["webhook-id"]);
+        }
+        finally
+        {
+            await sender.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// A receiver that does not answer, and 100 webhooks due: the sender keeps 8 sending and at most a batch (32) waiting
+    /// for a slot, not all it has room for, so another replica's look at the outbox still finds the other 60 to send.
+    /// </summary>
+    [Fact]
+    public async Task SilentReceiver_100Due_TheSenderTakesNoMoreThanItsSlotsAndOneBatch_TheRestStaysForOtherReplicas()
+    {
+        var start = _clock.GetUtcNow();
+        for (var i = 0; i < 100; i++)
+        {
+            await QueueCreatedAsync($"msg_many_{i:D3}", start);
+        }
+
+        _receiver.Answer = _ => new TaskCompletionSource<HttpStatusCode>().Task; // Never answers.
+        var store = new OutboxOutageStore(_harness.Store);
+        var signal = new WebhookSignal();
+        using var sender = new WebhookSender(store, signal, new WebhookTarget(ReceiverUrl, _key, TimeSpan.FromSeconds(60), TimeSpan.FromHours(24)), _receiver, new WebhookMetrics(_meters.GetRequiredService<IMeterFactory>()), _clock, _logger);
+        await sender.StartAsync(CancellationToken.None);
+        try
+        {
+            Assert.True(await _receiver.ArrivedAsync(8));
+            // With 8 sending, the sender takes more until a batch waits for a slot (each look takes what is missing).
+            while (store.Taken < WebhookSender.MaxSending + WebhookSender.TakeBatch)
+            {
+                signal.Notify();
+                await store.NextTakeAsync();
+            }
+
+            signal.Notify();
+            var other = await _harness.Store.TakeWebhooksAsync(start, start + TimeSpan.FromMinutes(1), 100, CancellationToken.None);
+            Assert.Equal(100 - WebhookSender.MaxSending - WebhookSender.TakeBatch, other.Count);
+            Assert.Equal(WebhookSender.MaxSending, _receiver.Received.Count);
+        }
+        finally
+        {
+            await sender.StopAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>
     /// Through the engine: only the listed types are queued. With <c>session.revoked</c> alone, a login queues nothing and
     /// revoking a user's two sessions queues two webhooks, each under its own id, delivered with kind <c>admin</c>.
     /// </summary>
@@ -355,6 +496,16 @@ public sealed class WebhookSenderTests : IAsyncLifetime, IDisposable
         {
             return _counted.GetValueOrDefault(outcome);
         }
+    }
+
+    /// <summary>A session of leo's created at <paramref name="at"/>, its <c>session.created</c> webhook queued as <paramref name="webhookId"/>.</summary>
+    private async Task QueueCreatedAsync(string webhookId, DateTimeOffset at)
+    {
+        var handle = "h" + Guid.NewGuid().ToString("N");
+        await _harness.Store.CreateAsync(
+            new SessionRecord(handle, "leo", "{}", null, "current", null, null, at + TimeSpan.FromDays(30), at),
+            new AuditEntry(SessionEventTypes.CreatedKind, at, ClientInfo.Of("198.51.100.9", "Browser/1.0"), webhookId),
+            CancellationToken.None);
     }
 
     /// <summary>A session of mia's revoked for theft at <paramref name="at"/>, its webhook queued as <paramref name="webhookId"/>; returns the handle.</summary>
