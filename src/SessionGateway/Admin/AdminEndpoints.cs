@@ -155,6 +155,7 @@ internal static class AdminEndpoints
         {
             events.Add(new AdminEvent(
                 e.Id,
+                AdminEventsQuery.FormatCursor(e.Cursor),
                 SessionEventTypes.TypeOf(e.Kind),
                 SessionEventTypes.KindOf(e.Kind),
                 e.UserId,
@@ -164,8 +165,8 @@ internal static class AdminEndpoints
                 e.Client?.UserAgent));
         }
 
-        // A full page may be followed by more; a short one is the end (for now: new events get later ids).
-        var next = events.Count == query.Limit ? events[^1].Id.ToString(CultureInfo.InvariantCulture) : null;
+        // A full page may be followed by more; a short one is the end for now: new events come after its last cursor.
+        var next = events.Count == query.Limit ? events[^1].Cursor : null;
         return TypedResults.Ok(new AdminEventPage(events, next));
     }
 
