@@ -171,6 +171,34 @@ public abstract class SessionManagementTests
     }
 
     [SkippableFact]
+    public async Task IsLive_AsTheListSeesIt_ExpiredButNotSwept_IdleTimedOut_Revoked_OrUnknown_IsNot()
+    {
+        using var harness = await StartAsync(new SessionEngineOptions { RefreshTokenLifetime = TimeSpan.FromHours(2), IdleTimeout = TimeSpan.FromHours(1) });
+        var first = await SignInAsync(harness, "alice", Laptop);
+        harness.Time.Advance(TimeSpan.FromMinutes(50));
+        var second = await SignInAsync(harness, "alice", Phone);
+        var third = await SignInAsync(harness, "alice", Phone);
+
+        Assert.True((await harness.Engine.IsLiveAsync(first.SessionHandle, Ct)).Value);
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+
+        // first: idle for 65 minutes; still in the store (nothing swept), not in the list, not live.
+        Assert.NotNull(await harness.Store.FindAsync(first.SessionHandle, Ct));
+        Assert.Equal(
+            new[] { second.SessionHandle, third.SessionHandle }.Order(StringComparer.Ordinal),
+            (await harness.Engine.ListSessionsAsync("alice", Ct)).Value!.Select(s => s.SessionHandle).Order(StringComparer.Ordinal));
+        Assert.False((await harness.Engine.IsLiveAsync(first.SessionHandle, Ct)).Value);
+        Assert.True((await harness.Engine.IsLiveAsync(second.SessionHandle, Ct)).Value);
+
+        await harness.Engine.RevokeAsync(third.SessionHandle, SessionEngine.RevokedAuditKind, Ct);
+        Assert.False((await harness.Engine.IsLiveAsync(third.SessionHandle, Ct)).Value);
+        Assert.False((await harness.Engine.IsLiveAsync("no-such-handle", Ct)).Value);
+
+        harness.Time.Advance(TimeSpan.FromHours(2));
+        Assert.False((await harness.Engine.IsLiveAsync(second.SessionHandle, Ct)).Value);
+    }
+
+    [SkippableFact]
     public async Task ListEvents_PagesThroughTheTrailByType()
     {
         using var harness = await StartAsync();
