@@ -176,7 +176,7 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
         using (response)
         {
             Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
-            Assert.Equal(["DELETE", "GET"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+            Assert.Equal(["DELETE", "GET", "HEAD"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
         }
     }
 
