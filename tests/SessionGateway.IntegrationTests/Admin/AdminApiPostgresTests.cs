@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using SessionGateway.IntegrationTests.Infrastructure;
 using SessionGateway.IntegrationTests.ScaleOut;
 using Xunit.Abstractions;
@@ -69,6 +70,26 @@ public sealed class AdminApiPostgresTests(ITestOutputHelper output) : IAsyncDisp
         output.WriteLine($"revoked on B: refused on A after {delays[0].TotalMilliseconds:0} and {delays[1].TotalMilliseconds:0} ms");
         Assert.All(delays, d => Assert.True(d < RevocationProbe.Limit, $"A refused only after {d.TotalMilliseconds:0} ms"));
         Assert.Empty((await _admin.AdminAsync(HttpMethod.Get, "/admin/users/frank/sessions", replica: 0)).EnumerateArray());
+
+        // The trail, read a page of one at a time through either replica: three sign-ins, three revocations, each once.
+        var seen = new List<(string? Type, string? Handle)>();
+        string? after = null;
+        for (var page = 0; page < 10; page++)
+        {
+            var listed = await _admin.AdminAsync(HttpMethod.Get, "/admin/events?userId=frank&limit=1" + (after is null ? "" : "&after=" + after), replica: page % 2);
+            seen.AddRange(listed.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("type").GetString(), e.GetProperty("sessionHandle").GetString())));
+            after = listed.GetProperty("next").ValueKind == JsonValueKind.Null ? null : listed.GetProperty("next").GetString();
+            if (after is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(3, seen.Count(e => e.Type == "session.created"));
+        Assert.Equal(
+            new[] { Handle(one), Handle(two), Handle(three) }.Order(StringComparer.Ordinal),
+            seen.Where(e => e.Type == "session.revoked").Select(e => e.Handle!).Order(StringComparer.Ordinal));
+        Assert.Equal(6, seen.Count);
     }
 
     [SkippableFact]
