@@ -7,7 +7,7 @@ namespace SessionGateway.IntegrationTests.Deploy;
 /// <summary>
 /// The shipped forward-auth configurations (deploy/traefik, deploy/envoy, and the names in deploy/nginx and
 /// deploy/caddy) against the contract and the forward-auth example they are written for (deploy/proxy.forward-auth.yaml):
-/// the decision path, the gateway's own paths (refresh, sign-out, JWKS, the SessionLogin routes), the headers the
+/// the decision path, the gateway's own paths (refresh, sign-out, JWKS, "your devices" and every path under it, the SessionLogin routes), the headers the
 /// gateway reads, the exact headers it answers, the headers it owns, and that no client's description of "the original
 /// request" reaches the gateway. Traefik and Envoy are not installed here (nginx and Caddy run for real in
 /// ShippedProxyTests); a rename on either side breaks this test.
@@ -39,7 +39,8 @@ public sealed partial class ForwardAuthConfigTests
     public void ForwardAuthExample_HasTheDecisionPath_TheDeployFilesUse()
     {
         Assert.Equal("/api/verify", Gateway.DecisionPath);
-        Assert.Equal(["/api/refresh", "/api/signout", "/.well-known/jwks.json", "/login"], Gateway.OwnPaths);
+        Assert.Equal(["/api/refresh", "/api/signout", "/.well-known/jwks.json", "/api/sessions", "/login"], Gateway.OwnPaths);
+        Assert.Equal("/api/sessions/", Gateway.SessionsPrefix);
         Assert.Equal(8080, Gateway.Port);
     }
 
@@ -84,6 +85,8 @@ public sealed partial class ForwardAuthConfigTests
 
         var paths = TraefikPathRule().Matches(gatewayRouter.Text("rule")!).Select(m => m.Groups[1].Value);
         Assert.Equal(Gateway.OwnPaths.Order(), paths.Order());
+        // "Your devices": every path under Session:SessionsPath too, with the '/' (PathPrefix(`/api/sessions`) would take /api/sessionsX).
+        Assert.Equal([Gateway.SessionsPrefix], TraefikPathPrefixRule().Matches(gatewayRouter.Text("rule")!).Select(m => m.Groups[1].Value));
         Assert.Equal("session-gateway", gatewayRouter.Text("service"));
         Assert.Null(gatewayRouter.At("middlewares"));
         Assert.Equal(["session-gateway"], appRouter.Strings("middlewares"));
@@ -127,6 +130,10 @@ public sealed partial class ForwardAuthConfigTests
 
         var own = routes.Where(r => r.Text("match.path") is not null).ToList();
         Assert.Equal(Gateway.OwnPaths.Order(), own.Select(r => r.Text("match.path")!).Order());
+        // "Your devices": every path under Session:SessionsPath too, with the '/' (prefix /api/sessions would take /api/sessionsX).
+        var under = Assert.Single(routes, r => r.Text("match.prefix") is { } prefix && prefix != "/");
+        Assert.Equal(Gateway.SessionsPrefix, under.Text("match.prefix"));
+        own.Add(under);
         Assert.All(own, r =>
         {
             Assert.Equal("session_gateway", r.Text("route.cluster"));
@@ -158,6 +165,8 @@ public sealed partial class ForwardAuthConfigTests
         Assert.All(DescriptionHeaders, h => Assert.Contains(h, setForGateway, Names));
 
         Assert.Equal(Gateway.OwnPaths.Order(), NginxExactGatewayLocation().Matches(server).Select(m => m.Groups[1].Value).Order());
+        // "Your devices": every path under Session:SessionsPath too (^~: no regex location can take it back), with the '/'.
+        Assert.Equal([Gateway.SessionsPrefix], NginxPrefixGatewayLocation().Matches(server).Select(m => m.Groups[1].Value));
         Assert.Contains($"proxy_pass http://session_gateway{Gateway.DecisionPath};", server, StringComparison.Ordinal);
         Assert.Contains($"server 127.0.0.1:{Gateway.Port};", server, StringComparison.Ordinal);
     }
@@ -199,6 +208,20 @@ public sealed partial class ForwardAuthConfigTests
     }
 
     [Fact]
+    public void IngressNginx_TheGatewaysOwnPaths_GoToTheGatewaysService_SessionsPathWithEveryPathUnderIt()
+    {
+        var documents = Yaml.LoadDocuments(File.ReadAllText(RepositoryFiles.PathOf("deploy", "nginx", "ingress-nginx.yaml")));
+        var ingress = documents.Single(d => d.Text("kind") == "Ingress" && d.Text("metadata.name") == "app-session-gateway");
+        var paths = ingress.Items("spec.rules").Single().Items("http.paths").Select(p => (Path: p.Text("path")!, Type: p.Text("pathType")!, Service: p.Text("backend.service.name"), Port: p.Text("backend.service.port.number"))).ToList();
+
+        Assert.All(paths, p => Assert.Equal(("session-gateway", Gateway.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)), (p.Service, p.Port)));
+        var sessionsPath = Gateway.SessionsPrefix.TrimEnd('/');
+        Assert.Equal(Gateway.OwnPaths.Where(p => p != sessionsPath).Order(), paths.Where(p => p.Type == "Exact").Select(p => p.Path).Order());
+        // A Prefix matches whole path elements: /api/sessions and /api/sessions/{handle}, never /api/sessionsX.
+        Assert.Equal([(sessionsPath, "Prefix")], paths.Where(p => p.Type != "Exact").Select(p => (p.Path, p.Type)));
+    }
+
+    [Fact]
     public void Caddy_CopiesExactlyTheAnswer_RemovesWhatItLacks_AndSendsTheGatewaysOwnPathsToIt()
     {
         var caddyfile = File.ReadAllText(RepositoryFiles.PathOf("deploy", "caddy", "Caddyfile"));
@@ -215,7 +238,8 @@ public sealed partial class ForwardAuthConfigTests
         var beforeDecision = caddyfile[..CaddyForwardAuth().Match(caddyfile).Index];
         string[] setByCaddy = [ForwardAuthHeaders.ForwardedMethod, ForwardAuthHeaders.ForwardedUri, ForwardAuthHeaders.ForwardedHost, ForwardAuthHeaders.ForwardedProto, "X-Forwarded-For"];
         Assert.All(DescriptionHeaders.Except(setByCaddy, Names), h => Assert.Contains("request_header -" + h + "\n", beforeDecision, StringComparison.Ordinal));
-        Assert.Equal(Gateway.OwnPaths, CaddyGatewayPaths().Match(caddyfile).Groups[1].Value.Split(' '));
+        // "Your devices": every path under Session:SessionsPath too, with the '/' (/api/sessions* would take /api/sessionsX).
+        Assert.Equal(Gateway.OwnPaths.Append(Gateway.SessionsPrefix + "*").Order(), CaddyGatewayPaths().Match(caddyfile).Groups[1].Value.Split(' ').Order());
     }
 
     private static YamlMappingNode Load(params string[] path) =>
@@ -225,8 +249,11 @@ public sealed partial class ForwardAuthConfigTests
         Load("envoy", "envoy.yaml").Items("static_resources.listeners").Single().Items("filter_chains").Single().Items("filters")
             .Single(f => f.Text("name") == "envoy.filters.network.http_connection_manager").At("typed_config")!;
 
-    [GeneratedRegex(@"Path\(`([^`]+)`\)")]
+    [GeneratedRegex(@"(?<!\w)Path\(`([^`]+)`\)")]
     private static partial Regex TraefikPathRule();
+
+    [GeneratedRegex(@"PathPrefix\(`([^`]+)`\)")]
+    private static partial Regex TraefikPathPrefixRule();
 
     [GeneratedRegex(@"(?m)^proxy_set_header (\S+) +(\$session_\w+);")]
     private static partial Regex NginxSetFromAnswer();
@@ -236,6 +263,9 @@ public sealed partial class ForwardAuthConfigTests
 
     [GeneratedRegex(@"(?m)^\s+location = (\S+) +\{ proxy_pass http://session_gateway;")]
     private static partial Regex NginxExactGatewayLocation();
+
+    [GeneratedRegex(@"(?m)^\s+location \^~ (\S+) +\{ proxy_pass http://session_gateway;")]
+    private static partial Regex NginxPrefixGatewayLocation();
 
     [GeneratedRegex(@"(?ms)^\s+location = /_session_gateway/verify \{$(.*?)^\s+\}$")]
     private static partial Regex NginxVerifyLocation();
@@ -260,7 +290,7 @@ public sealed partial class ForwardAuthConfigTests
     /// path, the gateway's own paths, the headers an allowed answer may carry for the proxy to copy, the names the
     /// gateway owns on the upstream request besides its reserved prefix, and its port.
     /// </summary>
-    private sealed record ShippedGateway(string DecisionPath, IReadOnlyList<string> OwnPaths, IReadOnlyList<string> AnswerHeaders, IReadOnlyList<string> OwnedHeaders, string ReservedPrefix, int Port)
+    private sealed record ShippedGateway(string DecisionPath, IReadOnlyList<string> OwnPaths, string SessionsPrefix, IReadOnlyList<string> AnswerHeaders, IReadOnlyList<string> OwnedHeaders, string ReservedPrefix, int Port)
     {
         public static ShippedGateway Read()
         {
@@ -276,7 +306,8 @@ public sealed partial class ForwardAuthConfigTests
             string[] identity = [Setting("Headers.UserId", "X-User-Id"), Setting("Headers.SessionHandle", "X-Session-Handle"), .. claims, Setting("Assertion.Header", "X-Session-Assertion")];
             return new ShippedGateway(
                 session.Text("ForwardAuth.Path", ignoreCase: true)!,
-                [Setting("RefreshPath", "/api/refresh"), Setting("SignOutPath", "/api/signout"), Setting("JwksPath", "/.well-known/jwks.json"), .. logins],
+                [Setting("RefreshPath", "/api/refresh"), Setting("SignOutPath", "/api/signout"), Setting("JwksPath", "/.well-known/jwks.json"), Setting("SessionsPath", "/api/sessions"), .. logins],
+                Setting("SessionsPath", "/api/sessions").TrimEnd('/') + "/",
                 [.. identity, "Cookie", "Authorization"],
                 [.. identity, .. TokenHeaders, .. strip],
                 Setting("Headers.ReservedPrefix", "X-Session-"),

@@ -27,6 +27,7 @@ public sealed partial class GrafanaDashboardTests
         "sessiongateway_store_duration_seconds_sum",
         "sessiongateway_store_duration_seconds_count",
         "sessiongateway_config_reloads_total",
+        "sessiongateway_webhooks_deliveries_total",
     ];
 
     /// <summary>The framework meters the gateway registers (ASP.NET Core, Kestrel, HttpClient, .NET runtime), by prefix.</summary>

@@ -72,6 +72,8 @@ public sealed class KubernetesManifestTests
     [InlineData("sidecar", "deployment.yaml", "value: http://127.0.0.1:5080", "value: http://0.0.0.0:5080", "container app: ASPNETCORE_URLS http://0.0.0.0:5080 is not on the pod's loopback")]
     [InlineData("sidecar", "deployment.yaml", "          image: app\n", "          image: app\n          ports:\n            - containerPort: 5080\n", "container app: publishes a port")]
     [InlineData("sidecar", "proxy.yaml", "Address: http://127.0.0.1:5080/", "Address: http://app.default.svc.cluster.local:5080/", "the destination http://app.default.svc.cluster.local:5080/ is not on the pod's loopback")]
+    [InlineData("gateway-tier", "proxy.yaml", "  # Admin:\n  #   ApiKeyFile: /var/run/secrets/gateway-admin/api-key", "  Admin:\n    ApiKeyFile: /config/api-key", "Session:Admin:ApiKeyFile '/config/api-key' is not in a folder mounted from a Secret")]
+    [InlineData("gateway-tier", "proxy.yaml", "  # Webhooks:\n  #   Url: https://hooks.example.com/session-gateway\n  #   SecretFile: /var/run/secrets/gateway-webhooks/secret", "  Webhooks:\n    Url: https://hooks.example.com/session-gateway\n    SecretFile: /etc/webhook-secret", "Session:Webhooks:SecretFile '/etc/webhook-secret' is not in a folder mounted from a Secret")]
     public void Invariants_ReportABrokenManifest(string layout, string file, string from, string to, string expected)
     {
         var problems = ProblemsOfEditedBase(layout, file, from, to);
@@ -92,6 +94,104 @@ public sealed class KubernetesManifestTests
         var problems = ProblemsOfEditedBase(layout, file, from, to);
 
         Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    /// <summary>
+    /// The gateway tier's optional admin API key and webhook secret, as the comments in its proxy.yaml say to turn them on:
+    /// each file is in a folder mounted from its (optional) Secret, and the management port that serves the admin API is
+    /// not in the Service.
+    /// </summary>
+    [Theory]
+    [InlineData("deploy/kubernetes/gateway-tier/base")]
+    [InlineData("deploy/kubernetes/gateway-tier/overlay")]
+    public void GatewayTier_WithTheAdminApiAndWebhooksUncommented_HoldsTheInvariants(string kustomization)
+    {
+        var copy = Directory.CreateTempSubdirectory("sg-k8s-").FullName;
+        try
+        {
+            // The overlay's ../base must resolve: copy the layout, keep its shape.
+            var layout = Path.GetDirectoryName(RepositoryFiles.PathOf(kustomization))!;
+            foreach (var folder in new[] { "base", "overlay", "extras" })
+            {
+                Directory.CreateDirectory(Path.Combine(copy, folder));
+                foreach (var source in Directory.EnumerateFiles(Path.Combine(layout, folder)))
+                {
+                    File.Copy(source, Path.Combine(copy, folder, Path.GetFileName(source)));
+                }
+            }
+
+            var target = Path.Combine(copy, Path.GetFileName(kustomization), "proxy.yaml");
+            File.WriteAllText(target, WithAdminAndWebhooks(File.ReadAllText(target)));
+            var manifests = Manifests.Read(Path.Combine(copy, Path.GetFileName(kustomization)));
+
+            var problems = ManifestInvariants.Check(manifests);
+
+            Assert.True(problems.Count == 0, string.Join('\n', problems));
+            var deployment = manifests.OfKind("Deployment").Single();
+            var volumes = deployment.Items("spec.template.spec.volumes").ToDictionary(v => v.Text("name")!, StringComparer.Ordinal);
+            Assert.Equal(("session-gateway-admin", "true", "api-key"), (volumes["admin"].Text("secret.secretName"), volumes["admin"].Text("secret.optional"), volumes["admin"].Items("secret.items").Single().Text("key")));
+            Assert.Equal(("session-gateway-webhooks", "true", "secret"), (volumes["webhooks"].Text("secret.secretName"), volumes["webhooks"].Text("secret.optional"), volumes["webhooks"].Items("secret.items").Single().Text("key")));
+            // The admin API is on the management port alone: no Service port leads to it.
+            var managementPort = deployment.Items("spec.template.spec.containers").Single(c => c.Text("name") == "gateway").Items("ports").Single(p => p.Text("name") == "management").Text("containerPort");
+            Assert.All(manifests.OfKind("Service").SelectMany(service => service.Items("spec.ports")), port => Assert.NotEqual(managementPort, port.Text("targetPort")));
+            Assert.All(manifests.OfKind("Service").SelectMany(service => service.Items("spec.ports")), port => Assert.NotEqual("management", port.Text("targetPort")));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// The gateway tier's proxy.yaml with the admin API and webhooks uncommented passes <c>--check</c>, given the two
+    /// files the Secrets would mount (the paths moved to a temporary folder through the environment, as the pod's own
+    /// would be at the paths in the file).
+    /// </summary>
+    [SkippableFact]
+    public async Task GatewayTierProxyYaml_WithTheAdminApiAndWebhooksUncommented_PassesCheck()
+    {
+        var text = WithAdminAndWebhooks(await File.ReadAllTextAsync(RepositoryFiles.PathOf("deploy", "kubernetes", "gateway-tier", "overlay", "proxy.yaml")));
+        var store = await PostgresTestServer.CreateSchemaAsync("k8s");
+        var directory = Directory.CreateTempSubdirectory("sg-k8s-check-").FullName;
+        try
+        {
+            var apiKey = Path.Combine(directory, "api-key");
+            await File.WriteAllTextAsync(apiKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n");
+            var secret = Path.Combine(directory, "secret");
+            await File.WriteAllTextAsync(secret, "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) + "\n");
+            foreach (var file in new[] { apiKey, secret })
+            {
+                File.SetUnixFileMode(file, UnixFileMode.UserRead);
+            }
+
+            var (exitCode, output) = await CheckAsync(directory, text, store, new() { ["Session__Admin__ApiKeyFile"] = apiKey, ["Session__Webhooks__SecretFile"] = secret });
+
+            Assert.True(exitCode == 0, $"--check exited with {exitCode}:\n{output}");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+            PostgresTestServer.DropSchema(store);
+        }
+    }
+
+    /// <summary>The gateway tier's proxy.yaml with its commented admin API and webhook settings turned on, as its comments say.</summary>
+    private static string WithAdminAndWebhooks(string proxyYaml)
+    {
+        (string From, string To)[] edits =
+        [
+            ("\n  # Admin:\n  #   ApiKeyFile:", "\n  Admin:\n    ApiKeyFile:"),
+            ("\n  # Webhooks:\n  #   Url:", "\n  Webhooks:\n    Url:"),
+            ("\n  #   SecretFile:", "\n    SecretFile:"),
+            ("\n  #   Events:", "\n    Events:"),
+        ];
+        foreach (var (from, to) in edits)
+        {
+            Assert.Contains(from, proxyYaml, StringComparison.Ordinal);
+            proxyYaml = proxyYaml.Replace(from, to, StringComparison.Ordinal);
+        }
+
+        return proxyYaml;
     }
 
     /// <summary>The invariants' problems with a copy of <paramref name="layout"/>'s base in which <paramref name="file"/> has <paramref name="from"/> replaced.</summary>
@@ -165,7 +265,7 @@ public sealed class KubernetesManifestTests
     /// <c>SessionGateway --config proxy.yaml --check</c> with what the pod's Secret gives it: a key file (0600) and the
     /// store's connection string in <c>Session__Store__ConnectionString</c> (a SQLite file here, or the test PostgreSQL).
     /// </summary>
-    private static async Task<(int ExitCode, string Output)> CheckAsync(string directory, string proxyYaml, string? store)
+    private static async Task<(int ExitCode, string Output)> CheckAsync(string directory, string proxyYaml, string? store, Dictionary<string, string>? environment = null)
     {
         var config = Path.Combine(directory, "proxy.yaml");
         await File.WriteAllTextAsync(config, proxyYaml);
@@ -186,6 +286,10 @@ public sealed class KubernetesManifestTests
         start.ArgumentList.Add("--check");
         start.Environment["Session__KeyEncryption__KeyFile"] = kek;
         start.Environment["Session__Store__ConnectionString"] = store ?? Path.Combine(directory, "sessions.db");
+        foreach (var (name, value) in environment ?? [])
+        {
+            start.Environment[name] = value;
+        }
 
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

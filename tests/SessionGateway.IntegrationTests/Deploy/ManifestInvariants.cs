@@ -178,6 +178,16 @@ internal static class ManifestInvariants
             Problem($"Session:KeyEncryption:KeyFile '{keyFile}' is not in a folder mounted from a Secret");
         }
 
+        // The optional secrets (the admin API key, the webhook signing secret): when proxy.yaml names the file, it comes
+        // from a Secret too, never from the ConfigMap or the image.
+        foreach (var key in new[] { "Session.Admin.ApiKeyFile", "Session.Webhooks.SecretFile" })
+        {
+            if (config.Text(key, ignoreCase: true) is { } secretFile && VolumeAt(Path.GetDirectoryName(secretFile)!)?.At("secret") is null)
+            {
+                Problem($"{key.Replace('.', ':')} '{secretFile}' is not in a folder mounted from a Secret");
+            }
+        }
+
         var connection = gateway.Items("env").FirstOrDefault(e => e.Text("name") == "Session__Store__ConnectionString");
         if (connection?.At("valueFrom.secretKeyRef") is null)
         {

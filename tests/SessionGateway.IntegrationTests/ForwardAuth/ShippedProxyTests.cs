@@ -9,7 +9,8 @@ namespace SessionGateway.IntegrationTests.ForwardAuth;
 /// over raw sockets on both sides: what the client sends byte for byte, and what the app behind the proxy receives byte
 /// for byte (<see cref="RawUpstream"/>). Client-sent identity headers in any spelling and the gateway's tokens never
 /// reach the app; a client's own description of "the original request" never reaches the gateway; the client gets the
-/// gateway's own answers (401, 440, 403 with the claim errors) with their exact bodies. Skipped only where the proxy is
+/// gateway's own answers (401, 440, 403 with the claim errors) with their exact bodies; the gateway's own paths ("your
+/// devices") reach the gateway, never the app. Skipped only where the proxy is
 /// not installed (tests/run-all.sh installs it).
 /// </summary>
 public sealed class ShippedProxyTests(ShippedProxyFixture fixture) : IClassFixture<ShippedProxyFixture>
@@ -274,6 +275,47 @@ public sealed class ShippedProxyTests(ShippedProxyFixture fixture) : IClassFixtu
         Assert.Equal("invalid claim", JsonDocument.Parse(Dechunk(response)).RootElement.GetProperty("message").GetString());
         Assert.Null(upstream);
     }
+
+    [SkippableTheory]
+    [InlineData(ProxyKind.Nginx)]
+    [InlineData(ProxyKind.Caddy)]
+    public async Task YourDevices_ListAndEndAnotherSession_AreAnsweredByTheGateway_NeverTheApp_AndSessionsXIsTheApps(ProxyKind kind)
+    {
+        SkipUnlessInstalled(kind);
+        var userId = $"ivy-{kind}-{Guid.NewGuid():N}";
+        var laptop = await Harness.CreateSessionAsync(userId);
+        var phone = await Harness.CreateSessionAsync(userId);
+        var cookie = $"Cookie: sAccessToken={laptop.AccessToken}";
+        var proxy = await fixture.ProxyAsync(kind);
+
+        var listed = await RawClient.SendAsync(proxy.Address, Request("GET", "/api/sessions", cookie));
+        var ended = await RawClient.SendAsync(proxy.Address, Request("DELETE", "/api/sessions/" + phone.SessionHandle, cookie, "rid: session"));
+        var afterwards = await RawClient.SendAsync(proxy.Address, Request("GET", "/api/sessions", cookie));
+        var phoneAfterwards = await RawClient.SendAsync(proxy.Address, Request("GET", "/api/sessions", $"Cookie: sAccessToken={phone.AccessToken}"));
+        var lookalike = "/api/sessionsX/" + Guid.NewGuid().ToString("N");
+        var (app, upstream, _) = await SendAsync(kind, lookalike, cookie);
+
+        // Never the app's: nothing under /api/sessions reached it (the app would have answered "upstream ok").
+        Assert.DoesNotContain(fixture.App.Requests, r => r.Target.StartsWith("/api/sessions", StringComparison.Ordinal) && !r.Target.StartsWith("/api/sessionsX", StringComparison.Ordinal));
+        Assert.True(listed.Status == 200, $"{listed.Status} {listed.Body}\n{proxy.Output}");
+        var sessions = JsonDocument.Parse(Dechunk(listed)).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("handle").GetString()!, e => e.GetProperty("current").GetBoolean());
+        Assert.Equal(new Dictionary<string, bool> { [laptop.SessionHandle] = true, [phone.SessionHandle] = false }, sessions);
+        Assert.Equal("no-store", listed.Header("Cache-Control"));
+        Assert.True(ended.Status == 204, $"{ended.Status} {ended.Body}\n{proxy.Output}");
+        Assert.Equal(200, afterwards.Status);
+        Assert.Equal([laptop.SessionHandle], JsonDocument.Parse(Dechunk(afterwards)).RootElement.EnumerateArray().Select(e => e.GetProperty("handle").GetString()));
+        // The ended session's access token is refused at once (a revoked handle), as behind the gateway in proxy mode.
+        Assert.Equal(440, phoneAfterwards.Status);
+
+        // A path that only starts with the same letters is the app's, decided as any /api path.
+        Assert.Equal(200, app.Status);
+        Assert.Equal("upstream ok", app.Body);
+        Assert.NotNull(upstream);
+        Assert.Equal(userId, upstream.Header("X-User-Id"));
+    }
+
+    private static string Request(string method, string target, params string[] headers) =>
+        $"{method} {target} HTTP/1.1\r\nHost: app.example.com\r\n{string.Concat(headers.Select(h => h + "\r\n"))}Connection: close\r\n\r\n";
 
     /// <summary>The gateway's proxy-mode answer: status, the exact JSON body, its content type, no-store, no helper header.</summary>
     private static void AssertGatewayAnswer(RawResponse response, int status, string body, ShippedProxy proxy)

@@ -1,14 +1,19 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using SessionGateway.IntegrationTests.Infrastructure;
+using SessionGateway.IntegrationTests.Webhooks;
 
 namespace SessionGateway.IntegrationTests.Management;
 
 /// <summary>
 /// What a Prometheus server really reads from the management listener's <c>/metrics</c> (OpenTelemetry's exporter
 /// over real Kestrel): every series the issue's contract and the Grafana dashboard name, with their label values,
-/// after the traffic that makes them. In process, for the fake clock an expired access token needs.
+/// after the traffic that makes them. In process, for the fake clock an expired access token needs (and a webhook's
+/// retry waits on).
 /// </summary>
 public sealed partial class PrometheusScrapeTests
 {
@@ -16,13 +21,20 @@ public sealed partial class PrometheusScrapeTests
     public async Task Metrics_AfterLoginRefreshTheftExpiryForbiddenStoreOutageSignOutAndReloads_ScrapeHasEveryContractSeriesAndEveryDashboardMetric()
     {
         var managementPort = LoopbackPorts.Free();
+        // A webhook receiver, so that the theft below (Session:Webhooks:Events' default) is sent for real: refused once
+        // (failed, retried a second later), then taken (delivered).
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Answer = n => Task.FromResult(n == 0 ? 503 : 204);
         await using var harness = await SessionHarness.StartAsync(new SessionHarnessOptions
         {
-            ExtraSessionYaml = $"  Management:\n    Urls: http://127.0.0.1:{managementPort}\n    DrainDelay: 0s",
+            ExtraSessionYaml = $"  Management:\n    Urls: http://127.0.0.1:{managementPort}\n    DrainDelay: 0s\n  Webhooks:\n    Url: {receiver.Url}\n    Secret: {receiver.Secret}",
         });
         using var management = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{managementPort}/") };
+        var webhookOutcomes = new ConcurrentDictionary<string, long>();
+        using var webhookListener = ListenToWebhookOutcomes(harness, webhookOutcomes);
 
         await EveryOutcomeTraffic.RunAsync(harness);
+        await WebhookFailedThenDeliveredAsync(harness, receiver, webhookOutcomes);
 
         var file = harness.Gateway.ConfigFile!;
         await File.AppendAllTextAsync(file.Path, "\n# an edit\n");
@@ -59,6 +71,8 @@ public sealed partial class PrometheusScrapeTests
         AssertSeries(series, "sessiongateway_store_duration_seconds_count", "operation=\"find\"", text);
         AssertSeries(series, "sessiongateway_config_reloads_total", "result=\"applied\"", text);
         AssertSeries(series, "sessiongateway_config_reloads_total", "result=\"rejected\"", text);
+        AssertSeries(series, "sessiongateway_webhooks_deliveries_total", "outcome=\"failed\"", text);
+        AssertSeries(series, "sessiongateway_webhooks_deliveries_total", "outcome=\"delivered\"", text);
 
         // The framework meters: ASP.NET Core, Kestrel, the .NET runtime, and the forwarder's HttpClient.
         AssertSeries(series, "http_server_request_duration_seconds_bucket", "http_response_status_code=\"440\"", text);
@@ -105,6 +119,54 @@ public sealed partial class PrometheusScrapeTests
         Assert.True(withSession.Status == 200, $"{target} with a session: {withSession.Status} {withSession.Body}");
         Assert.Equal(forwardedBefore + 1, harness.Upstream.LogEntries.Count);
         Assert.DoesNotContain("# TYPE", anonymous.Body + withSession.Body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The theft's webhook: its first attempt refused (503), its retry waits one second on the fake clock, which this
+    /// moves on until the sender has counted the delivery. The count is read in process (a listener on this gateway's
+    /// own meters), not from /metrics: the exporter answers a scrape within 300 ms of another from its cache, and the
+    /// test's final scrape must see everything.
+    /// </summary>
+    private static async Task WebhookFailedThenDeliveredAsync(SessionHarness harness, WebhookReceiver receiver, ConcurrentDictionary<string, long> outcomes)
+    {
+        await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!outcomes.ContainsKey("delivered") && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            harness.Clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50);
+        }
+
+        Assert.True(outcomes.ContainsKey("delivered"), $"the webhook was not delivered within 30 s ({receiver.Requests.Count} attempt(s) received; outcomes: {string.Join(", ", outcomes)})");
+        Assert.True(receiver.Requests.Count >= 2, $"{receiver.Requests.Count} attempt(s) received");
+    }
+
+    /// <summary>The webhook attempts this gateway counts, by outcome (its own IMeterFactory's meters only: other tests run in this process).</summary>
+    private static MeterListener ListenToWebhookOutcomes(SessionHarness harness, ConcurrentDictionary<string, long> outcomes)
+    {
+        var factory = harness.Gateway.Services.GetRequiredService<IMeterFactory>();
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, self) =>
+            {
+                if (instrument.Name == "sessiongateway.webhooks.deliveries" && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    self.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome" && tag.Value is string outcome)
+                {
+                    outcomes.AddOrUpdate(outcome, value, (_, total) => total + value);
+                }
+            }
+        });
+        listener.Start();
+        return listener;
     }
 
     private static void AssertSeries(List<(string Name, string Labels)> series, string name, string? label, string text) =>
