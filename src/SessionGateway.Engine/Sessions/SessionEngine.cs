@@ -474,6 +474,26 @@ internal sealed partial class SessionEngine
         }
     }
 
+    /// <summary>
+    /// Whether a session with this handle is live: stored, unexpired, within the idle timeout and absolute lifetime (what
+    /// <see cref="ListSessionsAsync"/> lists). False for an expired session the sweeper has not removed yet.
+    /// </summary>
+    public async Task<StoreResult<bool>> IsLiveAsync(string sessionHandle, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sessionHandle);
+        var now = _timeProvider.GetUtcNow();
+        try
+        {
+            return await _store.FindAsync(sessionHandle, cancellationToken) is { } session &&
+                _limits.EndOf(session) > now && LimitReached(session, now) is null;
+        }
+        catch (Exception exception) when (StoreFailures.IsOutage(exception))
+        {
+            Log.StoreUnavailable(_logger, "find", exception);
+            return StoreResult<bool>.Unavailable;
+        }
+    }
+
     /// <summary>The user's live sessions, oldest first.</summary>
     public async Task<StoreResult<IReadOnlyList<SessionInfo>>> ListSessionsAsync(string userId, CancellationToken cancellationToken)
     {

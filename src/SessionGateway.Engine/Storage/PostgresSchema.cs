@@ -71,6 +71,13 @@ internal static class PostgresSchema
         ALTER TABLE session_events ADD COLUMN client_address text NULL;
         ALTER TABLE session_events ADD COLUMN user_agent text NULL;
         CREATE INDEX ix_session_events_occurred_at ON session_events (occurred_at);
+        -- The id of the transaction that wrote the event, the trail's order (see EventCursor): ids are drawn before
+        -- commit, transaction ids let a reader tell which writers may still commit. Rows already there (committed:
+        -- the ALTER waits for their writers) get 0 and sort first, without rewriting the table; later rows the
+        -- writer's id (pg_current_xact_id: PostgreSQL 13 or later).
+        ALTER TABLE session_events ADD COLUMN xact bigint NOT NULL DEFAULT 0;
+        ALTER TABLE session_events ALTER COLUMN xact SET DEFAULT pg_current_xact_id()::text::bigint;
+        CREATE INDEX ix_session_events_xact_id ON session_events (xact, id);
 
         CREATE TABLE webhook_outbox (
             webhook_id text NOT NULL PRIMARY KEY,

@@ -471,7 +471,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
             DeleteExpiredRevocations, new { Now = now, BatchSize = batchSize }, cancellationToken: cancellationToken)),
         cancellationToken);
 
-    private const string EventColumns = "id, kind, user_id, session_handle, occurred_at, client_address, user_agent";
+    private const string EventColumns = "id, kind, user_id, session_handle, occurred_at, client_address, user_agent, xact";
 
     private const string SelectEvents = "SELECT " + EventColumns + " FROM session_events WHERE user_id = $1 ORDER BY id;";
 
@@ -484,38 +484,92 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         },
         cancellationToken);
 
-    public Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => UseAsync<IReadOnlyList<SessionAuditEvent>>(
-        async connection =>
+    // Events are listed in the order of the transactions that wrote them (xact, then id), and only those of
+    // transactions below the statement snapshot's xmin: every transaction that can still commit an event has an id at or
+    // above it (the running ones, and every later one), so no event can ever appear before one this lists, and a cursor
+    // never passes an event that is yet to show. The cost: an event shows once every transaction that began before its
+    // own has ended: at once, normally; a long transaction anywhere in the cluster holds the trail back until it ends.
+    // The query reads the xmin as its last column, and filters by it here: a page cut short by it is retried after a
+    // short wait (the writes of the gateway take milliseconds; an admin who revoked a session sees its event).
+    private const string Barrier = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+    // Waits (real time: they are for other transactions in the database, not for the gateway's clock) before listing
+    // again when the page stopped at a transaction still running: about 0.6 s in all, then the page as it is.
+    private static readonly TimeSpan[] BarrierWaits = [.. new[] { 10, 20, 40, 80, 160, 320 }.Select(ms => TimeSpan.FromMilliseconds(ms))];
+
+    public async Task<IReadOnlyList<SessionAuditEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
         {
-            // Only the filters asked for, so each page is a range scan of the primary key (or of the time index).
-            await using var command = new NpgsqlCommand { Connection = connection };
-            var parameters = command.Parameters;
-            var sql = new System.Text.StringBuilder("SELECT ").Append(EventColumns).Append(" FROM session_events WHERE id > $1");
-            parameters.Add(new NpgsqlParameter<long> { TypedValue = query.AfterId });
-            if (query.Since is { } since)
+            var (events, cut) = await UseAsync(connection => ListEventsOnceAsync(connection, query, cancellationToken), cancellationToken);
+            if (!cut || attempt == BarrierWaits.Length)
             {
-                parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
-                sql.Append(CultureInfo.InvariantCulture, $" AND occurred_at >= ${parameters.Count}");
+                return events;
             }
 
-            if (query.Kinds is { } kinds)
+            await Task.Delay(BarrierWaits[attempt], TimeProvider.System, cancellationToken);
+        }
+    }
+
+    /// <summary>A page, and whether it was cut short at the snapshot's xmin (committed events past it were left out).</summary>
+    private static async Task<(IReadOnlyList<SessionAuditEvent> Events, bool Cut)> ListEventsOnceAsync(
+        NpgsqlConnection connection, EventQuery query, CancellationToken cancellationToken)
+    {
+        // Only the filters asked for, so each page is a range scan of the (xact, id) index (or of the time index).
+        await using var command = new NpgsqlCommand { Connection = connection };
+        var parameters = command.Parameters;
+        var sql = new System.Text.StringBuilder("SELECT ").Append(EventColumns).Append(", ").Append(Barrier).Append(" FROM session_events");
+        if (query.After.Position is { } position)
+        {
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = position });
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = query.After.Id });
+            sql.Append(" WHERE (xact, id) > ($1, $2)");
+        }
+        else
+        {
+            // A bare id (a cursor from before positions): what the id order had after it; the next cursor is a pair.
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = query.After.Id });
+            sql.Append(" WHERE id > $1");
+        }
+
+        if (query.Since is { } since)
+        {
+            parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = since });
+            sql.Append(CultureInfo.InvariantCulture, $" AND occurred_at >= ${parameters.Count}");
+        }
+
+        if (query.Kinds is { } kinds)
+        {
+            parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. kinds] });
+            sql.Append(CultureInfo.InvariantCulture, $" AND kind = ANY(${parameters.Count})");
+        }
+
+        if (query.UserId is { } userId)
+        {
+            parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
+            sql.Append(CultureInfo.InvariantCulture, $" AND user_id = ${parameters.Count}");
+        }
+
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(0, query.Limit) });
+        sql.Append(CultureInfo.InvariantCulture, $" ORDER BY xact, id LIMIT ${parameters.Count};");
+        command.CommandText = sql.ToString();
+
+        // In (xact, id) order, so the events below the xmin are a prefix of the rows.
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var result = new List<SessionAuditEvent>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var e = ReadEvent(reader, 0);
+            if (e.Position >= reader.GetInt64(8))
             {
-                parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. kinds] });
-                sql.Append(CultureInfo.InvariantCulture, $" AND kind = ANY(${parameters.Count})");
+                return (result, true);
             }
 
-            if (query.UserId is { } userId)
-            {
-                parameters.Add(new NpgsqlParameter<string> { TypedValue = userId });
-                sql.Append(CultureInfo.InvariantCulture, $" AND user_id = ${parameters.Count}");
-            }
+            result.Add(e);
+        }
 
-            parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(0, query.Limit) });
-            sql.Append(CultureInfo.InvariantCulture, $" ORDER BY id LIMIT ${parameters.Count};");
-            command.CommandText = sql.ToString();
-            return await ReadEventsAsync(command, cancellationToken);
-        },
-        cancellationToken);
+        return (result, false);
+    }
 
     /// <summary>The events <paramref name="command"/> returns, columns as <see cref="EventColumns"/>.</summary>
     private static async Task<IReadOnlyList<SessionAuditEvent>> ReadEventsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
@@ -535,6 +589,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         new(reader.GetString(first + 1), reader.GetString(first + 2), reader.GetString(first + 3), Utc(reader.GetDateTime(first + 4)))
         {
             Id = reader.GetInt64(first),
+            Position = reader.GetInt64(first + 7),
             Client = ClientInfo.Of(NullableText(reader, first + 5), NullableText(reader, first + 6)),
         };
 
@@ -573,7 +628,7 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
                 FOR UPDATE SKIP LOCKED)
             RETURNING webhook_id, attempts, event_id
         )
-        SELECT t.webhook_id, t.attempts, e.id, e.kind, e.user_id, e.session_handle, e.occurred_at, e.client_address, e.user_agent
+        SELECT t.webhook_id, t.attempts, e.id, e.kind, e.user_id, e.session_handle, e.occurred_at, e.client_address, e.user_agent, e.xact
         FROM taken t LEFT JOIN session_events e ON e.id = t.event_id
         ORDER BY t.event_id;
         """;

@@ -505,7 +505,8 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         this,
         static (turn, query) =>
         {
-            // Only the filters asked for, so each page is a range scan of the primary key (or of the time index).
+            // Only the filters asked for, so each page is a range scan of the primary key (or of the time index). The
+            // position is the id here, so a cursor is its id (a bare id included).
             var sql = new StringBuilder("SELECT ").Append(EventColumns).Append(" FROM session_events WHERE id > @AfterId");
             if (query.Since is not null)
             {
@@ -528,7 +529,7 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
                 sql.ToString(),
                 new
                 {
-                    query.AfterId,
+                    AfterId = query.After.Id,
                     Since = query.Since?.ToUnixTimeMilliseconds(),
                     Kinds = query.Kinds ?? [],
                     query.UserId,
@@ -1216,6 +1217,8 @@ internal sealed partial class SqliteSessionStore(SessionStoreOptions options, IL
         public SessionAuditEvent ToEvent() => new(Kind, UserId, SessionHandle, DateTimeOffset.FromUnixTimeMilliseconds(OccurredAt))
         {
             Id = Id,
+            // One writer at a time: ids are in commit order, so the id is the position (see EventCursor).
+            Position = Id,
             Client = ClientInfo.Of(ClientAddress, UserAgent),
         };
     }

@@ -86,7 +86,8 @@ internal static partial class AdminApiExtensions
         {
             AdminEndpoints.Map(endpoints);
             // The document describes the API and holds nothing secret: readable without the key, as tooling expects.
-            endpoints.MapOpenApi(AdminApiDefaults.OpenApiPath).AllowAnonymous();
+            // HEAD as GET without a body, as on the other GET paths.
+            endpoints.MapOpenApi(AdminApiDefaults.OpenApiPath).AllowAnonymous().WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]));
         });
         return admin.Build();
     }

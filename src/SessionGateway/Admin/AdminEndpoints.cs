@@ -58,9 +58,16 @@ internal static class AdminEndpoints
             .WithCommonAnswers()
             .WithName("listEvents")
             .WithSummary("The audit trail, oldest first, a page at a time")
-            .WithDescription("Repeat with after=<next> until next is null.")
+            .WithDescription("Repeat with after=<next> until next is null; later, after=<the cursor of the last event> lists what came since. "
+                + "On PostgreSQL an event shows once every transaction that began before it has ended (normally at once), so a cursor never passes an event still to show.")
             .Produces<AdminEventPage>()
-            .Produces<AdminMessage>(StatusCodes.Status400BadRequest);
+            .Produces<AdminMessage>(StatusCodes.Status400BadRequest)
+            .AddOpenApiOperationTransformer(AdminOpenApi.DescribeEventQuery);
+
+        // HEAD answers as GET without a body (what HTTP asks of a server; monitors and curl -I use it). Not in the
+        // document: the same operations.
+        admin.MapMethods("/users/{userId}/sessions", [HttpMethods.Head], ListSessionsAsync).ExcludeFromDescription();
+        admin.MapMethods("/events", [HttpMethods.Head], ListEventsAsync).ExcludeFromDescription();
     }
 
     /// <summary>What any admin operation may answer: 401 without the key, 503 in a store outage.</summary>
@@ -118,6 +125,19 @@ internal static class AdminEndpoints
             return BadRequest(PathNotNormal);
         }
 
+        // An expired session the sweeper has not removed yet is no live session (the list does not show it either):
+        // 404, and no revocation event. A session that expires between the two calls is revoked (milliseconds).
+        var live = await engine.IsLiveAsync(session, context.RequestAborted);
+        if (live.IsUnavailable)
+        {
+            return Unavailable(context);
+        }
+
+        if (!live.Value)
+        {
+            return TypedResults.Json(UnknownSession, statusCode: StatusCodes.Status404NotFound);
+        }
+
         var revoked = await engine.RevokeAsync(session, SessionEngine.RevokedAuditKind, RequestClient.Of(context), context.RequestAborted);
         if (revoked.IsUnavailable)
         {
@@ -132,11 +152,11 @@ internal static class AdminEndpoints
     private static async Task<IResult> ListEventsAsync(
         HttpContext context,
         SessionEngine engine,
-        [FromQuery, Description("Only events at or after this ISO 8601 time (2026-11-27T09:30:00Z; an offset's '+' as %2B)")] string? since = null,
+        [FromQuery, Description("Only events at or after this ISO 8601 time (2026-11-27T09:30:00Z, or a date: 2026-11-27; an offset's '+' as %2B)")] string? since = null,
         [FromQuery, Description("Only these types (repeat, or separate with commas): session.created, session.signed_out, session.revoked, session.theft_detected")] string[]? type = null,
         [FromQuery, Description("Only this user's events")] string? userId = null,
         [FromQuery, Description("At most this many events, 1 to 1000 (default 100)")] string? limit = null,
-        [FromQuery, Description("The 'next' of the previous page")] string? after = null)
+        [FromQuery, Description("A cursor: the 'next' of the previous page, or the 'cursor' of the last event you have (opaque)")] string? after = null)
     {
         var (query, problem) = AdminEventsQuery.Parse(context.Request.Query);
         if (query is null)
@@ -155,6 +175,7 @@ internal static class AdminEndpoints
         {
             events.Add(new AdminEvent(
                 e.Id,
+                AdminEventsQuery.FormatCursor(e.Cursor),
                 SessionEventTypes.TypeOf(e.Kind),
                 SessionEventTypes.KindOf(e.Kind),
                 e.UserId,
@@ -164,8 +185,8 @@ internal static class AdminEndpoints
                 e.Client?.UserAgent));
         }
 
-        // A full page may be followed by more; a short one is the end (for now: new events get later ids).
-        var next = events.Count == query.Limit ? events[^1].Id.ToString(CultureInfo.InvariantCulture) : null;
+        // A full page may be followed by more; a short one is the end for now: new events come after its last cursor.
+        var next = events.Count == query.Limit ? events[^1].Cursor : null;
         return TypedResults.Ok(new AdminEventPage(events, next));
     }
 

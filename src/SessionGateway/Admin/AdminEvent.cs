@@ -1,7 +1,8 @@
 namespace SessionGateway.Admin;
 
 /// <summary>One entry of the audit trail in <c>GET /admin/events</c>.</summary>
-/// <param name="Id">Increases with every event; the paging cursor.</param>
+/// <param name="Id">Unique; increases with every event written (the trail's order is <paramref name="Cursor"/>'s: on PostgreSQL the order the events' transactions began in).</param>
+/// <param name="Cursor">This event's place in the trail: <c>after=</c> this lists the events after it (opaque: pass it back as it is).</param>
 /// <param name="Type"><c>session.created</c>, <c>session.signed_out</c>, <c>session.revoked</c> or <c>session.theft_detected</c> (null for a kind a newer version wrote).</param>
 /// <param name="Kind">Why a session was revoked (<c>admin</c>, <c>user</c>, <c>idle_timeout</c>, <c>absolute_lifetime</c>) or how a theft showed (<c>previous_after_grace</c>, <c>older_generation</c>); null for created and signed out.</param>
 /// <param name="UserId">The session's user.</param>
@@ -11,6 +12,7 @@ namespace SessionGateway.Admin;
 /// <param name="UserAgent">That client's User-Agent; null when unknown.</param>
 internal sealed record AdminEvent(
     long Id,
+    string Cursor,
     string? Type,
     string? Kind,
     string UserId,

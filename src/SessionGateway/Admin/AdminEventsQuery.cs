@@ -77,11 +77,10 @@ internal static class AdminEventsQuery
             return (null, $"limit: '{limitText}' is not a number from 1 to {MaxLimit} (default {DefaultLimit})");
         }
 
-        var after = 0L;
-        if (Single(query, "after") is { } afterText &&
-            !long.TryParse(afterText, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        var after = EventCursor.Start;
+        if (Single(query, "after") is { } afterText && (after = ParseCursor(afterText)) is null)
         {
-            return (null, $"after: '{afterText}' is not a cursor: pass the 'next' of the previous page");
+            return (null, $"after: '{afterText}' is not a cursor: pass the 'next' of the previous page (or the 'cursor' of the last event you have)");
         }
 
         foreach (var name in new[] { "since", "userId", "limit", "after" })
@@ -93,6 +92,32 @@ internal static class AdminEventsQuery
         }
 
         return (new EventQuery(after, limit, since, kinds, userId), null);
+    }
+
+    /// <summary>
+    /// The text of a cursor, <c>position.id</c>: opaque to clients, who pass back what a page gave them (a page's
+    /// <c>next</c>, an event's <c>cursor</c>).
+    /// </summary>
+    public static string FormatCursor(EventCursor cursor) => cursor.Position is { } position
+        ? string.Create(CultureInfo.InvariantCulture, $"{position}.{cursor.Id}")
+        : cursor.Id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// A cursor from its text (<see cref="FormatCursor"/>), or a bare event id (what <c>next</c> was before cursors had
+    /// positions, and what the docs let a poller keep): the events with a higher id come next. Null when it is neither.
+    /// </summary>
+    public static EventCursor? ParseCursor(string text)
+    {
+        var dot = text.IndexOf('.', StringComparison.Ordinal);
+        if (dot < 0)
+        {
+            return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? EventCursor.AfterId(id) : null;
+        }
+
+        return long.TryParse(text.AsSpan(0, dot), NumberStyles.None, CultureInfo.InvariantCulture, out var position) &&
+            long.TryParse(text.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var eventId)
+            ? new EventCursor(position, eventId)
+            : null;
     }
 
     /// <summary>

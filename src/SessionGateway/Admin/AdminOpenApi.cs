@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
@@ -16,6 +18,18 @@ internal static class AdminOpenApi
     public static void Configure(OpenApiOptions options)
     {
         options.ShouldInclude = description => description.GroupName == AdminApiDefaults.GroupName;
+        // The web JSON defaults read numbers from strings too, so the generator types every integer "integer or string
+        // with a pattern". The admin API writes numbers as numbers: say so.
+        options.AddSchemaTransformer((schema, _, _) =>
+        {
+            if (schema.Type is { } type && type.HasFlag(JsonSchemaType.Integer) && type.HasFlag(JsonSchemaType.String))
+            {
+                schema.Type = type & ~JsonSchemaType.String;
+                schema.Pattern = null;
+            }
+
+            return Task.CompletedTask;
+        });
         options.AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
@@ -39,5 +53,42 @@ internal static class AdminOpenApi
             document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(AdminApiDefaults.SecuritySchemeName, document)] = [] }];
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// The query parameters of <c>GET /admin/events</c> as the API reads them. The handler declares them as text, so
+    /// that <see cref="AdminEventsQuery"/> (not the framework's binding) answers a bad value with a message naming it;
+    /// the document gives their real types.
+    /// </summary>
+    public static Task DescribeEventQuery(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        foreach (var parameter in operation.Parameters ?? [])
+        {
+            if (parameter is not OpenApiParameter described)
+            {
+                continue;
+            }
+
+            described.Schema = described.Name switch
+            {
+                "since" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+                "type" => new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Array,
+                    Items = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. Sessions.SessionEventTypes.All.Select(t => (JsonNode)JsonValue.Create(t))] },
+                },
+                "limit" => new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Integer,
+                    Format = "int32",
+                    Minimum = "1",
+                    Maximum = AdminEventsQuery.MaxLimit.ToString(CultureInfo.InvariantCulture),
+                    Default = JsonValue.Create(AdminEventsQuery.DefaultLimit),
+                },
+                _ => new OpenApiSchema { Type = JsonSchemaType.String },
+            };
+        }
+
+        return Task.CompletedTask;
     }
 }

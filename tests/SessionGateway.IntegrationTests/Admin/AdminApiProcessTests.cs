@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using SessionGateway.IntegrationTests.Infrastructure;
 using SessionGateway.IntegrationTests.ScaleOut;
 using Xunit.Abstractions;
@@ -12,11 +13,16 @@ namespace SessionGateway.IntegrationTests.Admin;
 /// sessions listed and revoked, the audit trail read. In the gateway-process collection (one at a time).
 /// </summary>
 [Collection(ScaleOutCollection.Name)]
-public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDisposable
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The gateways are disposed by IAsyncLifetime.DisposeAsync")]
+public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly AdminGateway _admin = new();
 
-    public async ValueTask DisposeAsync()
+    // IAsyncLifetime, not IAsyncDisposable: xUnit 2 never calls the latter on a test class, which left every
+    // gateway process of these tests running after the run.
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
     {
         foreach (var gateway in _admin.All)
         {
@@ -175,7 +181,7 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
         using (response)
         {
             Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
-            Assert.Equal(["DELETE", "GET"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
+            Assert.Equal(["DELETE", "GET", "HEAD"], response.Content.Headers.Allow.Order(StringComparer.Ordinal));
         }
     }
 
@@ -227,6 +233,66 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
         Assert.Equal(("session.revoked", "admin", Handle(revoked), "127.0.0.1"), (
             revocation.GetProperty("type").GetString(), revocation.GetProperty("kind").GetString(),
             revocation.GetProperty("sessionHandle").GetString(), revocation.GetProperty("clientAddress").GetString()));
+    }
+
+    [Fact]
+    public async Task RevokeOne_AnExpiredSessionTheSweeperHasNotRemoved_Is404_WritesNoEvent_TheLiveOneIsRevoked()
+    {
+        await _admin.StartAsync();
+        var login = _admin.MapLogin("frank", "frank");
+        var expired = await _admin.LoginAsync(login, "browser/1");
+        var live = await _admin.LoginAsync(login, "browser/2");
+
+        // Expired a minute ago, still in the store (as between two sweeps): the store is the gateway's SQLite file.
+        await using (var store = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_admin.Folder, "sessions.db"), Pooling = false }.ToString()))
+        {
+            await store.OpenAsync();
+            await using var update = store.CreateCommand();
+            update.CommandText = "UPDATE sessions SET expires_at = $past WHERE handle = $handle;";
+            update.Parameters.AddWithValue("$past", DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds());
+            update.Parameters.AddWithValue("$handle", Handle(expired));
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        // The list does not show it, and the revocation of it is what the docs say: no live session has the handle.
+        var listed = (await _admin.AdminAsync(HttpMethod.Get, "/admin/users/frank/sessions")).EnumerateArray().Select(x => x.GetProperty("handle").GetString());
+        Assert.Equal([Handle(live)], listed);
+        var missing = await _admin.AdminAsync(HttpMethod.Delete, "/admin/sessions/" + Handle(expired), HttpStatusCode.NotFound);
+        Assert.Equal("no live session has this handle", missing.GetProperty("message").GetString());
+        await _admin.AdminAsync(HttpMethod.Delete, "/admin/sessions/" + Handle(live), HttpStatusCode.NoContent);
+
+        var revocations = (await _admin.AdminAsync(HttpMethod.Get, "/admin/events?userId=frank&type=session.revoked")).GetProperty("events");
+        Assert.Equal([Handle(live)], revocations.EnumerateArray().Select(e => e.GetProperty("sessionHandle").GetString()));
+    }
+
+    [Fact]
+    public async Task Head_OnTheGetPaths_AnswersAsGetWithoutABody_WithTheKeyOnly_AndAnotherMethodIs405WithAllow()
+    {
+        await _admin.StartAsync();
+        await _admin.LoginAsync(_admin.MapLogin("gina", "gina"), "browser/1");
+
+        foreach (var path in new[] { "/admin/users/gina/sessions", "/admin/events?userId=gina", "/admin/openapi.json" })
+        {
+            var (status, body, response) = await _admin.SendAsync(HttpMethod.Head, path, "Bearer " + _admin.Key);
+            using (response)
+            {
+                Assert.True(status == HttpStatusCode.OK, $"HEAD {path}: {(int)status}");
+                Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+                Assert.Equal("", body);
+            }
+        }
+
+        // The key is needed for HEAD as for GET (the document excepted).
+        var (refused, _, refusal) = await _admin.SendAsync(HttpMethod.Head, "/admin/events", authorization: null);
+        refusal.Dispose();
+        Assert.Equal(HttpStatusCode.Unauthorized, refused);
+
+        var (notAllowed, _, rejection) = await _admin.SendAsync(HttpMethod.Put, "/admin/events", "Bearer " + _admin.Key);
+        using (rejection)
+        {
+            Assert.Equal(HttpStatusCode.MethodNotAllowed, notAllowed);
+            Assert.Equal(["GET", "HEAD"], rejection.Content.Headers.Allow.Order(StringComparer.Ordinal));
+        }
     }
 
     [Fact]
@@ -294,7 +360,7 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
             all.Select(e => e.GetProperty("type").GetString()));
         var theftEvent = all[1];
         Assert.Equal(
-            ["clientAddress", "id", "kind", "occurredAt", "sessionHandle", "type", "userAgent", "userId"],
+            ["clientAddress", "cursor", "id", "kind", "occurredAt", "sessionHandle", "type", "userAgent", "userId"],
             theftEvent.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.Equal(("older_generation", "erin", Handle(victim), "127.0.0.1", "thief-tool/6.6"), (
             theftEvent.GetProperty("kind").GetString(), theftEvent.GetProperty("userId").GetString(), theftEvent.GetProperty("sessionHandle").GetString(),
@@ -334,11 +400,22 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
         Assert.Equal(ids, seen);
         Assert.Equal(2, pages);
 
+        // Following the tail: after= the cursor of the last event held (or, as before cursors, its bare id) lists what
+        // came after it, and nothing once it is the last.
+        var cursors = all.Select(e => e.GetProperty("cursor").GetString()!).ToList();
+        var fromCursor = (await _admin.AdminAsync(HttpMethod.Get, $"/admin/events?userId=erin&after={cursors[1]}")).GetProperty("events");
+        Assert.Equal(ids.Skip(2), fromCursor.EnumerateArray().Select(e => e.GetProperty("id").GetInt64()));
+        var fromId = (await _admin.AdminAsync(HttpMethod.Get, $"/admin/events?userId=erin&after={ids[1]}")).GetProperty("events");
+        Assert.Equal(ids.Skip(2), fromId.EnumerateArray().Select(e => e.GetProperty("id").GetInt64()));
+        var tail = await _admin.AdminAsync(HttpMethod.Get, $"/admin/events?userId=erin&after={cursors[^1]}");
+        Assert.Empty(tail.GetProperty("events").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, tail.GetProperty("next").ValueKind);
+
         // Bad queries are 400 with a message naming the parameter.
         foreach (var (query, names) in new[]
         {
             ("type=session.stolen", "type"), ("type=", "type"), ("since=yesterday", "since"), ("since=2026-11-27T09:30:00 01:00", "since"),
-            ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"), ("after=-1", "after"), ("after=abc", "after"),
+            ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"), ("after=-1", "after"), ("after=abc", "after"), ("after=1.2.3", "after"), ("after=1.", "after"),
             ("user=erin", "user"), ("limit=1&limit=2", "limit"),
         })
         {
@@ -372,8 +449,29 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncDispo
         Assert.Equal(("http", "bearer"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("scheme").GetString()));
         Assert.True(Assert.Single(root.GetProperty("security").EnumerateArray()).TryGetProperty("adminApiKey", out _));
         var parameters = root.GetProperty("paths").GetProperty("/admin/events").GetProperty("get").GetProperty("parameters")
-            .EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order(StringComparer.Ordinal);
-        Assert.Equal(["after", "limit", "since", "type", "userId"], parameters);
+            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+        Assert.Equal(["after", "limit", "since", "type", "userId"], parameters.Keys.Order(StringComparer.Ordinal));
+
+        // Typed as the API reads and writes them: integers are integers (not "integer or string with a pattern"), the
+        // limit an integer from 1 to 1000, since a date-time, type an array of the four types, the cursor a string.
+        Assert.Equal(("integer", "1", "1000", 100), (
+            parameters["limit"].GetProperty("type").GetString(), parameters["limit"].GetProperty("minimum").GetRawText(),
+            parameters["limit"].GetProperty("maximum").GetRawText(), parameters["limit"].GetProperty("default").GetInt32()));
+        Assert.Equal(("string", "date-time"), (parameters["since"].GetProperty("type").GetString(), parameters["since"].GetProperty("format").GetString()));
+        Assert.Equal("string", parameters["after"].GetProperty("type").GetString());
+        Assert.Equal(
+            ["session.created", "session.revoked", "session.signed_out", "session.theft_detected"],
+            parameters["type"].GetProperty("items").GetProperty("enum").EnumerateArray().Select(t => t.GetString()).Order(StringComparer.Ordinal));
+        var schemas = root.GetProperty("components").GetProperty("schemas");
+        foreach (var (schema, property) in new[] { ("AdminEvent", "id"), ("RevokedSessions", "revoked") })
+        {
+            var described = schemas.GetProperty(schema).GetProperty("properties").GetProperty(property);
+            Assert.True(described.GetProperty("type").ValueKind == JsonValueKind.String, $"{schema}.{property}: {described}");
+            Assert.Equal("integer", described.GetProperty("type").GetString());
+            Assert.False(described.TryGetProperty("pattern", out _), $"{schema}.{property}: {described}");
+        }
+
+        Assert.Equal("string", schemas.GetProperty("AdminEvent").GetProperty("properties").GetProperty("cursor").GetProperty("type").GetString());
 
         // Not on the traffic port.
         using var traffic = await gateway.Client.GetAsync("/admin/openapi.json");

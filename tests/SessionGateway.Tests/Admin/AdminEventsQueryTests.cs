@@ -14,7 +14,7 @@ public sealed class AdminEventsQueryTests
         var (query, problem) = Parse("");
 
         Assert.Null(problem);
-        Assert.Equal(new Storage.EventQuery(0, AdminEventsQuery.DefaultLimit), query);
+        Assert.Equal(new Storage.EventQuery(Storage.EventCursor.Start, AdminEventsQuery.DefaultLimit), query);
     }
 
     [Fact]
@@ -23,13 +23,26 @@ public sealed class AdminEventsQueryTests
         var (query, problem) = Parse("?since=2026-11-27T09:30:00%2B01:00&type=session.created&type=session.theft_detected&userId=team%2Fann&limit=1000&after=42");
 
         Assert.Null(problem);
-        Assert.Equal(42, query!.AfterId);
+        Assert.Equal(Storage.EventCursor.AfterId(42), query!.After);
         Assert.Equal(1000, query.Limit);
         Assert.Equal(DateTimeOffset.Parse("2026-11-27T08:30:00Z", System.Globalization.CultureInfo.InvariantCulture), query.Since);
         Assert.Equal("team/ann", query.UserId);
         Assert.Equal(
             SessionEventTypes.StoredKindsOf(SessionEventTypes.Created)!.Concat(SessionEventTypes.StoredKindsOf(SessionEventTypes.TheftDetected)!),
             query.Kinds);
+    }
+
+    [Theory]
+    [InlineData("0.0", 0L, 0L)]
+    [InlineData("812.812", 812L, 812L)] // SQLite: the position is the id
+    [InlineData("9223372036854775807.17", long.MaxValue, 17L)] // PostgreSQL: the writing transaction's id, then the event's
+    public void After_ACursor_IsReadBack(string text, long position, long id)
+    {
+        var (query, problem) = Parse("?after=" + text);
+
+        Assert.Null(problem);
+        Assert.Equal(new Storage.EventCursor(position, id), query!.After);
+        Assert.Equal(text, AdminEventsQuery.FormatCursor(query.After));
     }
 
     [Theory]
@@ -72,6 +85,13 @@ public sealed class AdminEventsQueryTests
     [InlineData("?limit=", "limit:")]
     [InlineData("?after=-1", "after: '-1'")]
     [InlineData("?after=next", "after: 'next'")]
+    [InlineData("?after=", "after: ''")]
+    [InlineData("?after=7.", "after: '7.'")]
+    [InlineData("?after=.42", "after: '.42'")]
+    [InlineData("?after=7.42.1", "after: '7.42.1'")]
+    [InlineData("?after=7.-42", "after: '7.-42'")]
+    [InlineData("?after=7%2C42", "after: '7,42'")]
+    [InlineData("?after=99999999999999999999.1", "after: '99999999999999999999.1'")]
     [InlineData("?userId=", "userId: needs a user id")]
     [InlineData("?limit=5&limit=6", "limit: given 2 times")]
     [InlineData("?types=session.created", "unknown query parameter 'types'")]

@@ -78,7 +78,7 @@ public sealed class ExpiredSessionSweeperTests
         await sweeper.SweepOnceAsync(Ct);
 
         Assert.Equal([2, 2, 1], recorder!.EventsDeletedPerBatch);
-        var left = await harness.Store.ListEventsAsync(new EventQuery(0, 100), Ct);
+        var left = await harness.Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100), Ct);
         Assert.Equal(
             [(SessionEventTypes.SignedOutKind, first.SessionHandle), (SessionEventTypes.CreatedKind, recent.SessionHandle)],
             left.Select(e => (e.Kind, e.SessionHandle)));
@@ -95,7 +95,7 @@ public sealed class ExpiredSessionSweeperTests
 
         await sweeper.SweepOnceAsync(Ct);
 
-        Assert.Single(await harness.Store.ListEventsAsync(new EventQuery(0, 100), Ct));
+        Assert.Single(await harness.Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100), Ct));
     }
 
     [Fact]

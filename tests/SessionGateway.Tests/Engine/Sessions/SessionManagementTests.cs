@@ -32,7 +32,7 @@ public abstract class SessionManagementTests
 
         var issued = await SignInAsync(harness, "alice", Laptop);
 
-        var created = Assert.Single((await harness.Engine.ListEventsAsync(new EventQuery(0, 10), Ct)).Value!);
+        var created = Assert.Single((await harness.Engine.ListEventsAsync(new EventQuery(EventCursor.Start, 10), Ct)).Value!);
         Assert.Equal(
             (SessionEventTypes.CreatedKind, "alice", issued.SessionHandle, EngineHarness.Start, Laptop),
             (created.Kind, created.UserId, created.SessionHandle, created.OccurredAt, created.Client));
@@ -55,7 +55,7 @@ public abstract class SessionManagementTests
         Assert.Equal((issued.SessionHandle, Laptop, Phone), (after.SessionHandle, after.CreatedBy, after.RefreshedBy));
         Assert.Equal(harness.Time.GetUtcNow(), after.LastRefreshedAt);
         // A refresh is not an audit event: the trail holds the sign-in only.
-        Assert.Single((await harness.Engine.ListEventsAsync(new EventQuery(0, 10, UserId: "alice"), Ct)).Value!);
+        Assert.Single((await harness.Engine.ListEventsAsync(new EventQuery(EventCursor.Start, 10, UserId: "alice"), Ct)).Value!);
     }
 
     [SkippableFact]
@@ -73,7 +73,7 @@ public abstract class SessionManagementTests
 
         Assert.True(outcome.IsTheft);
         var theftKinds = SessionEventTypes.StoredKindsOf(SessionEventTypes.TheftDetected)!;
-        var theft = Assert.Single((await harness.Engine.ListEventsAsync(new EventQuery(0, 10, Kinds: theftKinds), Ct)).Value!);
+        var theft = Assert.Single((await harness.Engine.ListEventsAsync(new EventQuery(EventCursor.Start, 10, Kinds: theftKinds), Ct)).Value!);
         Assert.Equal((issued.SessionHandle, "alice", Thief), (theft.SessionHandle, theft.UserId, theft.Client));
         Assert.Equal(SessionEventTypes.TheftDetected, SessionEventTypes.TypeOf(theft.Kind));
         Assert.Equal("older_generation", SessionEventTypes.KindOf(theft.Kind));
@@ -94,7 +94,7 @@ public abstract class SessionManagementTests
         using var replica = await EngineHarness.StartAsync(sharedDatabase: harness.Database, time: harness.Time);
         Assert.True(replica.Engine.VerifyAccessToken(alice.AccessToken).IsValid);
         Assert.True((await harness.Engine.RefreshAsync(alice.RefreshToken, Laptop, Ct)).IsSuccess);
-        Assert.Equal([SessionEventTypes.CreatedKind], (await harness.Engine.ListEventsAsync(new EventQuery(0, 10), Ct)).Value!.Select(e => e.Kind));
+        Assert.Equal([SessionEventTypes.CreatedKind], (await harness.Engine.ListEventsAsync(new EventQuery(EventCursor.Start, 10), Ct)).Value!.Select(e => e.Kind));
     }
 
     [SkippableFact]
@@ -110,7 +110,7 @@ public abstract class SessionManagementTests
         Assert.False(harness.Engine.VerifyAccessToken(laptop.AccessToken).IsValid);
         Assert.True(harness.Engine.VerifyAccessToken(phone.AccessToken).IsValid);
         Assert.Equal(phone.SessionHandle, Assert.Single((await harness.Engine.ListSessionsAsync("alice", Ct)).Value!).SessionHandle);
-        var revoked = (await harness.Engine.ListEventsAsync(new EventQuery(0, 10), Ct)).Value![^1];
+        var revoked = (await harness.Engine.ListEventsAsync(new EventQuery(EventCursor.Start, 10), Ct)).Value![^1];
         Assert.Equal((SessionEventTypes.RevokedByUserKind, laptop.SessionHandle, Phone), (revoked.Kind, revoked.SessionHandle, revoked.Client));
         Assert.Equal("user", SessionEventTypes.KindOf(revoked.Kind));
     }
@@ -171,6 +171,34 @@ public abstract class SessionManagementTests
     }
 
     [SkippableFact]
+    public async Task IsLive_AsTheListSeesIt_ExpiredButNotSwept_IdleTimedOut_Revoked_OrUnknown_IsNot()
+    {
+        using var harness = await StartAsync(new SessionEngineOptions { RefreshTokenLifetime = TimeSpan.FromHours(2), IdleTimeout = TimeSpan.FromHours(1) });
+        var first = await SignInAsync(harness, "alice", Laptop);
+        harness.Time.Advance(TimeSpan.FromMinutes(50));
+        var second = await SignInAsync(harness, "alice", Phone);
+        var third = await SignInAsync(harness, "alice", Phone);
+
+        Assert.True((await harness.Engine.IsLiveAsync(first.SessionHandle, Ct)).Value);
+        harness.Time.Advance(TimeSpan.FromMinutes(15));
+
+        // first: idle for 65 minutes; still in the store (nothing swept), not in the list, not live.
+        Assert.NotNull(await harness.Store.FindAsync(first.SessionHandle, Ct));
+        Assert.Equal(
+            new[] { second.SessionHandle, third.SessionHandle }.Order(StringComparer.Ordinal),
+            (await harness.Engine.ListSessionsAsync("alice", Ct)).Value!.Select(s => s.SessionHandle).Order(StringComparer.Ordinal));
+        Assert.False((await harness.Engine.IsLiveAsync(first.SessionHandle, Ct)).Value);
+        Assert.True((await harness.Engine.IsLiveAsync(second.SessionHandle, Ct)).Value);
+
+        await harness.Engine.RevokeAsync(third.SessionHandle, SessionEngine.RevokedAuditKind, Ct);
+        Assert.False((await harness.Engine.IsLiveAsync(third.SessionHandle, Ct)).Value);
+        Assert.False((await harness.Engine.IsLiveAsync("no-such-handle", Ct)).Value);
+
+        harness.Time.Advance(TimeSpan.FromHours(2));
+        Assert.False((await harness.Engine.IsLiveAsync(second.SessionHandle, Ct)).Value);
+    }
+
+    [SkippableFact]
     public async Task ListEvents_PagesThroughTheTrailByType()
     {
         using var harness = await StartAsync();
@@ -183,20 +211,20 @@ public abstract class SessionManagementTests
 
         await harness.Engine.RevokeAsync(handles[0], SessionEngine.SignedOutAuditKind, Ct);
 
-        // session.created, two at a time, each page after the last id of the one before.
+        // session.created, two at a time, each page after the last cursor of the one before.
         var created = SessionEventTypes.StoredKindsOf(SessionEventTypes.Created);
         var pages = new List<IReadOnlyList<SessionAuditEvent>>();
-        var after = 0L;
+        var after = EventCursor.Start;
         while ((await harness.Engine.ListEventsAsync(new EventQuery(after, 2, Kinds: created), Ct)).Value! is { Count: > 0 } page)
         {
             pages.Add(page);
-            after = page[^1].Id;
+            after = page[^1].Cursor;
         }
 
         Assert.Equal([2, 2, 1], pages.Select(p => p.Count));
         Assert.Equal(handles, pages.SelectMany(p => p).Select(e => e.SessionHandle));
 
-        var since = await harness.Engine.ListEventsAsync(new EventQuery(0, 10, Since: EngineHarness.Start.AddMinutes(3)), Ct);
+        var since = await harness.Engine.ListEventsAsync(new EventQuery(EventCursor.Start, 10, Since: EngineHarness.Start.AddMinutes(3)), Ct);
         Assert.Equal([handles[3], handles[4], handles[0]], since.Value!.Select(e => e.SessionHandle));
     }
 }

@@ -393,7 +393,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     {
         await Store.RevokeAsync("gone", Now.AddMinutes(16), new AuditEntry("signed-out", Now, Phone, "msg_out"), Ct);
 
-        Assert.Empty(await Store.ListEventsAsync(new EventQuery(0, 10), Ct));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 10), Ct));
         Assert.Empty(await Store.TakeWebhooksAsync(Now.AddDays(1), Now.AddDays(2), 10, Ct));
     }
 
@@ -432,7 +432,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         Assert.False(await Store.RevokeOwnedAsync("gone", "alice", Now.AddMinutes(16), new AuditEntry("revoked-by-user", Now, Phone, "msg_x"), Ct));
 
         Assert.Empty(await Store.ListRevocationsAsync(Now, Ct));
-        Assert.Empty(await Store.ListEventsAsync(new EventQuery(0, 10), Ct));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 10), Ct));
     }
 
     [SkippableFact]
@@ -467,7 +467,7 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
     }
 
     [SkippableFact]
-    public async Task ListEvents_PagesByAfterIdOldestFirst_WithSinceKindsAndUserFilters()
+    public async Task ListEvents_PagesByCursorOldestFirst_WithSinceKindsAndUserFilters()
     {
         // alice: created a (t0), created b (t1), signed-out a (t2), theft b (t3); bob: created c (t1).
         await CreateAsync(Session("a", "alice") with { CreatedAt = Now }, Laptop);
@@ -476,15 +476,15 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         await Store.RevokeAsync("a", Now.AddMinutes(20), new AuditEntry("signed-out", Now.AddMinutes(2), Laptop), Ct);
         await Store.RevokeAsync("b", Now.AddMinutes(20), new AuditEntry("token-theft:OlderGeneration", Now.AddMinutes(3), Phone), Ct);
 
-        var all = await Store.ListEventsAsync(new EventQuery(0, 100), Ct);
+        var all = await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100), Ct);
         Assert.Equal(5, all.Count);
         Assert.Equal(all.Select(e => e.Id).Order(), all.Select(e => e.Id));
         Assert.Equal(5, all.Select(e => e.Id).Distinct().Count());
         Assert.Equal(Phone, all[^1].Client);
 
-        // Pages of two, each after the last id of the one before, together the whole trail once.
+        // Pages of two, each after the last cursor of the one before, together the whole trail once.
         var paged = new List<SessionAuditEvent>();
-        var after = 0L;
+        var after = EventCursor.Start;
         while (true)
         {
             var page = await Store.ListEventsAsync(new EventQuery(after, 2), Ct);
@@ -495,29 +495,33 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
             }
 
             paged.AddRange(page);
-            after = page[^1].Id;
+            after = page[^1].Cursor;
         }
 
         Assert.Equal(all, paged);
 
         Assert.Equal(
             ["created:b", "created:c", "signed-out:a", "token-theft:OlderGeneration:b"],
-            (await Store.ListEventsAsync(new EventQuery(0, 100, Since: Now.AddMinutes(1)), Ct)).Select(e => e.Kind + ":" + e.SessionHandle));
+            (await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100, Since: Now.AddMinutes(1)), Ct)).Select(e => e.Kind + ":" + e.SessionHandle));
         Assert.Equal(
             ["signed-out:a", "token-theft:OlderGeneration:b"],
-            (await Store.ListEventsAsync(new EventQuery(0, 100, Kinds: ["signed-out", "token-theft:OlderGeneration"]), Ct)).Select(e => e.Kind + ":" + e.SessionHandle));
+            (await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100, Kinds: ["signed-out", "token-theft:OlderGeneration"]), Ct)).Select(e => e.Kind + ":" + e.SessionHandle));
         Assert.Equal(
             ["c"],
-            (await Store.ListEventsAsync(new EventQuery(0, 100, UserId: "bob"), Ct)).Select(e => e.SessionHandle));
+            (await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100, UserId: "bob"), Ct)).Select(e => e.SessionHandle));
         Assert.Equal(
             ["b"],
-            (await Store.ListEventsAsync(new EventQuery(0, 100, Since: Now.AddMinutes(1), Kinds: ["created"], UserId: "alice"), Ct)).Select(e => e.SessionHandle));
-        Assert.Empty(await Store.ListEventsAsync(new EventQuery(0, 100, Kinds: []), Ct));
-        Assert.Empty(await Store.ListEventsAsync(new EventQuery(all[^1].Id, 100), Ct));
+            (await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100, Since: Now.AddMinutes(1), Kinds: ["created"], UserId: "alice"), Ct)).Select(e => e.SessionHandle));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100, Kinds: []), Ct));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(all[^1].Cursor, 100), Ct));
 
-        // A filtered page continues after the id it was given, not after the filtered count.
-        var filtered = await Store.ListEventsAsync(new EventQuery(0, 1, UserId: "alice"), Ct);
-        var second = await Store.ListEventsAsync(new EventQuery(filtered[0].Id, 1, UserId: "alice"), Ct);
+        // A bare id (a cursor from before positions): the events with a higher id.
+        Assert.Equal(all.Skip(2), await Store.ListEventsAsync(new EventQuery(EventCursor.AfterId(all[1].Id), 100), Ct));
+        Assert.Empty(await Store.ListEventsAsync(new EventQuery(EventCursor.AfterId(all[^1].Id), 100), Ct));
+
+        // A filtered page continues after the cursor it was given, not after the filtered count.
+        var filtered = await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 1, UserId: "alice"), Ct);
+        var second = await Store.ListEventsAsync(new EventQuery(filtered[0].Cursor, 1, UserId: "alice"), Ct);
         Assert.Equal(["a", "b"], filtered.Concat(second).Select(e => e.SessionHandle));
     }
 
@@ -536,12 +540,12 @@ public abstract class SessionStoreContractTests : IAsyncLifetime
         Assert.Equal(5, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
         Assert.Equal(2, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
         Assert.Equal(0, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
-        Assert.Equal(["queued", "recent", "cutoff"], (await Store.ListEventsAsync(new EventQuery(0, 100), Ct)).Select(e => e.SessionHandle));
+        Assert.Equal(["queued", "recent", "cutoff"], (await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100), Ct)).Select(e => e.SessionHandle));
 
         // Its webhook delivered, the event goes with the next sweep.
         await Store.CompleteWebhookAsync("msg_old", Ct);
         Assert.Equal(1, await Store.DeleteEventsBeforeAsync(Now.AddDays(-90), 5, Ct));
-        Assert.Equal(["recent", "cutoff"], (await Store.ListEventsAsync(new EventQuery(0, 100), Ct)).Select(e => e.SessionHandle));
+        Assert.Equal(["recent", "cutoff"], (await Store.ListEventsAsync(new EventQuery(EventCursor.Start, 100), Ct)).Select(e => e.SessionHandle));
     }
 
     [SkippableFact]

@@ -100,7 +100,7 @@ public sealed class SqliteSessionStoreTests : SessionStoreContractTests, IDispos
             await store.FindAsync("old", CancellationToken.None));
         var listed = Assert.Single(await store.ListForUserAsync("user-1", CancellationToken.None));
         Assert.Equal(((ClientInfo?)null, (ClientInfo?)null), (listed.CreatedBy, listed.RefreshedBy));
-        var audit = Assert.Single(await store.ListEventsAsync(new EventQuery(0, 10), CancellationToken.None));
+        var audit = Assert.Single(await store.ListEventsAsync(new EventQuery(EventCursor.Start, 10), CancellationToken.None));
         Assert.Equal(("signed-out", "gone", now, (ClientInfo?)null), (audit.Kind, audit.SessionHandle, audit.OccurredAt, audit.Client));
         Assert.True(audit.Id > 0);
 
