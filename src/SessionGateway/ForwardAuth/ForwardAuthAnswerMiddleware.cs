@@ -15,7 +15,8 @@ namespace SessionGateway.ForwardAuth;
 /// signed assertion too when the matched route opts in (or <c>Session:Assertion:AllRoutes</c>), with that route's
 /// audience, from the same per-token cache as in proxy mode.
 /// </summary>
-internal sealed class ForwardAuthAnswerMiddleware(RequestDelegate next, IdentityHeaderTransform identityHeaders, SessionAssertions assertions)
+internal sealed class ForwardAuthAnswerMiddleware(
+    RequestDelegate next, IdentityHeaderTransform identityHeaders, SessionAssertions assertions, SessionAuthenticator authenticator)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -23,6 +24,16 @@ internal sealed class ForwardAuthAnswerMiddleware(RequestDelegate next, Identity
         if (feature is null)
         {
             return next(context);
+        }
+
+        // A path the gateway answers itself (refresh, sign-out, JWKS, your devices, sign-in, OpenID Connect) matched its
+        // own endpoint, which lets anyone in because the gateway judges those requests itself. Described in a decision
+        // request, the ingress is about to send it to the app instead: judged like a path that matches no route (a
+        // session is needed), never let through on the gateway endpoint's say-so.
+        if (context.GetEndpoint() is { } endpoint && endpoint.Metadata.GetMetadata<RouteModel>() is null &&
+            authenticator.Authenticate(context) is { Succeeded: false } refused)
+        {
+            return SessionChallenge.WriteAsync(context, refused, authenticator.Options);
         }
 
         var request = context.Request;

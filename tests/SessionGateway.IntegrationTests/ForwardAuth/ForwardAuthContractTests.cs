@@ -155,6 +155,33 @@ public sealed class ForwardAuthContractTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("GET", "/api/sessions")]
+    [InlineData("DELETE", "/api/sessions/some-handle")]
+    [InlineData("GET", "/API/Sessions/x")]
+    [InlineData("GET", "/api/Sessions/1/edit")]
+    [InlineData("POST", "/api/refresh")]
+    [InlineData("POST", "/api/signout")]
+    [InlineData("GET", "/.well-known/jwks.json")]
+    public async Task GatewaysOwnPaths_DescribedInADecision_NeedASession_NeverLetThroughByTheGatewayEndpoint(string method, string uri)
+    {
+        // The ingress asks about a path the gateway answers itself: it is about to send it to the app (a
+        // configuration that does not route it to the gateway, or a spelling the ingress matches case-sensitively).
+        // The gateway's own endpoint lets anyone in because the gateway judges those requests itself; a decision must
+        // not take that for "allowed".
+        using var traefik = await SendAsync(Traefik(null, method, uri));
+        using var nginx = await SendAsync(Nginx(null, method, uri));
+        var alice = await _harness.LoginAsync(TokenMode.Cookie, "alice");
+        using var withSession = await SendAsync(Traefik(alice, method, uri));
+
+        await Wire.AssertJsonAsync(traefik, 401, """{"message":"unauthorised"}""");
+        Assert.Equal(HttpStatusCode.Unauthorized, nginx.StatusCode);
+        Assert.Null(Header(nginx, "X-User-Id"));
+        Assert.Equal(HttpStatusCode.OK, withSession.StatusCode);
+        Assert.Equal("alice", Header(withSession, "X-User-Id"));
+        AssertNothingForwarded();
+    }
+
+    [Theory]
     [InlineData("/admin%2Fpanel", """{"message":"request path refused: encoded slash"}""")]
     [InlineData("/public/..%2Fadmin", """{"message":"request path refused: encoded slash"}""")]
     public async Task Traefik_PathsUpstreamsReadDifferently_AreRefusedAsInProxyMode(string uri, string body)
