@@ -657,7 +657,8 @@ internal sealed partial class SessionEngine
             refreshTokenHash1,
             session.AntiCsrfToken,
             session.CustomClaimsJson,
-            now);
+            now,
+            notAfter: refreshExpires);
         return new IssuedSession(
             session.Handle,
             session.UserId,

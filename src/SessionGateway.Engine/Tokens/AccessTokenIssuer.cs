@@ -20,13 +20,20 @@ internal sealed class AccessTokenIssuer(SigningKeyRing keyRing, SessionEngineOpt
         string refreshTokenHash1,
         string? antiCsrfToken,
         string customClaimsJson,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        DateTimeOffset? notAfter = null)
     {
         var key = keyRing.GetSigner(now)
             ?? throw new InvalidOperationException("No signing key is loaded; call SessionEngine.InitializeAsync at startup.");
 
         var issuedAt = now.ToUnixTimeSeconds();
         var expires = issuedAt + (long)options.AccessTokenLifetime.TotalSeconds;
+        // Never past the session's own end (its absolute lifetime): a session that is over has no valid token left, so
+        // ending it needs no revocation and "not live" means what it says.
+        if (notAfter is { } end && end.ToUnixTimeSeconds() < expires)
+        {
+            expires = Math.Max(issuedAt, end.ToUnixTimeSeconds());
+        }
 
         var payloadWriter = JwsPayloadWriter.Current;
         var writer = payloadWriter.Start();

@@ -245,6 +245,24 @@ public abstract class RefreshRotationTests
     }
 
     [SkippableFact]
+    public async Task AccessTokens_NeverOutliveTheSessionsAbsoluteLifetime()
+    {
+        // A session that is over has no valid token left: ending it (or finding it not live) needs no revocation.
+        var options = new SessionEngineOptions { AbsoluteLifetime = TimeSpan.FromMinutes(20), AccessTokenLifetime = TimeSpan.FromMinutes(15) };
+        using var harness = await EngineHarness.StartAsync(options, backend: Backend);
+        var end = harness.Time.GetUtcNow() + TimeSpan.FromMinutes(20);
+        var created = await harness.Engine.CreateLiveAsync("user-1", null, false, Ct);
+        Assert.Equal(created.AccessTokenExpires, harness.Time.GetUtcNow() + TimeSpan.FromMinutes(15));
+
+        harness.Time.Advance(TimeSpan.FromMinutes(10));
+        var refreshed = (await harness.Engine.RefreshAsync(created.RefreshToken, Ct)).Session!;
+
+        Assert.Equal(end, refreshed.AccessTokenExpires);
+        harness.Time.SetUtcNow(end + SessionEngineOptions.ClockSkew + TimeSpan.FromSeconds(1));
+        Assert.Equal(AccessTokenStatus.Expired, harness.Engine.VerifyAccessToken(refreshed.AccessToken).Status);
+    }
+
+    [SkippableFact]
     public async Task Refresh_SessionsFromBeforeTheLimitsWereSet_AreHeldToThem()
     {
         using var before = await EngineHarness.StartAsync(backend: Backend);
