@@ -184,25 +184,6 @@ internal sealed class AdminGateway : IAsyncDisposable
             Login:
               Enabled: false
         {{session}}
-        ReverseProxy:
-          Routes:
-            login:
-              ClusterId: app
-              AuthorizationPolicy: anonymous
-              Metadata:
-                SessionLogin: "true"
-              Match:
-                Path: /login/{**rest}
-            api:
-              ClusterId: app
-              AuthorizationPolicy: default
-              Match:
-                Path: /api/{**rest}
-        {{routes}}
-          Clusters:
-            app:
-              Destinations:
-                one:
-                  Address: {{upstreamUrl}}
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.LoginAndApiYaml(upstreamUrl, routes)}}
         """;
 }

@@ -163,24 +163,6 @@ internal sealed class GatewayReplicas : IAsyncDisposable
               Enabled: false
             Login:
               Enabled: false
-        ReverseProxy:
-          Routes:
-            login:
-              ClusterId: app
-              AuthorizationPolicy: anonymous
-              Metadata:
-                SessionLogin: "true"
-              Match:
-                Path: /login/{**rest}
-            api:
-              ClusterId: app
-              AuthorizationPolicy: default
-              Match:
-                Path: /api/{**rest}
-          Clusters:
-            app:
-              Destinations:
-                one:
-                  Address: {{upstreamUrl}}
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.LoginAndApiYaml(upstreamUrl)}}
         """;
 }

@@ -48,4 +48,32 @@ internal static class Upstream
                 one:
                   Address: {{upstreamUrl}}
         """;
+
+    /// <summary>
+    /// The routes most process tests run with: the upstream's <c>/login/**</c> (its <c>X-Session-Create</c> header
+    /// starts a session) and <c>/api/**</c> behind a session, then <paramref name="routes"/> (more routes, written at
+    /// the indentation of a route name: 4), all to the cluster <c>app</c> at <paramref name="upstreamUrl"/>.
+    /// </summary>
+    public static string LoginAndApiYaml(string upstreamUrl, string routes = "") => $$"""
+        ReverseProxy:
+          Routes:
+            login:
+              ClusterId: app
+              AuthorizationPolicy: anonymous
+              Metadata:
+                SessionLogin: "true"
+              Match:
+                Path: /login/{**rest}
+            api:
+              ClusterId: app
+              AuthorizationPolicy: default
+              Match:
+                Path: /api/{**rest}
+        {{routes}}
+          Clusters:
+            app:
+              Destinations:
+                one:
+                  Address: {{upstreamUrl}}
+        """;
 }

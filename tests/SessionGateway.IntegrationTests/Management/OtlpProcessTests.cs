@@ -39,24 +39,7 @@ public sealed class OtlpProcessTests(ITestOutputHelper output) : IAsyncLifetime
                   Enabled: false
                 Login:
                   Enabled: false
-            ReverseProxy:
-              Routes:
-                login:
-                  ClusterId: app
-                  AuthorizationPolicy: anonymous
-                  Metadata:
-                    SessionLogin: "true"
-                  Match:
-                    Path: /login/{**rest}
-                api:
-                  ClusterId: app
-                  Match:
-                    Path: /api/{**rest}
-              Clusters:
-                app:
-                  Destinations:
-                    one:
-                      Address: {{_upstream.Url}}
+            {{Upstream.LoginAndApiYaml(_upstream.Url!)}}
             """);
         _gateway = await GatewayProcess.StartAsync("otlp", config, new Dictionary<string, string>
         {

@@ -319,24 +319,6 @@ public sealed class WebhookProcessTests(ITestOutputHelper output) : IAsyncLifeti
           Webhooks:
             Url: {{_receiver.Url}}
         {{secretLines}}{{timeoutLine}}{{webhookLines}}
-        ReverseProxy:
-          Routes:
-            login:
-              ClusterId: app
-              AuthorizationPolicy: anonymous
-              Metadata:
-                SessionLogin: "true"
-              Match:
-                Path: /login/{**rest}
-            api:
-              ClusterId: app
-              AuthorizationPolicy: default
-              Match:
-                Path: /api/{**rest}
-          Clusters:
-            app:
-              Destinations:
-                one:
-                  Address: {{_upstream.Url()}}
+        {{Upstream.LoginAndApiYaml(_upstream.Url())}}
         """;
 }
