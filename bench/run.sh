@@ -483,7 +483,8 @@ sign_in() {
     die "the session route with the cookie answered $status, not 200 with the upstream's body"
   fi
   # The same through nginx auth_request: refused without the cookie (the gateway's 401, mapped by the snippet),
-  # the upstream's page with it.
+  # the upstream's page with it. Not started for --only start.
+  [ -n "${url[nginx-auth]:-}" ] || return 0
   status=$(curl -s -o /dev/null -w '%{http_code}' "${url[nginx-auth]}")
   [ "$status" = 401 ] || die "nginx auth_request answered $status without a cookie, expected 401 (see $work/nginx-auth/error.log)"
   status=$(curl -s -o "$work/nginx-auth-body" -w '%{http_code}' -H "Cookie: sAccessToken=$access_token" "${url[nginx-auth]}")
