@@ -24,12 +24,12 @@ internal sealed class SessionsEndpoint(SessionEngine engine, SessionResponseWrit
 
     private static readonly byte[] UnknownSession = Encoding.UTF8.GetBytes("""{"message":"unknown session"}""");
 
-    /// <summary><c>{SessionsPath}</c>: <c>GET</c> lists the caller's sessions.</summary>
+    /// <summary><c>{SessionsPath}</c>: <c>GET</c> lists the caller's sessions (<c>HEAD</c>: the same answer, without its body, which Kestrel drops).</summary>
     public async Task ListAsync(HttpContext context)
     {
-        if (!HttpMethods.IsGet(context.Request.Method))
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
         {
-            await JsonResponses.MethodNotAllowedAsync(context.Response, "GET");
+            await JsonResponses.MethodNotAllowedAsync(context.Response, "GET, HEAD");
             return;
         }
 

@@ -270,9 +270,26 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
     }
 
+    [Fact]
+    public async Task Head_OfTheList_IsTheGetAnswerWithoutABody_AndNeedsASession()
+    {
+        var harness = await StartAsync();
+        var laptop = await DeviceAsync(harness, TokenMode.Cookie, "alice", LaptopAgent);
+
+        using var head = await laptop.SendAsync(HttpMethod.Head, SessionsPath);
+        using var anonymous = await harness.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, SessionsPath));
+
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal("application/json", head.Content.Headers.ContentType?.MediaType);
+        Assert.True(head.Headers.CacheControl?.NoStore, "Cache-Control: no-store expected");
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Wire.AssertNotForwarded(harness, SessionsPath);
+    }
+
     [Theory]
-    [InlineData("POST", SessionsPath, "GET")]
-    [InlineData("DELETE", SessionsPath, "GET")]
+    [InlineData("POST", SessionsPath, "GET,HEAD")]
+    [InlineData("DELETE", SessionsPath, "GET,HEAD")]
     [InlineData("GET", SessionsPath + "/some-handle", "DELETE")]
     [InlineData("POST", SessionsPath + "/some-handle", "DELETE")]
     public async Task OtherMethods_Are405WithAllowAndNotForwarded(string method, string path, string allow)
