@@ -50,24 +50,7 @@ public sealed class SecretsAtRestTests : IAsyncLifetime
         Session:
           Store:
             ConnectionString: {{databasePath ?? "sessions.db"}}
-        ReverseProxy:
-          Routes:
-            login:
-              ClusterId: app
-              AuthorizationPolicy: anonymous
-              Metadata:
-                SessionLogin: "true"
-              Match:
-                Path: /login/{**rest}
-            api:
-              ClusterId: app
-              Match:
-                Path: /api/{**rest}
-          Clusters:
-            app:
-              Destinations:
-                one:
-                  Address: {{_upstream.Url()}}
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.LoginAndApiYaml(_upstream.Url())}}
         """;
 
     private static async Task<SessionClient> LoginAsync(TestGateway gateway)

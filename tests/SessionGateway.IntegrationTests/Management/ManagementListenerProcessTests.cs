@@ -379,26 +379,7 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
             Login:
               Enabled: false
         {{session}}
-        ReverseProxy:
-          Routes:
-            login:
-              ClusterId: app
-              AuthorizationPolicy: anonymous
-              Metadata:
-                SessionLogin: "true"
-              Match:
-                Path: /login/{**rest}
-            api:
-              ClusterId: app
-              AuthorizationPolicy: default
-              Match:
-                Path: /api/{**rest}
-        {{routes}}
-          Clusters:
-            app:
-              Destinations:
-                one:
-                  Address: {{upstreamUrl}}
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.LoginAndApiYaml(upstreamUrl, routes)}}
         {{clusters}}
         """;
 
