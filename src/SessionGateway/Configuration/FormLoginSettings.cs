@@ -21,6 +21,9 @@ internal sealed record FormLoginSettings
     /// <summary>Options <see cref="FailureLocation"/> is compiled with (at config time and per login alike).</summary>
     public const RegexOptions FailureLocationOptions = RegexOptions.CultureInvariant;
 
+    /// <summary>The <see cref="FailureLocation"/> in force when none is written.</summary>
+    public const string DefaultFailureLocation = "(?i)(error|fail|login)";
+
     private static readonly IReadOnlyList<int> DefaultSuccessStatus = [302, 303];
 
     /// <summary>The form field that holds the user name (the session's user id).</summary>
@@ -30,7 +33,7 @@ internal sealed record FormLoginSettings
     public IReadOnlyList<int>? SuccessStatus { get; init; }
 
     /// <summary>A .NET regular expression: a success status whose <c>Location</c> matches it is a failed login.</summary>
-    public string FailureLocation { get; init; } = "(?i)(error|fail|login)";
+    public string FailureLocation { get; init; } = DefaultFailureLocation;
 
     /// <summary><see cref="SuccessStatus"/>, or its default when unset.</summary>
     public IReadOnlyList<int> EffectiveSuccessStatus => SuccessStatus ?? DefaultSuccessStatus;
