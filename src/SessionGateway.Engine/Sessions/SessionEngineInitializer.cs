@@ -26,6 +26,8 @@ internal sealed class SessionEngineInitializer(SessionEngine engine, SessionStor
     {
         lock (_lock)
         {
+            // Begun from another thread while the application was being disposed: the store is (being) disposed too.
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return _initialization ??= Task.Run(InitializeAsync);
         }
     }

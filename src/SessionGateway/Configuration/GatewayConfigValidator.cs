@@ -182,7 +182,7 @@ internal static class GatewayConfigValidator
         foreach (var level in configuration.GetSection("Logging").AsEnumerable())
         {
             if (level.Value is { } value && level.Key.Contains(":LogLevel:", StringComparison.OrdinalIgnoreCase) &&
-                !Enum.TryParse<LogLevel>(value, ignoreCase: true, out _))
+                !Enum.TryParse(typeof(LogLevel), value, ignoreCase: true, out _))
             {
                 problems.Add(new ConfigProblem(level.Key, $"'{value}' is not a log level; use one of: {string.Join(", ", Enum.GetNames<LogLevel>())}"));
             }

@@ -166,7 +166,19 @@ internal static partial class GatewayHost
             // checks, the application is disposed, which stops and waits for that work.
             if (GatewayConfigValidator.SessionSectionIsValid(app.Configuration, file.Current, settingsBinder))
             {
-                app.Services.GetService<SessionEngineInitializer>()?.Begin();
+                // Resolved there too: building the engine and what it is made of is a few milliseconds of its own.
+                var services = app.Services;
+                _ = Task.Run(() =>
+                {
+                    try
+                    {
+                        services.GetService<SessionEngineInitializer>()?.Begin();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The rest of the configuration failed its checks first, and the application was disposed.
+                    }
+                });
             }
 
             // YARP's own validator knows things only its services have (authorization policies, load balancers,

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
@@ -18,11 +19,19 @@ internal static class OidcExtensions
     {
         var oidc = settings.Oidc;
         services.AddSingleton(new BrowserNavigation(oidc.Enabled ? oidc.RedirectUnauthenticated : null));
-        if (!oidc.Enabled)
+        if (oidc.Enabled)
         {
-            return services;
+            AddProviders(services, oidc, configDirectory);
         }
 
+        return services;
+    }
+
+    // Not inlined into the caller: precompiled code loads the assemblies of the types a method names before it runs,
+    // and the OpenID Connect handler's would otherwise be loaded at every start, used or not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddProviders(IServiceCollection services, OidcSettings oidc, string configDirectory)
+    {
         var dataProtection = services.AddDataProtection().SetApplicationName("SessionGateway");
         if (!string.IsNullOrEmpty(oidc.KeysDirectory))
         {
@@ -72,8 +81,6 @@ internal static class OidcExtensions
             });
             services.AddOptions<OpenIdConnectOptions>(OidcPaths.Scheme(name)).Configure<OidcLoginEvents>((options, events) => options.Events = events.For(name, provider));
         }
-
-        return services;
     }
 
     public static void MapOidcEndpoints(this IEndpointRouteBuilder endpoints, SessionSettings settings)

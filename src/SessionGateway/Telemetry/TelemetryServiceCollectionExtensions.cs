@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using OpenTelemetry;
 using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
@@ -47,6 +48,15 @@ internal static class TelemetryServiceCollectionExtensions
             return services;
         }
 
+        AddOpenTelemetry(services, configuration, scraped, export);
+        return services;
+    }
+
+    // Not inlined into the caller: a method's precompiled code loads the assemblies of the types it names before it
+    // runs, so the OpenTelemetry assemblies would be loaded at every start, read or not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddOpenTelemetry(IServiceCollection services, IConfiguration configuration, bool scraped, OtlpExport export)
+    {
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(resource =>
             {
@@ -93,8 +103,6 @@ internal static class TelemetryServiceCollectionExtensions
             services.AddSingleton(export);
             services.AddHostedService<OtlpExportNotice>();
         }
-
-        return services;
     }
 
     private static TracerProviderBuilder AddSources(TracerProviderBuilder tracing) =>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SessionGateway.Configuration;
 using SessionGateway.Sessions;
 using SessionGateway.Storage;
@@ -16,6 +17,15 @@ internal static class WebhookServiceCollectionExtensions
             return services;
         }
 
+        AddSender(services, settings, configDirectory, url, key);
+        return services;
+    }
+
+    // Not inlined into the caller: precompiled code loads the assemblies of the types a method names before it runs
+    // (the sender's resilience pipeline is Polly's), which would otherwise happen at every start, webhooks or not.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddSender(IServiceCollection services, WebhookSettings settings, string configDirectory, Uri url, byte[] key)
+    {
         var target = new WebhookTarget(url, key, settings.Timeout, settings.RetryFor)
         {
             ExposedSecretFile = settings.ExposedSecretFile(configDirectory),
@@ -30,6 +40,5 @@ internal static class WebhookServiceCollectionExtensions
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<WebhookSender>>()));
         services.AddHostedService(static provider => provider.GetRequiredService<WebhookSender>());
-        return services;
     }
 }
