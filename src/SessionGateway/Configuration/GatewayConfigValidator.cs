@@ -25,7 +25,9 @@ internal static class GatewayConfigValidator
     private static readonly string[] ConsoleFormatters = ["json", "simple", "systemd"];
 
     // settingsBinder: at start, the binder the application's options read, so that the section is not bound again.
-    public static IReadOnlyList<ConfigProblem> Validate(IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator, SessionSettingsBinder? settingsBinder = null)
+    // proxyConfig: at start, the application's own reader of the ReverseProxy section (see YarpConfigReader).
+    public static IReadOnlyList<ConfigProblem> Validate(
+        IConfiguration configuration, YamlDocument document, IConfigValidator? yarpValidator, SessionSettingsBinder? settingsBinder = null, IProxyConfigProvider? proxyConfig = null)
     {
         var problems = new List<ConfigProblem>();
         CheckTopLevel(document, problems);
@@ -34,7 +36,7 @@ internal static class GatewayConfigValidator
         CheckSessionSection(configuration, document, settingsBinder, problems);
 
         ConfigSchema.Check(configuration.GetSection(ReverseProxySchema.SectionName), typeof(ReverseProxySchema), checkValues: false, problems);
-        var (proxy, readProblem) = YarpConfigReader.Read(configuration);
+        var (proxy, readProblem) = YarpConfigReader.Read(configuration, proxyConfig);
         if (readProblem is not null)
         {
             problems.Add(readProblem);

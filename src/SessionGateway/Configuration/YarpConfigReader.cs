@@ -8,15 +8,30 @@ namespace SessionGateway.Configuration;
 /// </summary>
 internal static class YarpConfigReader
 {
-    public static (IProxyConfig? Config, ConfigProblem? Problem) Read(IConfiguration configuration)
+    /// <summary>
+    /// Reads the section with <paramref name="application"/>'s own reader when given (at start: YARP then runs what
+    /// was read and checked, without reading it again), else with a reader of its own (a candidate edit, which the
+    /// application must not see before it is accepted).
+    /// </summary>
+    public static (IProxyConfig? Config, ConfigProblem? Problem) Read(IConfiguration configuration, IProxyConfigProvider? application = null)
     {
+        if (application is not null)
+        {
+            return Read(application);
+        }
+
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddReverseProxy().LoadFromConfig(configuration.GetSection(ReverseProxySchema.SectionName));
         using var provider = services.BuildServiceProvider();
+        return Read(provider.GetRequiredService<IProxyConfigProvider>());
+    }
+
+    private static (IProxyConfig? Config, ConfigProblem? Problem) Read(IProxyConfigProvider provider)
+    {
         try
         {
-            return (provider.GetRequiredService<IProxyConfigProvider>().GetConfig(), null);
+            return (provider.GetConfig(), null);
         }
         catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {

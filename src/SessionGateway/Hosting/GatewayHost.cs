@@ -195,7 +195,8 @@ internal static partial class GatewayHost
             return new GatewayBuild(null, file, buildProblems);
         }
 
-        var problems = GatewayConfigValidator.Validate(app.Configuration, file.Current, yarpValidator, settingsBinder);
+        var problems = GatewayConfigValidator.Validate(
+            app.Configuration, file.Current, yarpValidator, settingsBinder, app.Services.GetRequiredService<IProxyConfigProvider>());
         if (problems.Count > 0)
         {
             file.Dispose();
