@@ -180,6 +180,32 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal("Session:RefreshPath", problem.Key);
     }
 
+    /// <summary>
+    /// The check skips the defaults (parsing addresses and compiling a regular expression cost every start a few
+    /// milliseconds): they must be valid by construction, and what is written is still checked.
+    /// </summary>
+    [Fact]
+    public void Defaults_TheCheckSkips_AreValid()
+    {
+        Assert.True(ForwardAuth.TrustedProxies.TryParse(ForwardAuthSettings.DefaultTrustedProxies, out var proxies, out _));
+        Assert.True(proxies.Contains(System.Net.IPAddress.Loopback));
+        Assert.True(proxies.Contains(System.Net.IPAddress.IPv6Loopback));
+
+        var failure = new System.Text.RegularExpressions.Regex(FormLoginSettings.DefaultFailureLocation, FormLoginSettings.FailureLocationOptions, FormLoginSettings.MatchTimeout);
+        Assert.Matches(failure, "/login?Error=1");
+        Assert.DoesNotMatch(failure, "/home");
+    }
+
+    [Fact]
+    public void Validate_BadTrustedProxyWithForwardAuthOff_IsStillReported()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  ForwardAuth:\n    TrustedProxies: [ingress]\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal("Session:ForwardAuth:TrustedProxies:0", problem.Key);
+    }
+
     [Fact]
     public void Validate_ForwardAuthWithTrustedProxies_HasNoProblems()
     {
