@@ -140,16 +140,17 @@ stop() {
   pids=("${kept[@]}")
 }
 
-used_ports=" "
 # A TCP port free on 127.0.0.1 and not handed out before by this script (ports are taken only when the
-# processes start, so two calls could otherwise return the same one).
+# processes start, so two calls could otherwise return the same one: an nginx and a gateway on one port made the
+# gateway exit and nginx answer in its place). Callers run it in a command substitution, a subshell whose variables
+# are lost, so the ports handed out are kept in a file of the run.
 free_port() {
   local port
   while :; do
     port=$(bash tests/postgres.sh free-port)
-    [[ $used_ports == *" $port "* ]] || break
+    grep -qx "$port" "$work/ports" 2>/dev/null || break
   done
-  used_ports+="$port "
+  echo "$port" >>"$work/ports"
   echo "$port"
 }
 
