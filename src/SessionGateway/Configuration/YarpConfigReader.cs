@@ -10,7 +10,7 @@ internal static class YarpConfigReader
 {
     /// <summary>
     /// Reads the section with <paramref name="application"/>'s own reader when given (at start: YARP then runs what
-    /// was read and checked, without reading it again), else with a reader of its own (a candidate edit, which the
+    /// was read and checked, without reading it again unless the configuration reloads), else with a reader of its own (a candidate edit, which the
     /// application must not see before it is accepted).
     /// </summary>
     public static (IProxyConfig? Config, ConfigProblem? Problem) Read(IConfiguration configuration, IProxyConfigProvider? application = null)
@@ -33,8 +33,10 @@ internal static class YarpConfigReader
         {
             return (provider.GetConfig(), null);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException or ArgumentException or OverflowException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever YARP's reader refuses is a problem of the file, reported with the others (exit code 2), never a
+            // crash: besides conversion errors it throws a plain Exception for a route written with a RouteId key.
             var cause = ex.InnerException ?? ex;
             return (null, new ConfigProblem(ReverseProxySchema.SectionName, cause.Message));
         }

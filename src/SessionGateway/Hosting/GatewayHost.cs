@@ -147,6 +147,10 @@ internal static partial class GatewayHost
 
         // A start failure is printed by RunAsync as one line naming the cause; the host's own log of it is a stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
+        // The ReverseProxy section is first read by YARP's own reader during the checks (see YarpConfigReader), which
+        // logs what it cannot read with a stack trace before the check reports it as one line; an edit is read by a
+        // reader of its own before the application sees it, so this reader never fails later.
+        builder.Logging.AddFilter("Yarp.ReverseProxy.Configuration.ConfigProvider.ConfigurationConfigProvider", LogLevel.Critical);
         var sessionSection = builder.Configuration.GetSection(SessionSettings.SectionName);
         // Bound once here and shared by the validator and every IOptions reader until a reload.
         var settingsBinder = new SessionSettingsBinder(builder.Configuration);
