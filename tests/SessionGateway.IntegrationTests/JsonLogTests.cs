@@ -34,24 +34,7 @@ public sealed class JsonLogTests
                   UseUtcTimestamp: true
             Session:
               AccessTokenLifetime: 1m
-            ReverseProxy:
-              Routes:
-                login:
-                  ClusterId: app
-                  AuthorizationPolicy: anonymous
-                  Metadata:
-                    SessionLogin: "true"
-                  Match:
-                    Path: /login/{**rest}
-                api:
-                  ClusterId: app
-                  Match:
-                    Path: /{**rest}
-              Clusters:
-                app:
-                  Destinations:
-                    one:
-                      Address: {{upstream.Url}}
+            {{Upstream.LoginAndApiYaml(upstream.Url!)}}
             """);
 
         await using var gateway = await GatewayProcess.StartAsync("json", config);
@@ -61,7 +44,7 @@ public sealed class JsonLogTests
         var stolen = alice.RefreshToken!;
         Assert.Equal(HttpStatusCode.OK, (await alice.RefreshAsync()).StatusCode);
         tokens.AddRange([alice.AccessToken!, alice.RefreshToken!]);
-        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/app")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await alice.GetAsync("/api/app")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await alice.SignOutAsync()).StatusCode);
 
         // Theft: bob's refresh token two generations old (theft even within the grace period).
