@@ -23,15 +23,7 @@ public sealed class AdminApiPostgresTests(ITestOutputHelper output) : IAsyncLife
     // gateway process of these tests running after the run.
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var gateway in _admin.All)
-        {
-            output.WriteLine($"--- gateway {gateway.Name}\n{gateway.OutputTail(30)}");
-        }
-
-        await _admin.DisposeAsync();
-    }
+    public Task DisposeAsync() => _admin.ReportAndDisposeAsync(output);
 
     [SkippableFact]
     public async Task RevokedThroughOneReplicasAdminApi_RefusedOnAnotherReplicaWithinOneSecond()

@@ -22,15 +22,7 @@ public sealed class AdminApiProcessTests(ITestOutputHelper output) : IAsyncLifet
     // gateway process of these tests running after the run.
     public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var gateway in _admin.All)
-        {
-            output.WriteLine($"--- gateway {gateway.Name}\n{gateway.OutputTail(30)}");
-        }
-
-        await _admin.DisposeAsync();
-    }
+    public Task DisposeAsync() => _admin.ReportAndDisposeAsync(output);
 
     [Fact]
     public async Task EveryEndpoint_WithoutTheKeyOrWithAWrongOne_Is401WithWwwAuthenticate_AndChangesNothing()

@@ -7,6 +7,7 @@ using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Settings;
+using Xunit.Abstractions;
 
 namespace SessionGateway.IntegrationTests.Admin;
 
@@ -138,6 +139,17 @@ internal sealed class AdminGateway : IAsyncDisposable
             using var document = JsonDocument.Parse(body);
             return document.RootElement.Clone();
         }
+    }
+
+    /// <summary>Writes each replica's last lines of output to the test's log (what a failure needs), then disposes.</summary>
+    public async Task ReportAndDisposeAsync(ITestOutputHelper output)
+    {
+        foreach (var gateway in All)
+        {
+            output.WriteLine($"--- gateway {gateway.Name}\n{gateway.OutputTail(30)}");
+        }
+
+        await DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
