@@ -10,8 +10,8 @@ internal static class YarpConfigReader
 {
     /// <summary>
     /// Reads the section with <paramref name="application"/>'s own reader when given (at start: YARP then runs what
-    /// was read and checked, without reading it again unless the configuration reloads), else with a reader of its own (a candidate edit, which the
-    /// application must not see before it is accepted).
+    /// was read and checked, without reading it again unless the configuration reloads), else with a reader of its
+    /// own (a candidate edit, which the application must not see before it is accepted).
     /// </summary>
     public static (IProxyConfig? Config, ConfigProblem? Problem) Read(IConfiguration configuration, IProxyConfigProvider? application = null)
     {

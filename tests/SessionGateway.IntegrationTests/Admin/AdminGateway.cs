@@ -174,15 +174,7 @@ internal sealed class AdminGateway : IAsyncDisposable
 
     /// <summary>Long-lived access tokens (so "refused" can only mean revoked), no rate limits (every client is 127.0.0.1).</summary>
     private string Yaml(string session, string routes, string upstreamUrl, bool adminKey) => $$"""
-        Logging:
-          LogLevel:
-            Default: Warning
-            SessionGateway.Admin: Information
-          Console:
-            FormatterName: simple
-            FormatterOptions:
-              SingleLine: true
-              TimestampFormat: "HH:mm:ss.fff "
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.ProcessLogYaml("SessionGateway.Admin")}}
         Session:
           AccessTokenLifetime: 10m
           RefreshTokenLifetime: 1h

@@ -83,7 +83,7 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
 
         // The phone's own list is the same two sessions, with the phone marked.
         using var fromPhone = await ListAsync(phone);
-        var phoneView = JsonDocument.Parse(await fromPhone.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
+        var phoneView = await SessionsInAsync(fromPhone);
         Assert.Equal(2, phoneView.Count);
         Assert.True(Assert.Single(phoneView, s => s.GetProperty("current").GetBoolean()).GetProperty("handle").GetString() == HandleOf(phone));
     }
@@ -102,7 +102,7 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
 
         using var response = await ListAsync(laptop);
 
-        var other = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray()
+        var other = (await SessionsInAsync(response))
             .Single(s => s.GetProperty("handle").GetString() == HandleOf(phone));
         Assert.Equal(PhoneAgent, other.GetProperty("lastRefreshBy").GetProperty("userAgent").GetString());
         Assert.Equal("127.0.0.1", other.GetProperty("lastRefreshBy").GetProperty("address").GetString());
@@ -132,7 +132,7 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
         using var still = await laptop.GetAsync("/api/still");
         Assert.Equal(HttpStatusCode.OK, still.StatusCode);
         using var list = await ListAsync(laptop);
-        var left = Assert.Single(JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.EnumerateArray());
+        var left = Assert.Single(await SessionsInAsync(list));
         Assert.Equal(HandleOf(laptop), left.GetProperty("handle").GetString());
         // Ending it again: it is gone.
         using var again = await EndAsync(laptop, HandleOf(phone));
@@ -159,7 +159,7 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
         using var bobsRefresh = await bob.RefreshAsync();
         Assert.Equal(HttpStatusCode.OK, bobsRefresh.StatusCode);
         using var bobsList = await ListAsync(bob);
-        Assert.Equal(HandleOf(bob), Assert.Single(JsonDocument.Parse(await bobsList.Content.ReadAsStringAsync()).RootElement.EnumerateArray()).GetProperty("handle").GetString());
+        Assert.Equal(HandleOf(bob), Assert.Single(await SessionsInAsync(bobsList)).GetProperty("handle").GetString());
     }
 
     [Theory]
@@ -400,6 +400,10 @@ public sealed class SessionsEndpointTests : IAsyncLifetime
     private static string HandleOf(SessionClient client) => DeviceClients.HandleOf(client);
 
     private static Task<HttpResponseMessage> ListAsync(SessionClient client) => DeviceClients.ListAsync(client);
+
+    /// <summary>The sessions a list answer holds.</summary>
+    private static async Task<List<JsonElement>> SessionsInAsync(HttpResponseMessage list) =>
+        JsonDocument.Parse(await list.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
 
     private static Task<HttpResponseMessage> EndAsync(SessionClient client, string handle, bool antiCsrf = true) =>
         DeviceClients.EndAsync(client, handle, antiCsrf);

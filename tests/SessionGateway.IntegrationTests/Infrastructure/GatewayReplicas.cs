@@ -142,15 +142,7 @@ internal sealed class GatewayReplicas : IAsyncDisposable
     /// own lines (lost / back), single-line with milliseconds, to read next to a failure.
     /// </summary>
     private static string Yaml(ReplicaOptions options, string upstreamUrl) => $$"""
-        Logging:
-          LogLevel:
-            Default: Warning
-            SessionGateway.Sessions.RevocationSync: Information
-          Console:
-            FormatterName: simple
-            FormatterOptions:
-              SingleLine: true
-              TimestampFormat: "HH:mm:ss.fff "
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.ProcessLogYaml("SessionGateway.Sessions.RevocationSync")}}
         Session:
           AccessTokenLifetime: 10m
           RefreshTokenLifetime: 1h

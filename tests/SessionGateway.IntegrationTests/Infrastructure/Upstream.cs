@@ -50,6 +50,22 @@ internal static class Upstream
         """;
 
     /// <summary>
+    /// The <c>Logging</c> section of the process tests: warnings, plus <paramref name="category"/>'s information lines,
+    /// one line each with milliseconds, to read next to a failure.
+    /// </summary>
+    public static string ProcessLogYaml(string category) => $$"""
+        Logging:
+          LogLevel:
+            Default: Warning
+            {{category}}: Information
+          Console:
+            FormatterName: simple
+            FormatterOptions:
+              SingleLine: true
+              TimestampFormat: "HH:mm:ss.fff "
+        """;
+
+    /// <summary>
     /// The routes most process tests run with: the upstream's <c>/login/**</c> (its <c>X-Session-Create</c> header
     /// starts a session) and <c>/api/**</c> behind a session, then <paramref name="routes"/> (more routes, written at
     /// the indentation of a route name: 4), all to the cluster <c>app</c> at <paramref name="upstreamUrl"/>.

@@ -360,15 +360,7 @@ public sealed class ManagementListenerProcessTests(ITestOutputHelper output) : I
     /// </summary>
     private static string Yaml(int managementPort, string drainDelay, string routes, string session, string clusters, int? shutdownTimeoutSeconds, string upstreamUrl) => $$"""
         {{(shutdownTimeoutSeconds is { } seconds ? $"ShutdownTimeoutSeconds: {seconds}" : "")}}
-        Logging:
-          LogLevel:
-            Default: Warning
-            SessionGateway.Management: Information
-          Console:
-            FormatterName: simple
-            FormatterOptions:
-              SingleLine: true
-              TimestampFormat: "HH:mm:ss.fff "
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.ProcessLogYaml("SessionGateway.Management")}}
         Session:
           Management:
             Urls: http://127.0.0.1:{{managementPort}}

@@ -300,15 +300,7 @@ public sealed class WebhookProcessTests(ITestOutputHelper output) : IAsyncLifeti
 
     /// <summary><paramref name="webhookLines"/>, <paramref name="secretLines"/> and <paramref name="timeoutLine"/> at the indentation of a key under Webhooks (4), <paramref name="store"/> under Session (2).</summary>
     private string Yaml(string webhookLines, string secretLines, string store, string timeoutLine) => $$"""
-        Logging:
-          LogLevel:
-            Default: Warning
-            SessionGateway.Webhooks: Information
-          Console:
-            FormatterName: simple
-            FormatterOptions:
-              SingleLine: true
-              TimestampFormat: "HH:mm:ss.fff "
+        {{SessionGateway.IntegrationTests.Infrastructure.Upstream.ProcessLogYaml("SessionGateway.Webhooks")}}
         Session:
           RateLimits:
             Refresh:
