@@ -9,25 +9,25 @@ internal sealed record SessionStoreOptions
     /// <summary>The SQLite database used when no connection string is configured.</summary>
     public const string DefaultSqliteFile = "sessions.db";
 
-    public StoreProvider Provider { get; init; } = StoreProvider.Sqlite;
+    public StoreProvider Provider { get; set; } = StoreProvider.Sqlite;
 
     /// <summary>
     /// SQLite: a file path or a full <c>Data Source=...</c> string (empty means <see cref="DefaultSqliteFile"/>).
     /// PostgreSQL: an Npgsql connection string (required).
     /// </summary>
-    public string ConnectionString { get; init; } = "";
+    public string ConnectionString { get; set; } = "";
 
     /// <summary>How often the sweeper deletes expired sessions and revocations.</summary>
-    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Rows deleted per statement, so a sweep never holds locks for long.</summary>
-    public int SweepBatchSize { get; init; } = 500;
+    public int SweepBatchSize { get; set; } = 500;
 
     /// <summary>
     /// How long one store operation may wait before it counts as an outage: SQLite's write lock; PostgreSQL's
     /// connect and command timeouts unless the connection string sets <c>Timeout</c> / <c>Command Timeout</c>.
     /// </summary>
-    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The connection string in force: the SQLite default file when none is configured.</summary>
     public string EffectiveConnectionString =>

@@ -44,14 +44,19 @@ internal static partial class SqliteFilePermissions
             return;
         }
 
+        // A restart finds the file: asked first, because a failed create is an exception, and the first exception of a
+        // process costs its start milliseconds.
         try
         {
             // CreateNew: no race with another process creating it; an existing file is left to the check below.
-            using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
+            if (!File.Exists(path))
             {
-            }
+                using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
+                {
+                }
 
-            Log.Created(logger, path);
+                Log.Created(logger, path);
+            }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

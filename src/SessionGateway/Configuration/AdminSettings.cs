@@ -24,10 +24,10 @@ internal sealed record AdminSettings
     private const string Expected = "at least 32 visible ASCII characters without spaces, for example the output of: openssl rand -base64 32";
 
     /// <summary>A file holding the key (surrounding whitespace and the final line break ignored). Relative to proxy.yaml's folder.</summary>
-    public string? ApiKeyFile { get; init; }
+    public string? ApiKeyFile { get; set; }
 
     /// <summary>The key itself. For development; set <see cref="ApiKeyFile"/> or this, not both.</summary>
-    public string? ApiKey { get; init; }
+    public string? ApiKey { get; set; }
 
     /// <summary>True when a key is configured (in a file or inline): the admin API is on.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(ApiKeyFile) || !string.IsNullOrWhiteSpace(ApiKey);

@@ -18,16 +18,16 @@ internal sealed record AssertionSettings
     public static readonly TimeSpan MaxLifetime = TimeSpan.FromSeconds(60);
 
     /// <summary>The request header that carries the assertion upstream. The gateway owns it: a client's is always stripped.</summary>
-    public string Header { get; init; } = "X-Session-Assertion";
+    public string Header { get; set; } = "X-Session-Assertion";
 
     /// <summary>Adds the assertion on every route with a session, except routes with metadata <c>SessionAssertion: "false"</c>.</summary>
-    public bool AllRoutes { get; init; }
+    public bool AllRoutes { get; set; }
 
     /// <summary>How long an assertion is valid (whole seconds, 1 s to 60 s); never past the access token's expiry.</summary>
-    public TimeSpan Lifetime { get; init; } = MaxLifetime;
+    public TimeSpan Lifetime { get; set; } = MaxLifetime;
 
     /// <summary>Session claim names copied into the assertion. Unset: the claim names of <c>Session:Headers:Claims</c>.</summary>
-    public IReadOnlyList<string>? Claims { get; init; }
+    public IReadOnlyList<string>? Claims { get; set; }
 
     /// <summary>The session claims the assertion carries: <see cref="Claims"/>, or when unset the claims <paramref name="headers"/> maps to headers.</summary>
     public IReadOnlyList<string> ClaimNames(IdentityHeaderSettings headers) =>

@@ -89,6 +89,27 @@ internal static class ConfigSchema
         }
     }
 
+    /// <summary>
+    /// The type a setting at <paramref name="path"/> (relative, <c>Webhooks:Timeout</c>) binds to under
+    /// <paramref name="type"/>, through dictionaries and lists as the binder goes; null for a key the type does not have.
+    /// </summary>
+    public static Type? LeafType(Type type, string path)
+    {
+        Type? current = type;
+        foreach (var segment in path.Split(ConfigurationPath.KeyDelimiter))
+        {
+            if (current is null || IsLeaf(current))
+            {
+                return null;
+            }
+
+            current = DictionaryValueType(current) ?? ListItemType(current) ??
+                current.GetProperty(segment, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase)?.PropertyType;
+        }
+
+        return current;
+    }
+
     private static NullabilityInfo NullabilityOf(PropertyInfo property) =>
         Nullabilities.GetOrAdd(property, static p =>
         {

@@ -3,10 +3,10 @@ namespace SessionGateway.Configuration;
 /// <summary>Attributes of the <c>sAccessToken</c> and <c>sRefreshToken</c> cookies.</summary>
 internal sealed record CookieSettings
 {
-    public CookieSecure Secure { get; init; } = CookieSecure.Auto;
+    public CookieSecure Secure { get; set; } = CookieSecure.Auto;
 
-    public CookieSameSite SameSite { get; init; } = CookieSameSite.Lax;
+    public CookieSameSite SameSite { get; set; } = CookieSameSite.Lax;
 
     /// <summary>Cookie domain; unset means host-only cookies.</summary>
-    public string? Domain { get; init; }
+    public string? Domain { get; set; }
 }

@@ -4,8 +4,8 @@ namespace SessionGateway.Configuration;
 internal sealed record CorsSettings
 {
     /// <summary>Exact origins (<c>https://app.example.com</c>) allowed to call with credentials. Empty: CORS off.</summary>
-    public IReadOnlyList<string> AllowedOrigins { get; init; } = [];
+    public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
 
     /// <summary>Request headers allowed besides the session protocol's own and <c>content-type</c>.</summary>
-    public IReadOnlyList<string> AllowedHeaders { get; init; } = [];
+    public IReadOnlyList<string> AllowedHeaders { get; set; } = [];
 }

@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Globalization;
 
 namespace SessionGateway.Configuration;
@@ -9,8 +8,6 @@ namespace SessionGateway.Configuration;
 /// </summary>
 internal static class Durations
 {
-    private static int _registered;
-
     public static bool TryParse(string? text, out TimeSpan value)
     {
         value = default;
@@ -45,14 +42,35 @@ internal static class Durations
     }
 
     /// <summary>
-    /// Lets <see cref="Microsoft.Extensions.Configuration.ConfigurationBinder"/> bind the shorthand too: the
-    /// binder converts through <see cref="TypeDescriptor"/>, so registering a converter is the supported hook.
+    /// <paramref name="section"/> with every shorthand duration written for a <see cref="TimeSpan"/> setting of
+    /// <paramref name="type"/> rewritten as a .NET <see cref="TimeSpan"/> string, which is all the configuration
+    /// binder reads (it is source-generated: <c>TimeSpan.Parse</c>, no converters). The section itself when it has none.
+    /// Only settings of type <see cref="TimeSpan"/> are touched: a secret or a name that happens to read <c>30s</c> stays.
     /// </summary>
-    public static void RegisterConverter()
+    public static IConfiguration ExpandShorthand(IConfigurationSection section, Type type)
     {
-        if (Interlocked.Exchange(ref _registered, 1) == 0)
+        List<KeyValuePair<string, string?>>? values = null;
+        foreach (var (key, value) in section.AsEnumerable(makePathsRelative: true))
         {
-            TypeDescriptor.AddAttributes(typeof(TimeSpan), new TypeConverterAttribute(typeof(DurationConverter)));
+            if (value is not null && TryParse(value, out var span) && !TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _) &&
+                ConfigSchema.LeafType(type, key) is { } leaf && (Nullable.GetUnderlyingType(leaf) ?? leaf) == typeof(TimeSpan))
+            {
+                values ??= [];
+                values.Add(new(section.Path + ConfigurationPath.KeyDelimiter + key, span.ToString("c", CultureInfo.InvariantCulture)));
+            }
         }
+
+        if (values is null)
+        {
+            return section;
+        }
+
+        // The whole section, keys with no value (an empty list) included, with the rewritten values on top; the
+        // section keeps its path, so a value that does not convert is still named in full.
+        return new ConfigurationBuilder()
+            .AddInMemoryCollection(section.AsEnumerable())
+            .AddInMemoryCollection(values)
+            .Build()
+            .GetSection(section.Path);
     }
 }

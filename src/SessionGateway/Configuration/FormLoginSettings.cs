@@ -27,13 +27,13 @@ internal sealed record FormLoginSettings
     private static readonly IReadOnlyList<int> DefaultSuccessStatus = [302, 303];
 
     /// <summary>The form field that holds the user name (the session's user id).</summary>
-    public string UserField { get; init; } = "username";
+    public string UserField { get; set; } = "username";
 
     /// <summary>The statuses of the app's answer that can mean success. Unset: <c>[302, 303]</c>.</summary>
-    public IReadOnlyList<int>? SuccessStatus { get; init; }
+    public IReadOnlyList<int>? SuccessStatus { get; set; }
 
     /// <summary>A .NET regular expression: a success status whose <c>Location</c> matches it is a failed login.</summary>
-    public string FailureLocation { get; init; } = DefaultFailureLocation;
+    public string FailureLocation { get; set; } = DefaultFailureLocation;
 
     /// <summary><see cref="SuccessStatus"/>, or its default when unset.</summary>
     public IReadOnlyList<int> EffectiveSuccessStatus => SuccessStatus ?? DefaultSuccessStatus;

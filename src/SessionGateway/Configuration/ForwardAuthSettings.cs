@@ -8,13 +8,13 @@ namespace SessionGateway.Configuration;
 internal sealed record ForwardAuthSettings
 {
     /// <summary>The decision path, for example <c>/api/verify</c>; also the prefix of Envoy's checks. Unset: off.</summary>
-    public string? Path { get; init; }
+    public string? Path { get; set; }
 
     /// <summary>
     /// Addresses (CIDR, or one address) whose <c>X-Original-*</c> and <c>X-Forwarded-*</c> headers are believed. Unset:
     /// loopback only (<see cref="DefaultTrustedProxies"/>).
     /// </summary>
-    public IReadOnlyList<string>? TrustedProxies { get; init; }
+    public IReadOnlyList<string>? TrustedProxies { get; set; }
 
     /// <summary>Loopback, IPv4 and IPv6: an ingress in the same pod or on the same host.</summary>
     public static readonly IReadOnlyList<string> DefaultTrustedProxies = ["127.0.0.0/8", "::1/128"];

@@ -145,11 +145,10 @@ internal static class GatewayConfigValidator
     /// <summary>Binds the Session section; after schema problems a value may not convert, which is already reported.</summary>
     public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
     {
-        // Durations such as "15m" bind through the converter; make sure it is there whoever binds first.
-        Durations.RegisterConverter();
         try
         {
-            var settings = configuration.GetSection(SessionSettings.SectionName).Get<SessionSettings>() ?? new SessionSettings();
+            var section = Durations.ExpandShorthand(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings));
+            var settings = section.Get<SessionSettings>() ?? new SessionSettings();
             return settings.Assertion.Claims is null && IsWrittenEmpty(configuration, AssertionClaimsKey)
                 ? settings with { Assertion = settings.Assertion with { Claims = [] } }
                 : settings;
@@ -347,14 +346,21 @@ internal static class GatewayConfigValidator
         // The default is known to compile; building a regular expression costs a start a few milliseconds.
         if (!string.Equals(form.FailureLocation, FormLoginSettings.DefaultFailureLocation, StringComparison.Ordinal))
         {
-            try
-            {
-                _ = new System.Text.RegularExpressions.Regex(form.FailureLocation, FormLoginSettings.FailureLocationOptions, FormLoginSettings.MatchTimeout);
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add(new ConfigProblem(key + ":FailureLocation", $"is not a .NET regular expression: {e.Message}"));
-            }
+            CheckFailureLocation(form.FailureLocation, key + ":FailureLocation", problems);
+        }
+    }
+
+    /// <summary>A method of its own: precompiled code loads the regular expression library as a method naming it is entered.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void CheckFailureLocation(string pattern, string key, List<ConfigProblem> problems)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(pattern, FormLoginSettings.FailureLocationOptions, FormLoginSettings.MatchTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            problems.Add(new ConfigProblem(key, $"is not a .NET regular expression: {e.Message}"));
         }
     }
 

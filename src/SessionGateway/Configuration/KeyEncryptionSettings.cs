@@ -15,20 +15,20 @@ internal sealed record KeyEncryptionSettings
     /// A file holding the KEK on its first non-empty line; further lines are previous KEKs (only to decrypt, during
     /// a rotation). A relative path is relative to proxy.yaml's folder.
     /// </summary>
-    public string? KeyFile { get; init; }
+    public string? KeyFile { get; set; }
 
     /// <summary>The KEK itself. For development; set <see cref="KeyFile"/> or this, not both.</summary>
-    public string? Key { get; init; }
+    public string? Key { get; set; }
 
     /// <summary>Previous KEKs, only to decrypt values sealed before a rotation (they are re-encrypted with the current one at start).</summary>
-    public IReadOnlyList<string> PreviousKeys { get; init; } = [];
+    public IReadOnlyList<string> PreviousKeys { get; set; } = [];
 
     /// <summary>
     /// The one-time migration of a store written without a KEK: at start, a signing key or refresh-token secret found
     /// in clear is encrypted (and the clear signing keys retired early) instead of refused. Off by default, because
     /// with it on a value planted in clear in the store is accepted; a warning at every start says to remove it.
     /// </summary>
-    public bool MigrateClearValues { get; init; }
+    public bool MigrateClearValues { get; set; }
 
     /// <summary>
     /// The keys in force: <see cref="KeyEncryption.None"/> when nothing is configured, null (with the problems

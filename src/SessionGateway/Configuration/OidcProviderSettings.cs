@@ -6,37 +6,37 @@ namespace SessionGateway.Configuration;
 internal sealed record OidcProviderSettings
 {
     /// <summary>The issuer URL; its <c>/.well-known/openid-configuration</c> is read. https, or http on a loopback address.</summary>
-    public string? Authority { get; init; }
+    public string? Authority { get; set; }
 
-    public string? ClientId { get; init; }
+    public string? ClientId { get; set; }
 
-    public string? ClientSecret { get; init; }
+    public string? ClientSecret { get; set; }
 
     /// <summary>A file holding the client secret (relative to proxy.yaml), instead of <see cref="ClientSecret"/>.</summary>
-    public string? ClientSecretFile { get; init; }
+    public string? ClientSecretFile { get; set; }
 
     /// <summary>
     /// The scopes asked for; unset: <see cref="EffectiveScopes"/>'s default. (A list with a default value would have the
     /// configuration binder append the written scopes to the default ones instead of replacing them.)
     /// </summary>
-    public IReadOnlyList<string>? Scopes { get; init; }
+    public IReadOnlyList<string>? Scopes { get; set; }
 
     public IReadOnlyList<string> EffectiveScopes => Scopes is { Count: > 0 } scopes ? scopes : ["openid", "profile"];
 
     /// <summary>The ID token or userinfo claim whose value becomes the session's user id.</summary>
-    public string UserIdClaim { get; init; } = "sub";
+    public string UserIdClaim { get; set; } = "sub";
 
     /// <summary>
     /// Put before every user id from this provider (<c>google:</c>), so that two providers' equal <c>sub</c> or email do
     /// not become the same gateway user. Unset: the claim's value as it is.
     /// </summary>
-    public string? UserIdPrefix { get; init; }
+    public string? UserIdPrefix { get; set; }
 
     /// <summary>Provider claim name to session claim name (<c>groups: role</c>); other claims are not kept.</summary>
-    public IReadOnlyDictionary<string, string> Claims { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Claims { get; set; } = new Dictionary<string, string>();
 
     /// <summary>Whether sign-out through this provider also ends the provider's session (RP-initiated logout).</summary>
-    public bool SignOutAtProvider { get; init; }
+    public bool SignOutAtProvider { get; set; }
 
     /// <summary>The client secret, read from <see cref="ClientSecretFile"/> when that is set; null when neither is.</summary>
     public string? ResolveSecret(string configDirectory) =>

@@ -9,14 +9,14 @@ namespace SessionGateway.Configuration;
 internal sealed record PathSettings
 {
     /// <summary>Collapse <c>//</c> into <c>/</c> before routing (what Spring, nginx and most file servers do).</summary>
-    public bool MergeSlashes { get; init; } = true;
+    public bool MergeSlashes { get; set; } = true;
 
     /// <summary>What to do with an encoded slash (<c>%2F</c>) in the path.</summary>
-    public EscapedSlashAction EscapedSlashes { get; init; } = EscapedSlashAction.Reject;
+    public EscapedSlashAction EscapedSlashes { get; set; } = EscapedSlashAction.Reject;
 
     /// <summary>What to do with a <c>;</c> (a path parameter, as in <c>/admin;jsessionid=1/x</c>) in the path.</summary>
-    public AmbiguousPathAction PathParameters { get; init; } = AmbiguousPathAction.Reject;
+    public AmbiguousPathAction PathParameters { get; set; } = AmbiguousPathAction.Reject;
 
     /// <summary>What to do with a <c>\</c> (or <c>%5C</c>) in the path.</summary>
-    public AmbiguousPathAction Backslashes { get; init; } = AmbiguousPathAction.Reject;
+    public AmbiguousPathAction Backslashes { get; set; } = AmbiguousPathAction.Reject;
 }

@@ -12,88 +12,88 @@ internal sealed record SessionSettings
 
     private static readonly SessionEngineOptions EngineDefaults = new();
 
-    public TimeSpan AccessTokenLifetime { get; init; } = EngineDefaults.AccessTokenLifetime;
+    public TimeSpan AccessTokenLifetime { get; set; } = EngineDefaults.AccessTokenLifetime;
 
-    public TimeSpan RefreshTokenLifetime { get; init; } = EngineDefaults.RefreshTokenLifetime;
+    public TimeSpan RefreshTokenLifetime { get; set; } = EngineDefaults.RefreshTokenLifetime;
 
-    public TimeSpan RefreshGracePeriod { get; init; } = EngineDefaults.RefreshGracePeriod;
+    public TimeSpan RefreshGracePeriod { get; set; } = EngineDefaults.RefreshGracePeriod;
 
     /// <summary>Optional: a session not refreshed for this long ends at its next refresh. Unset: off.</summary>
-    public TimeSpan? IdleTimeout { get; init; } = EngineDefaults.IdleTimeout;
+    public TimeSpan? IdleTimeout { get; set; } = EngineDefaults.IdleTimeout;
 
     /// <summary>Optional: a session ends this long after sign-in, whatever the activity. Unset: off.</summary>
-    public TimeSpan? AbsoluteLifetime { get; init; } = EngineDefaults.AbsoluteLifetime;
+    public TimeSpan? AbsoluteLifetime { get; set; } = EngineDefaults.AbsoluteLifetime;
 
     /// <summary>How long audit events are kept; older ones are swept. Empty: forever.</summary>
-    public TimeSpan? AuditRetention { get; init; } = EngineDefaults.AuditRetention;
+    public TimeSpan? AuditRetention { get; set; } = EngineDefaults.AuditRetention;
 
-    public TimeSpan SigningKeyRotation { get; init; } = EngineDefaults.SigningKeyRotation;
+    public TimeSpan SigningKeyRotation { get; set; } = EngineDefaults.SigningKeyRotation;
 
-    public TimeSpan KeyRefreshInterval { get; init; } = EngineDefaults.KeyRefreshInterval;
+    public TimeSpan KeyRefreshInterval { get; set; } = EngineDefaults.KeyRefreshInterval;
 
-    public SigningAlgorithm Algorithm { get; init; } = EngineDefaults.Algorithm;
+    public SigningAlgorithm Algorithm { get; set; } = EngineDefaults.Algorithm;
 
-    public string Issuer { get; init; } = EngineDefaults.Issuer;
+    public string Issuer { get; set; } = EngineDefaults.Issuer;
 
-    public int VerificationCacheSize { get; init; } = EngineDefaults.VerificationCacheSize;
+    public int VerificationCacheSize { get; set; } = EngineDefaults.VerificationCacheSize;
 
-    public int VerificationCacheMegabytes { get; init; } = EngineDefaults.VerificationCacheMegabytes;
+    public int VerificationCacheMegabytes { get; set; } = EngineDefaults.VerificationCacheMegabytes;
 
     /// <summary>Status for "the access token is expired or invalid: refresh and retry". Must differ from 403.</summary>
-    public int ExpiredStatusCode { get; init; } = 440;
+    public int ExpiredStatusCode { get; set; } = 440;
 
-    public string RefreshPath { get; init; } = "/api/refresh";
+    public string RefreshPath { get; set; } = "/api/refresh";
 
-    public string SignOutPath { get; init; } = "/api/signout";
+    public string SignOutPath { get; set; } = "/api/signout";
 
     /// <summary>"Your devices": <c>GET</c> lists the caller's own sessions, <c>DELETE {SessionsPath}/{handle}</c> ends one.</summary>
-    public string SessionsPath { get; init; } = "/api/sessions";
+    public string SessionsPath { get; set; } = "/api/sessions";
 
-    public string JwksPath { get; init; } = "/.well-known/jwks.json";
+    public string JwksPath { get; set; } = "/.well-known/jwks.json";
 
     /// <summary><c>auto</c> (custom-header when SameSite is none, else none), <c>none</c>, <c>custom-header</c> or <c>token</c>.</summary>
-    public string AntiCsrf { get; init; } = "auto";
+    public string AntiCsrf { get; set; } = "auto";
 
-    public SessionStoreOptions Store { get; init; } = new();
+    public SessionStoreOptions Store { get; set; } = new();
 
     /// <summary>The key-encryption key for signing keys and secrets at rest.</summary>
-    public KeyEncryptionSettings KeyEncryption { get; init; } = new();
+    public KeyEncryptionSettings KeyEncryption { get; set; } = new();
 
-    public CookieSettings Cookies { get; init; } = new();
+    public CookieSettings Cookies { get; set; } = new();
 
-    public CorsSettings Cors { get; init; } = new();
+    public CorsSettings Cors { get; set; } = new();
 
-    public LoginSettings Login { get; init; } = new();
+    public LoginSettings Login { get; set; } = new();
 
     /// <summary>OpenID Connect login: providers, and whether browser navigations without a session go to one.</summary>
-    public OidcSettings Oidc { get; init; } = new();
+    public OidcSettings Oidc { get; set; } = new();
 
     /// <summary>Which request paths are refused, and how the others are normalised before routing.</summary>
-    public PathSettings Paths { get; init; } = new();
+    public PathSettings Paths { get; set; } = new();
 
     /// <summary>Requests per client address on the refresh endpoint and login routes.</summary>
-    public RateLimitSettings RateLimits { get; init; } = new();
+    public RateLimitSettings RateLimits { get; set; } = new();
 
     /// <summary>Identity headers the gateway owns: stripped from every client request, set from the session.</summary>
-    public IdentityHeaderSettings Headers { get; init; } = new();
+    public IdentityHeaderSettings Headers { get; set; } = new();
 
     /// <summary>The signed identity assertion added to forwarded requests on routes that opt in.</summary>
-    public AssertionSettings Assertion { get; init; } = new();
+    public AssertionSettings Assertion { get; set; } = new();
 
     /// <summary>The management listener (probes, metrics) and the graceful drain.</summary>
-    public ManagementSettings Management { get; init; } = new();
+    public ManagementSettings Management { get; set; } = new();
 
     /// <summary>The admin API on the management listener, and the key that opens it.</summary>
-    public AdminSettings Admin { get; init; } = new();
+    public AdminSettings Admin { get; set; } = new();
 
     /// <summary>The forward-auth decision endpoint, for an ingress that asks instead of forwarding through the gateway.</summary>
-    public ForwardAuthSettings ForwardAuth { get; init; } = new();
+    public ForwardAuthSettings ForwardAuth { get; set; } = new();
 
     /// <summary>Session events POSTed to a receiver of the operator's (Standard Webhooks); off unless a URL is set.</summary>
-    public WebhookSettings Webhooks { get; init; } = new();
+    public WebhookSettings Webhooks { get; set; } = new();
 
     /// <summary>Named authorization policies that routes name in <c>AuthorizationPolicy</c>.</summary>
-    public IReadOnlyDictionary<string, PolicySettings> Policies { get; init; } = new Dictionary<string, PolicySettings>();
+    public IReadOnlyDictionary<string, PolicySettings> Policies { get; set; } = new Dictionary<string, PolicySettings>();
 
     public SessionEngineOptions ToEngineOptions() => new()
     {

@@ -23,22 +23,22 @@ internal sealed record WebhookSettings
     public static readonly IReadOnlyList<string> DefaultEvents = [SessionEventTypes.TheftDetected];
 
     /// <summary>The receiver: an absolute http or https URL. Unset: no webhooks.</summary>
-    public string? Url { get; init; }
+    public string? Url { get; set; }
 
     /// <summary>A file holding the signing secret (<c>whsec_...</c>) on its first non-empty line; relative to proxy.yaml's folder.</summary>
-    public string? SecretFile { get; init; }
+    public string? SecretFile { get; set; }
 
     /// <summary>The signing secret itself (<c>whsec_...</c>). For development; set <see cref="SecretFile"/> or this, not both.</summary>
-    public string? Secret { get; init; }
+    public string? Secret { get; set; }
 
     /// <summary>The event types to send (<see cref="SessionEventTypes"/>); unset: <see cref="DefaultEvents"/>.</summary>
-    public IReadOnlyList<string>? Events { get; init; }
+    public IReadOnlyList<string>? Events { get; set; }
 
     /// <summary>How long after its event a webhook is retried before it is dropped (with an error log and a metric).</summary>
-    public TimeSpan RetryFor { get; init; } = TimeSpan.FromHours(24);
+    public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
 
     /// <summary>How long one attempt may take (connecting, sending, the receiver's answer); longer is a failed attempt.</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>True when a receiver is configured.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Url);

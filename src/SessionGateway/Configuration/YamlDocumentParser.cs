@@ -20,7 +20,11 @@ internal static class YamlDocumentParser
 
     private static readonly string[] NullLiterals = ["~", "null", "Null", "NULL"];
 
-    public static YamlParseResult Parse(string path, string text)
+    public static YamlParseResult Parse(string path, string text) =>
+        SimpleYamlReader.TryRead(path, text) is { } document ? new YamlParseResult(document, []) : ParseWithYamlDotNet(path, text);
+
+    /// <summary>Every YAML file, and every error, read by YamlDotNet (<see cref="SimpleYamlReader"/> reads the common subset first).</summary>
+    internal static YamlParseResult ParseWithYamlDotNet(string path, string text)
     {
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var locations = new Dictionary<string, ConfigLocation>(StringComparer.OrdinalIgnoreCase);

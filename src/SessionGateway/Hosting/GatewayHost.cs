@@ -127,7 +127,6 @@ internal static partial class GatewayHost
     /// <summary>Builds the gateway application without starting it.</summary>
     public static GatewayBuild Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        Durations.RegisterConverter();
         var arguments = GatewayArguments.Parse(args);
         var loaded = ProxyYamlFile.Load(arguments.ResolveConfigPath(Environment.CurrentDirectory), TimeProvider.System);
         if (loaded.File is not { } file)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using OpenTelemetry.Metrics;
 using SessionGateway.Admin;
 using SessionGateway.Configuration;
@@ -24,10 +25,18 @@ internal static class ManagementExtensions
             settings.DrainDelay,
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<GracefulDrain>>()));
-        // The meters themselves are added by the telemetry registration (AddGatewayTelemetry).
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
+        AddPrometheusExporter(services);
         return services;
     }
+
+    /// <summary>
+    /// A method of its own so that OpenTelemetry's assemblies load only with a management listener: precompiled code
+    /// loads the assembly of every type a method names as the method is entered.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddPrometheusExporter(IServiceCollection services) =>
+        // The meters themselves are added by the telemetry registration (AddGatewayTelemetry).
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddPrometheusExporter());
 
     /// <summary>
     /// First in the pipeline: requests on <paramref name="listener"/>'s port go to a pipeline of their own that answers

@@ -31,23 +31,55 @@ public sealed class DurationsTests
     public void TryParse_Garbage_Fails(string text) => Assert.False(Durations.TryParse(text, out _));
 
     [Fact]
-    public void Binder_WithConverterRegistered_BindsShorthandAndTimeSpanStrings()
+    public void TryBind_ShorthandAndTimeSpanStrings_BindToTheirDurations()
     {
-        Durations.RegisterConverter();
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Brief"] = "15m", ["Lengthy"] = "00:00:30" })
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Session:AccessTokenLifetime"] = "15m",
+                ["Session:RefreshTokenLifetime"] = "30.00:00:00",
+                ["Session:Webhooks:Timeout"] = "250ms",
+                ["Session:RateLimits:Login:Window"] = "1.5h",
+                ["Session:Store:BusyTimeout"] = " 10S ",
+            })
             .Build();
 
-        var bound = configuration.Get<TwoDurations>()!;
+        var settings = GatewayConfigValidator.TryBind(configuration)!;
 
-        Assert.Equal(TimeSpan.FromMinutes(15), bound.Brief);
-        Assert.Equal(TimeSpan.FromSeconds(30), bound.Lengthy);
+        Assert.Equal(TimeSpan.FromMinutes(15), settings.AccessTokenLifetime);
+        Assert.Equal(TimeSpan.FromDays(30), settings.RefreshTokenLifetime);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), settings.Webhooks.Timeout);
+        Assert.Equal(TimeSpan.FromMinutes(90), settings.RateLimits.Login.Window);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.Store.BusyTimeout);
     }
 
-    public sealed record TwoDurations
+    [Fact]
+    public void TryBind_ATextSettingThatReadsLikeADuration_IsLeftAsWritten()
     {
-        public TimeSpan Brief { get; init; }
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Session:AccessTokenLifetime"] = "15m",
+                ["Session:Issuer"] = "30s",
+                ["Session:Headers:Claims:role"] = "12h",
+            })
+            .Build();
 
-        public TimeSpan Lengthy { get; init; }
+        var settings = GatewayConfigValidator.TryBind(configuration)!;
+
+        Assert.Equal("30s", settings.Issuer);
+        Assert.Equal("12h", settings.Headers.Claims["role"]);
+    }
+
+    [Fact]
+    public void TryBind_AShorthandThatIsNoDuration_FailsNamingTheKey()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Session:Webhooks:Timeout"] = "15x" })
+            .Build();
+
+        Assert.Null(GatewayConfigValidator.TryBind(configuration, mayFail: true));
+        var error = Assert.Throws<InvalidOperationException>(() => GatewayConfigValidator.TryBind(configuration));
+        Assert.Contains("Session:Webhooks:Timeout", error.Message, StringComparison.Ordinal);
     }
 }
