@@ -152,6 +152,14 @@ internal static class ConfigSchema
             return;
         }
 
+        if (checkValues && section.Value is null && type.IsValueType && Nullable.GetUnderlyingType(type) is null)
+        {
+            // A number, switch or duration written empty has no value to take: the binder keeps the default, which is
+            // neither what was written nor necessarily off. Only the settings that can be unset (IdleTimeout...) may be.
+            problems.Add(new ConfigProblem(section.Path, $"{NeedsAValue}: write {Describe(target)}"));
+            return;
+        }
+
         if (!checkValues || section.Value is null || target == typeof(string))
         {
             return;

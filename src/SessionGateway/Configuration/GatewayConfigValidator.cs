@@ -142,7 +142,12 @@ internal static class GatewayConfigValidator
         configuration[key] is null && !configuration.GetSection(key).GetChildren().Any() &&
         configuration is IConfigurationRoot root && root.Providers.Any(p => p.TryGet(key, out _));
 
-    /// <summary>Binds the Session section; after schema problems a value may not convert, which is already reported.</summary>
+    /// <summary>
+    /// Binds the Session section with the source-generated binder (<c>EnableConfigurationBindingGenerator</c>: no
+    /// reflection, no <c>TypeDescriptor</c>, whose first use alone costs a start 10-25 ms); shorthand durations are
+    /// rewritten first (<see cref="Durations.ExpandShorthand"/>). After schema problems a value may not convert,
+    /// which is already reported.
+    /// </summary>
     public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
     {
         try

@@ -5,9 +5,9 @@ namespace SessionGateway.Configuration;
 /// <summary>
 /// The <c>Session</c> section bound once per version of the configuration and shared: the start-up, the validator,
 /// <c>IOptions</c>/<c>IOptionsMonitor&lt;SessionSettings&gt;</c> and the authentication options all read the same
-/// object. Binding is reflection over every property (after a property's second use, .NET emits and JIT-compiles an
-/// accessor for it), and a start used to bind the section five times. A reload (or a source added to the
-/// configuration) fires the reload token taken before the bind, and the next read binds again.
+/// object: a start used to bind the section five times. (The bind itself is source-generated, see
+/// <see cref="GatewayConfigValidator.TryBind"/>.) A reload (or a source added to the configuration) fires the reload
+/// token taken before the bind, and the next read binds again.
 /// </summary>
 internal sealed class SessionSettingsBinder(IConfiguration configuration)
 {

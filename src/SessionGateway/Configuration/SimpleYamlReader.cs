@@ -84,9 +84,13 @@ internal sealed class SimpleYamlReader
     private bool AtItem(int line) => _text[_lines[line].Start + _lines[line].Indent] == '-';
 
     /// <summary>A block mapping whose keys are at <paramref name="indent"/>; the first key is at the current line.</summary>
+    /// <remarks>
+    /// Depth counts collections from the root (1). YamlDotNet's reading refuses any node deeper than
+    /// <see cref="YamlDocumentParser.MaxDepth"/>, a collection's values included, so collections that deep are left to it.
+    /// </remarks>
     private bool ReadMapping(int indent, string prefix, int depth)
     {
-        if (depth > YamlDocumentParser.MaxDepth)
+        if (depth >= YamlDocumentParser.MaxDepth)
         {
             return false;
         }
@@ -156,7 +160,7 @@ internal sealed class SimpleYamlReader
     /// <summary>A block sequence whose dashes are at <paramref name="indent"/>, starting at the current line.</summary>
     private bool ReadSequence(int indent, string prefix, int depth)
     {
-        if (depth > YamlDocumentParser.MaxDepth)
+        if (depth >= YamlDocumentParser.MaxDepth)
         {
             return false;
         }
@@ -365,7 +369,7 @@ internal sealed class SimpleYamlReader
 
         switch (_text[position])
         {
-            case '[' or '{' when depth > YamlDocumentParser.MaxDepth:
+            case '[' or '{' when depth >= YamlDocumentParser.MaxDepth:
                 return -1;
             case '[':
                 return ReadFlowSequence(position + 1, end, key, depth);

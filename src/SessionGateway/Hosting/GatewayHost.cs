@@ -134,6 +134,10 @@ internal static partial class GatewayHost
             return new GatewayBuild(null, null, loaded.Problems);
         }
 
+        // The framework's host builder keeps the main thread busy for a while with nothing for the second core to do:
+        // the engine's first-use costs are paid there meanwhile. The provider is read from the file only as a hint.
+        _ = EngineWarmUp.Begin(sqlite: !string.Equals(
+            file.Current.Data.GetValueOrDefault(SessionSettings.SectionName + ":Store:Provider"), nameof(Storage.StoreProvider.Postgres), StringComparison.OrdinalIgnoreCase));
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = arguments.Rest });
 
         // proxy.yaml replaces appsettings.json; environment variables and the command line override it as usual.

@@ -232,6 +232,37 @@ public sealed class GatewayConfigValidatorTests
         Assert.Contains("needs a value", problem.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Found by review: the reflection binder read a number, switch or duration written empty as 0 or false, the
+    /// source-generated one keeps the default (rate limits on, a 30 s grace period): neither is what was written.
+    /// </summary>
+    [Theory]
+    [InlineData("Paths:\n    MergeSlashes:", "Session:Paths:MergeSlashes", "true or false")]
+    [InlineData("RateLimits:\n    Login:\n      Enabled: ~", "Session:RateLimits:Login:Enabled", "true or false")]
+    [InlineData("RefreshGracePeriod:", "Session:RefreshGracePeriod", "a duration")]
+    [InlineData("ExpiredStatusCode:", "Session:ExpiredStatusCode", "a whole number")]
+    [InlineData("Cookies:\n    SameSite:", "Session:Cookies:SameSite", "one of:")]
+    public void Validate_EmptyValueForANumberSwitchOrDuration_IsAProblemNamingTheKey(string lines, string key, string expected)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains("needs a value", problem.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, problem.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("IdleTimeout:")]
+    [InlineData("AbsoluteLifetime: ~")]
+    public void Validate_EmptyValueForADurationThatCanBeOff_MeansOff(string line)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + line + "\n");
+
+        Assert.Empty(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+    }
+
     [Fact]
     public void Validate_EmptyValueForAnOptionalSetting_MeansUnset()
     {

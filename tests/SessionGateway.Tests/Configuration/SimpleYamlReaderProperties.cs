@@ -94,6 +94,29 @@ public sealed class SimpleYamlReaderProperties
         AssertAgrees(text);
     }
 
+    /// <summary>Found by review: the simple reader took one level of nesting more than YamlDotNet's reading allows.</summary>
+    [Theory]
+    [InlineData(62)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(65)]
+    public void TryRead_NestingAroundTheLimit_AgreesWithYamlDotNet(int levels)
+    {
+        var block = string.Concat(Enumerable.Range(0, levels).Select(i => new string(' ', i) + "k:\n")) + new string(' ', levels) + "v: 1\n";
+        var flow = "a: " + new string('[', levels - 1) + "x" + new string(']', levels - 1) + "\n";
+
+        foreach (var text in new[] { block, flow })
+        {
+            var full = YamlDocumentParser.ParseWithYamlDotNet("proxy.yaml", text);
+            if (full.Problems.Count > 0)
+            {
+                Assert.Null(SimpleYamlReader.TryRead("proxy.yaml", text));
+            }
+
+            AssertAgrees(text);
+        }
+    }
+
     private static void AssertAgrees(string text)
     {
         if (SimpleYamlReader.TryRead("proxy.yaml", text) is not { } simple)
