@@ -279,11 +279,14 @@ internal sealed class SimpleYamlReader
             _ => true,
         };
 
-    /// <summary><c>[a, "b"]</c>: scalars only, all on this line; returns the position after the bracket or -1.</summary>
-    private int ReadFlowSequence(int position, int end, string prefix, int depth)
+    /// <summary>
+    /// <c>[a, "b"]</c> or <c>{ a: 1, b: "2" }</c> (<paramref name="close"/> says which), all on this line; returns the
+    /// position after the closing bracket or -1.
+    /// </summary>
+    private int ReadFlowCollection(int position, int end, string prefix, int depth, char close)
     {
         position = SkipSpaces(position, end);
-        if (position < end && _text[position] == ']')
+        if (position < end && _text[position] == close)
         {
             _data[prefix] = null;
             return position + 1;
@@ -291,14 +294,13 @@ internal sealed class SimpleYamlReader
 
         for (var index = 0; ; index++)
         {
-            var key = prefix + ":" + index.ToString(CultureInfo.InvariantCulture);
-            position = Locate(key, position, overwrite: true) ? ReadFlowValue(position, end, key, depth + 1) : -1;
+            position = close == ']' ? ReadFlowItem(position, end, prefix, index, depth) : ReadFlowEntry(position, end, prefix, depth);
             if (position < 0 || (position = SkipSpaces(position, end)) == end)
             {
                 return -1;
             }
 
-            if (_text[position] == ']')
+            if (_text[position] == close)
             {
                 return position + 1;
             }
@@ -312,48 +314,24 @@ internal sealed class SimpleYamlReader
         }
     }
 
-    /// <summary><c>{ a: 1, b: "2" }</c>: scalar values only, all on this line; returns the position after the brace or -1.</summary>
-    private int ReadFlowMapping(int position, int end, string prefix, int depth)
+    /// <summary>An item of a flow sequence; the position after it or -1.</summary>
+    private int ReadFlowItem(int position, int end, string prefix, int index, int depth)
     {
-        position = SkipSpaces(position, end);
-        if (position < end && _text[position] == '}')
+        var key = prefix + ":" + index.ToString(CultureInfo.InvariantCulture);
+        return Locate(key, position, overwrite: true) ? ReadFlowValue(position, end, key, depth + 1) : -1;
+    }
+
+    /// <summary>A <c>key: value</c> entry of a flow mapping; the position after it or -1.</summary>
+    private int ReadFlowEntry(int position, int end, string prefix, int depth)
+    {
+        var keyEnd = KeyEnd(position, end);
+        if (keyEnd < 0 || keyEnd + 1 == end || _text[keyEnd + 1] != ' ')
         {
-            _data[prefix] = null;
-            return position + 1;
+            return -1;
         }
 
-        while (true)
-        {
-            var keyEnd = KeyEnd(position, end);
-            if (keyEnd < 0 || keyEnd + 1 == end || _text[keyEnd + 1] != ' ')
-            {
-                return -1;
-            }
-
-            var key = prefix + ":" + _text[position..keyEnd];
-            if (!Locate(key, position, overwrite: false))
-            {
-                return -1;
-            }
-
-            position = ReadFlowValue(SkipSpaces(keyEnd + 1, end), end, key, depth + 1);
-            if (position < 0 || (position = SkipSpaces(position, end)) == end)
-            {
-                return -1;
-            }
-
-            if (_text[position] == '}')
-            {
-                return position + 1;
-            }
-
-            if (_text[position] != ',')
-            {
-                return -1;
-            }
-
-            position = SkipSpaces(position + 1, end);
-        }
+        var key = prefix + ":" + _text[position..keyEnd];
+        return Locate(key, position, overwrite: false) ? ReadFlowValue(SkipSpaces(keyEnd + 1, end), end, key, depth + 1) : -1;
     }
 
     /// <summary>
@@ -372,9 +350,9 @@ internal sealed class SimpleYamlReader
             case '[' or '{' when depth >= YamlDocumentParser.MaxDepth:
                 return -1;
             case '[':
-                return ReadFlowSequence(position + 1, end, key, depth);
+                return ReadFlowCollection(position + 1, end, key, depth, ']');
             case '{':
-                return ReadFlowMapping(position + 1, end, key, depth);
+                return ReadFlowCollection(position + 1, end, key, depth, '}');
             case '\'' or '"':
                 var after = ReadQuoted(position, end, out var quoted);
                 _data[key] = quoted;

@@ -33,16 +33,14 @@ public sealed class DurationsTests
     [Fact]
     public void TryBind_ShorthandAndTimeSpanStrings_BindToTheirDurations()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Session:AccessTokenLifetime"] = "15m",
-                ["Session:RefreshTokenLifetime"] = "30.00:00:00",
-                ["Session:Webhooks:Timeout"] = "250ms",
-                ["Session:RateLimits:Login:Window"] = "1.5h",
-                ["Session:Store:BusyTimeout"] = " 10S ",
-            })
-            .Build();
+        var configuration = Session(new Dictionary<string, string?>
+        {
+            ["Session:AccessTokenLifetime"] = "15m",
+            ["Session:RefreshTokenLifetime"] = "30.00:00:00",
+            ["Session:Webhooks:Timeout"] = "250ms",
+            ["Session:RateLimits:Login:Window"] = "1.5h",
+            ["Session:Store:BusyTimeout"] = " 10S ",
+        });
 
         var settings = GatewayConfigValidator.TryBind(configuration)!;
 
@@ -56,14 +54,12 @@ public sealed class DurationsTests
     [Fact]
     public void TryBind_ATextSettingThatReadsLikeADuration_IsLeftAsWritten()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Session:AccessTokenLifetime"] = "15m",
-                ["Session:Issuer"] = "30s",
-                ["Session:Headers:Claims:role"] = "12h",
-            })
-            .Build();
+        var configuration = Session(new Dictionary<string, string?>
+        {
+            ["Session:AccessTokenLifetime"] = "15m",
+            ["Session:Issuer"] = "30s",
+            ["Session:Headers:Claims:role"] = "12h",
+        });
 
         var settings = GatewayConfigValidator.TryBind(configuration)!;
 
@@ -74,12 +70,13 @@ public sealed class DurationsTests
     [Fact]
     public void TryBind_AShorthandThatIsNoDuration_FailsNamingTheKey()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Session:Webhooks:Timeout"] = "15x" })
-            .Build();
+        var configuration = Session(new Dictionary<string, string?> { ["Session:Webhooks:Timeout"] = "15x" });
 
         Assert.Null(GatewayConfigValidator.TryBind(configuration, mayFail: true));
         var error = Assert.Throws<InvalidOperationException>(() => GatewayConfigValidator.TryBind(configuration));
         Assert.Contains("Session:Webhooks:Timeout", error.Message, StringComparison.Ordinal);
     }
+
+    private static IConfiguration Session(Dictionary<string, string?> values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 }
