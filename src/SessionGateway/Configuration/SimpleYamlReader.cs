@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace SessionGateway.Configuration;
 
@@ -30,7 +31,8 @@ internal sealed class SimpleYamlReader
     }
 
     /// <summary>One line with content: its number, where it starts in the text, its indentation and where its content ends.</summary>
-    private readonly record struct Line(int Number, int Start, int Indent, int End);
+    /// <remarks>A class: a list of a struct of this assembly is a generic instantiation the JIT compiles at every start.</remarks>
+    private sealed record Line(int Number, int Start, int Indent, int End);
 
     /// <summary>Printable ASCII, spaces and line feeds only; blank and comment-only lines are dropped here.</summary>
     private bool SplitLines()
@@ -264,7 +266,7 @@ internal sealed class SimpleYamlReader
         }
 
         var value = _text[start..stop];
-        _data[key] = value is "~" or "null" or "Null" or "NULL" ? null : value;
+        _data[key] = PlainValue(value);
         return true;
     }
 
@@ -371,7 +373,7 @@ internal sealed class SimpleYamlReader
         }
 
         var value = _text[position..stop];
-        _data[key] = value is "~" or "null" or "Null" or "NULL" ? null : value;
+        _data[key] = PlainValue(value);
         return stop;
     }
 
@@ -380,7 +382,7 @@ internal sealed class SimpleYamlReader
     {
         value = null;
         var quote = _text[position];
-        var builder = (System.Text.StringBuilder?)null;
+        StringBuilder? builder = null;
         var from = position + 1;
         for (var i = from; i < end; i++)
         {
@@ -396,7 +398,7 @@ internal sealed class SimpleYamlReader
 
             if (quote == '\'' && i + 1 < end && _text[i + 1] == '\'')
             {
-                builder ??= new System.Text.StringBuilder();
+                builder ??= new StringBuilder();
                 builder.Append(_text, from, i + 1 - from);
                 from = i + 2;
                 i++;
@@ -409,6 +411,9 @@ internal sealed class SimpleYamlReader
 
         return -1;
     }
+
+    /// <summary>A plain scalar's value: YAML's null literals are null (quoted ones are text).</summary>
+    private static string? PlainValue(string text) => text is "~" or "null" or "Null" or "NULL" ? null : text;
 
     /// <summary>
     /// The end of a key (<c>name:</c> followed by a space or the line's end) starting at <paramref name="position"/>,
