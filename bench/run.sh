@@ -5,8 +5,9 @@
 #                                and docs/benchmarks.png
 #   bash bench/run.sh --quick    smoke run (about a minute): 2 s runs, 1 round; prints the tables only
 #   bash bench/run.sh --no-docs  full run that prints the table only
-#   bash bench/run.sh --only start   only start to first answer (gateway vs bare YARP, BENCH_STARTS each,
-#                                interleaved); prints its line only. For work on start-up on a shared machine.
+#   bash bench/run.sh --only start   only start to first answer (gateway, bare YARP and bare YARP with one
+#                                catch-all route, BENCH_STARTS each, interleaved); prints its line only. For work
+#                                on start-up on a shared machine.
 #   bash bench/run.sh --only proxy   only the requests/s table (no refresh, memory or start); prints it only.
 #
 # Settings (environment):
@@ -19,13 +20,14 @@
 #
 # What it measures, all on 127.0.0.1 (docs/benchmarks.md says more):
 #   1. requests/s and p99 latency, wrk -t1 -cN, of: the upstream itself (nginx `return 200`, 100-byte body),
-#      nginx proxy_pass, bare YARP (bench/BareYarp), the gateway on an anonymous route, the gateway on a session
+#      nginx proxy_pass, bare YARP (bench/BareYarp, the gateway's routes), the gateway on an anonymous route, the gateway on a session
 #      route with a valid access-token cookie, nginx with auth_request to the gateway (forward-auth, the shipped
 #      deploy/nginx configuration) on that route; each warmed up first, then rounds interleaved so that noise from
 #      other work on the machine falls on every target alike; medians, and ratios to bare YARP from this run.
 #   2. refresh rotations/s on SQLite and on PostgreSQL, N clients each chaining its own token (bench/refresh.lua).
 #   3. resident memory under load (VmRSS sampled during the measured runs, VmHWM), gateway vs bare YARP.
-#   4. time from process start to the first answer through the proxy, gateway vs bare YARP (median of starts).
+#   4. time from process start to the first answer through the proxy, gateway vs bare YARP (median of starts,
+#      polled every millisecond without starting a process per attempt); bare YARP with one catch-all route too.
 # Any answer other than 2xx, or any socket error, makes a target invalid; an invalid run exits 1 and leaves
 # the docs alone.
 set -euo pipefail
