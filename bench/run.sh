@@ -48,7 +48,7 @@ for arg in "$@"; do
     --only) expect_only=1 ;;
     --only=start) only=start; write_docs=0 ;;
     --only=proxy) only=proxy; write_docs=0 ;;
-    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -593,16 +593,19 @@ refresh_benchmark() {
 # connection itself (/dev/tcp), and the pause is a read that times out on a FIFO nobody writes to. A curl and a
 # sleep per attempt, as this loop was until 2026-11-28, cost about 8 ms of CPU every 13 ms: some 0.6 of this
 # machine's two cores taken from the process being timed, and more from the gateway, which starts on both cores.
-first_answer() { # port path pid deadline
+first_answer() { # port path pid deadline; the pause FIFO is open on $pause_fd
   local port=$1 path=$2 pid=$3 deadline=$4 status conn
-  [ -n "${pause_fd:-}" ] || { mkfifo "$work/pause"; exec {pause_fd}<>"$work/pause"; }
   while :; do
     if { exec {conn}<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null; then
-      printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$path" "$port" >&"$conn"
+      # A connection reset before the request is written must not end the run by SIGPIPE: ignored around this
+      # builtin only, so no process started later inherits it.
+      trap '' PIPE
+      printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n' "$path" "$port" >&"$conn" 2>/dev/null || true
+      trap - PIPE
       status=""
-      IFS= read -r -t 5 -u "$conn" status || true
+      IFS= read -r -t 5 -u "$conn" status 2>/dev/null || true
       exec {conn}>&-
-      [[ "$status" == "HTTP/1.1 200 "* ]] && return 0
+      [[ "$status" == HTTP/1.?" 200 "* ]] && return 0
     fi
     kill -0 "$pid" 2>/dev/null || return 1
     (( ${EPOCHREALTIME//[!0-9]/} < deadline )) || return 2
@@ -612,10 +615,13 @@ first_answer() { # port path pid deadline
 
 # Start to first answer: a fresh process each time, polled until the proxy route answers 200. The gateway
 # opens the existing session database of the proxy benchmark (a restart, as after a deploy or a crash).
-# Interleaved gateway/YARP, so that machine noise falls on both.
+# Interleaved gateway, bare YARP and bare YARP with one catch-all route, so that machine noise falls on all three.
 startup_benchmark() {
-  local which port path t0 ms
+  local which port path t0 ms answered pause_fd
   stop "$gateway_pid"; stop "$yarp_pid"; stop "${yarp_work_pid:-}"
+  # The poller's pause, opened before any start is timed (and closed after, so that no later process inherits it).
+  mkfifo "$work/pause"
+  exec {pause_fd}<>"$work/pause"
   log "start to first answer, $starts starts each"
   for _ in $(seq 1 "$starts"); do
     for which in gateway yarp yarp-catch-all; do
@@ -628,15 +634,19 @@ startup_benchmark() {
         start_yarp "$port" "$work/start-$which.log"; path=/app/page
         yarp_routes=gateway
       fi
-      first_answer "$port" "$path" "$started" $((t0 + 30000000)) || {
+      answered=0
+      first_answer "$port" "$path" "$started" $((t0 + 30000000)) || answered=$?
+      if [ "$answered" -ne 0 ]; then
         tail -n 30 "$work/start-$which.log" >&2
-        die "$which exited during start, or gave no answer within 30 s of its start"
-      }
+        [ "$answered" -eq 1 ] && die "$which exited during start"
+        die "$which gave no answer within 30 s of its start"
+      fi
       ms=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
       echo "$ms" >>"$work/results/start-$which"
       stop "$started"
     done
   done
+  exec {pause_fd}>&-
   log "start to first answer (ms): gateway $(tr '\n' ' ' <"$work/results/start-gateway"), yarp $(tr '\n' ' ' <"$work/results/start-yarp"), yarp with one catch-all route $(tr '\n' ' ' <"$work/results/start-yarp-catch-all")"
 }
 

@@ -1,5 +1,6 @@
 // Bare YARP for bench/run.sh: the same Kestrel setting as the gateway (no Server header), only MapReverseProxy.
-// Routes, clusters, URLs and log levels come from the command line, e.g.
+// Routes, clusters, URLs and log levels come from the command line (bench/run.sh passes the routes of the gateway's
+// proxy.yaml: a login route with its method, /public and /app), e.g.
 //   dotnet BareYarp.dll --Urls http://127.0.0.1:5000 --Logging:LogLevel:Default Warning
 //     --ReverseProxy:Routes:all:ClusterId up --ReverseProxy:Routes:all:Match:Path "{**catch-all}"
 //     --ReverseProxy:Clusters:up:Destinations:d:Address http://127.0.0.1:5001/
