@@ -20,9 +20,9 @@
 #
 # What it measures, all on 127.0.0.1 (docs/benchmarks.md says more):
 #   1. requests/s and p99 latency, wrk -t1 -cN, of: the upstream itself (nginx `return 200`, 100-byte body),
-#      nginx proxy_pass, bare YARP (bench/BareYarp, the gateway's routes), the gateway on an anonymous route, the gateway on a session
-#      route with a valid access-token cookie, nginx with auth_request to the gateway (forward-auth, the shipped
-#      deploy/nginx configuration) on that route; each warmed up first, then rounds interleaved so that noise from
+#      nginx proxy_pass, bare YARP (bench/BareYarp, the gateway's routes), the gateway on an anonymous route, the
+#      gateway on a session route with a valid access-token cookie, nginx with auth_request to the gateway
+#      (forward-auth, the shipped deploy/nginx configuration) on that route; each warmed up first, then rounds interleaved so that noise from
 #      other work on the machine falls on every target alike; medians, and ratios to bare YARP from this run.
 #   2. refresh rotations/s on SQLite and on PostgreSQL, N clients each chaining its own token (bench/refresh.lua).
 #   3. resident memory under load (VmRSS sampled during the measured runs, VmHWM), gateway vs bare YARP.
@@ -630,9 +630,10 @@ startup_benchmark() {
       if [ "$which" = gateway ]; then
         start_gateway "$port" "$work/start-gateway.log"; path=/public/page
       else
-        if [ "$which" = yarp ]; then yarp_routes=gateway; else yarp_routes=catch-all; fi
-        start_yarp "$port" "$work/start-$which.log"; path=/app/page
-        yarp_routes=gateway
+        # A variable assigned before a function's name holds for that call only.
+        if [ "$which" = yarp ]; then start_yarp "$port" "$work/start-yarp.log"
+        else yarp_routes=catch-all start_yarp "$port" "$work/start-yarp-catch-all.log"; fi
+        path=/app/page
       fi
       answered=0
       first_answer "$port" "$path" "$started" $((t0 + 30000000)) || answered=$?
