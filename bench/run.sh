@@ -22,8 +22,9 @@
 #   1. requests/s and p99 latency, wrk -t1 -cN, of: the upstream itself (nginx `return 200`, 100-byte body),
 #      nginx proxy_pass, bare YARP (bench/BareYarp, the gateway's routes), the gateway on an anonymous route, the
 #      gateway on a session route with a valid access-token cookie, nginx with auth_request to the gateway
-#      (forward-auth, the shipped deploy/nginx configuration) on that route; each warmed up first, then rounds interleaved so that noise from
-#      other work on the machine falls on every target alike; medians, and ratios to bare YARP from this run.
+#      (forward-auth, the shipped deploy/nginx configuration) on that route; each warmed up first, then rounds
+#      interleaved so that noise from other work on the machine falls on every target alike; medians, and ratios
+#      to bare YARP from this run.
 #   2. refresh rotations/s on SQLite and on PostgreSQL, N clients each chaining its own token (bench/refresh.lua).
 #   3. resident memory under load (VmRSS sampled during the measured runs, VmHWM), gateway vs bare YARP.
 #   4. time from process start to the first answer through the proxy, gateway vs bare YARP (median of starts,
