@@ -11,6 +11,7 @@ namespace SessionGateway.Configuration;
 internal static class ConfigSchema
 {
     private const string NeedsAValue = "needs a value";
+    private const string NotASection = "expects a single value, not a section";
 
     // Reading nullability is reflection-heavy and the types never change: once per property. The context is not
     // thread-safe, hence the lock (taken only on the first sight of a property).
@@ -22,12 +23,15 @@ internal static class ConfigSchema
     /// setting declared non-nullable is written empty (YAML reads <c>Key:</c> with nothing after it as null, which
     /// the binder would put into a string the code trusts never to be null).
     /// </summary>
-    /// <returns>False when such an empty value was found: the bound settings would hold a null where none may be.</returns>
+    /// <returns>
+    /// False when such an empty value, or a list or mapping where one value belongs, was found: the bound settings would
+    /// hold a null where none may be.
+    /// </returns>
     public static bool Check(IConfigurationSection section, Type type, bool checkValues, List<ConfigProblem> problems)
     {
         var before = problems.Count;
         Check(section, type, nullability: null, checkValues, problems);
-        return !problems.Skip(before).Any(p => p.Message.StartsWith(NeedsAValue, StringComparison.Ordinal));
+        return !problems.Skip(before).Any(p => p.Message.StartsWith(NeedsAValue, StringComparison.Ordinal) || p.Message == NotASection);
     }
 
     private static void Check(IConfigurationSection section, Type type, NullabilityInfo? nullability, bool checkValues, List<ConfigProblem> problems)
@@ -140,7 +144,7 @@ internal static class ConfigSchema
                 children.TrueForAll(c => int.TryParse(c.Key, NumberStyles.None, CultureInfo.InvariantCulture, out _));
             if (!isFlagList)
             {
-                problems.Add(new ConfigProblem(section.Path, "expects a single value, not a section"));
+                problems.Add(new ConfigProblem(section.Path, NotASection));
             }
 
             return;

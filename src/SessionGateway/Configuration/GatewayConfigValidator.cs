@@ -71,8 +71,8 @@ internal static class GatewayConfigValidator
     private static void CheckSessionSection(IConfiguration configuration, YamlDocument document, SessionSettingsBinder? settingsBinder, List<ConfigProblem> problems)
     {
         var before = problems.Count;
-        // A text setting written empty binds as null; the checks below (and the gateway) assume none is, so they
-        // wait until it is filled in.
+        // A text setting written empty, or written as a list or mapping, binds as null; the checks below (and the
+        // gateway) assume none is, so they wait until it is written as one value.
         var complete = ConfigSchema.Check(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings), checkValues: true, problems);
         var mayFail = problems.Count > before;
         if (!complete)
@@ -146,13 +146,21 @@ internal static class GatewayConfigValidator
     /// Binds the Session section with the source-generated binder (<c>EnableConfigurationBindingGenerator</c>: no
     /// reflection, no <c>TypeDescriptor</c>, whose first use alone costs a start 10-25 ms); shorthand durations are
     /// rewritten first (<see cref="Durations.ExpandShorthand"/>). After schema problems a value may not convert,
-    /// which is already reported.
+    /// which is already reported. A section that would bind a null where none may be (a text written empty, a list
+    /// where one value belongs) does not bind at all: the services built at start read these settings before the
+    /// validator's report is printed, and would fail on the null with a stack trace instead.
     /// </summary>
     public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
     {
         try
         {
-            var section = Durations.ExpandShorthand(configuration.GetSection(SessionSettings.SectionName), typeof(SessionSettings));
+            var written = configuration.GetSection(SessionSettings.SectionName);
+            if (!ConfigSchema.Check(written, typeof(SessionSettings), checkValues: true, []))
+            {
+                throw new InvalidOperationException("The Session section holds a value that binds as null; the configuration check names it.");
+            }
+
+            var section = Durations.ExpandShorthand(written, typeof(SessionSettings));
             var settings = section.Get<SessionSettings>() ?? new SessionSettings();
             return settings.Assertion.Claims is null && IsWrittenEmpty(configuration, AssertionClaimsKey)
                 ? settings with { Assertion = settings.Assertion with { Claims = [] } }

@@ -57,6 +57,33 @@ public sealed class CheckProcessTests
         Assert.DoesNotContain("configuration OK", stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Found by YamlDocumentParserProperties: the validator named these keys, but the start built the identity header
+    /// transform from the settings first, which held the null the value binds as, and died with a stack trace.
+    /// </summary>
+    [Theory]
+    [InlineData("ReservedPrefix:", "4:5: Session:Headers:ReservedPrefix: needs a value")]
+    [InlineData("Claims:\n    role: [X-User-Role]", "5:9: Session:Headers:Claims:role: expects a single value, not a section")]
+    public async Task ValueThatBindsAsNull_StartExitsTwoNamingTheKey(string headers, string expected)
+    {
+        var directory = Directory.CreateTempSubdirectory("sg-check-").FullName;
+        var path = Path.Combine(directory, "proxy.yaml");
+        await File.WriteAllTextAsync(path, $$"""
+            Urls: http://127.0.0.1:{{LoopbackPorts.Free()}}
+            Session:
+              Headers:
+                {{headers.Replace("\n", "\n    ", StringComparison.Ordinal)}}
+            {{Upstream.CatchAllYaml("http://127.0.0.1:5001/")}}
+            """);
+
+        var (exitCode, stdout, stderr) = await RunAsync(directory, "--config", path);
+
+        Assert.True(exitCode == 2, $"exit {exitCode}\n{stdout}\n{stderr}");
+        Assert.Contains("the configuration has 1 problem(s); not starting.", stderr, StringComparison.Ordinal);
+        Assert.True(stderr.Contains($"{path}:{expected}", StringComparison.Ordinal), stderr);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task UnreachableStore_ExitsTwoNamingTheConnectionString()
     {

@@ -233,6 +233,26 @@ public sealed class GatewayConfigValidatorTests
     }
 
     /// <summary>
+    /// Found by YamlDocumentParserProperties (a line of proxy.yaml moved under Headers:Claims): a list or mapping where
+    /// one text belongs was reported, then bound as a null into the dictionary and the validator threw on it.
+    /// </summary>
+    [Theory]
+    [InlineData("Headers:\n    Claims:\n      Methods: [POST]", "Session:Headers:Claims:Methods")]
+    [InlineData("Headers:\n    Claims:\n      role: { a: b }", "Session:Headers:Claims:role")]
+    [InlineData("Headers:\n    Strip: [[X-A]]", "Session:Headers:Strip:0")]
+    [InlineData("Headers:\n    UserId: [X-User-Id]", "Session:Headers:UserId")]
+    [InlineData("Policies:\n    admin:\n      RequireClaims:\n        role: [admin]", "Session:Policies:admin:RequireClaims:role")]
+    public void Validate_SectionWhereATextBelongs_IsOneProblemNamingTheKey(string lines, string key)
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  " + lines + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains("expects a single value, not a section", problem.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Found by review: the reflection binder read a number, switch or duration written empty as 0 or false, the
     /// source-generated one keeps the default (rate limits on, a 30 s grace period): neither is what was written.
     /// </summary>

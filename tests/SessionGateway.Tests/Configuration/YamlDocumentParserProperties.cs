@@ -1,3 +1,4 @@
+using System.Reflection;
 using CsCheck;
 using Microsoft.Extensions.Configuration;
 using SessionGateway.Configuration;
@@ -6,7 +7,8 @@ namespace SessionGateway.Tests.Configuration;
 
 /// <summary>
 /// Properties of the YAML loader over generated text (CsCheck): the parser never throws, it returns a document or
-/// problems; and whatever it accepts, the validator checks without throwing (a reload must reject, never crash).
+/// problems; whatever it accepts, the validator checks without throwing (a reload must reject, never crash); and the
+/// settings the start builds its services from, when the section binds at all, hold no null where none is declared.
 /// </summary>
 [Trait("Category", PropertyRun.Category)]
 public sealed class YamlDocumentParserProperties
@@ -74,6 +76,76 @@ public sealed class YamlDocumentParserProperties
         {
             var configuration = new ConfigurationBuilder().Add(new ProxyYamlCandidateSource(document)).Build();
             _ = GatewayConfigValidator.Validate(configuration, document, yarpValidator: null);
+            if (GatewayConfigValidator.TryBind(configuration, mayFail: true) is { } settings)
+            {
+                AssertNoUndeclaredNull(settings, SessionSettings.SectionName);
+            }
+        }
+    }
+
+    private static readonly NullabilityInfoContext Nullability = new();
+
+    // Walks the bound settings as the services read them: a null text, list item or dictionary value where the type
+    // declares none is what the start's services would fail on with a stack trace.
+    private static void AssertNoUndeclaredNull(object settings, string path)
+    {
+        foreach (var property in settings.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (property.GetIndexParameters().Length > 0 || property.SetMethod is null)
+            {
+                continue;
+            }
+
+            var value = property.GetValue(settings);
+            var key = path + ":" + property.Name;
+            NullabilityInfo nullability;
+            lock (Nullability)
+            {
+                nullability = Nullability.Create(property);
+            }
+
+            if (value is null)
+            {
+                Assert.True(nullability.ReadState != NullabilityState.NotNull, key + " is null");
+                continue;
+            }
+
+            if (value is string || value.GetType().IsValueType)
+            {
+                continue;
+            }
+
+            if (value is System.Collections.IDictionary dictionary)
+            {
+                foreach (System.Collections.DictionaryEntry entry in dictionary)
+                {
+                    AssertItem(entry.Value, nullability.GenericTypeArguments[^1], $"{key}:{entry.Key}");
+                }
+            }
+            else if (value is System.Collections.IEnumerable items)
+            {
+                var i = 0;
+                foreach (var item in items)
+                {
+                    AssertItem(item, nullability.ElementType ?? nullability.GenericTypeArguments[0], $"{key}:{i++}");
+                }
+            }
+            else
+            {
+                AssertNoUndeclaredNull(value, key);
+            }
+        }
+    }
+
+    private static void AssertItem(object? item, NullabilityInfo nullability, string key)
+    {
+        if (item is null)
+        {
+            Assert.True(nullability.ReadState != NullabilityState.NotNull, key + " is null");
+        }
+        else if (item is not string && !item.GetType().IsValueType)
+        {
+            AssertNoUndeclaredNull(item, key);
         }
     }
 
