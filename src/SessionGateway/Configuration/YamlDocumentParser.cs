@@ -8,7 +8,8 @@ namespace SessionGateway.Configuration;
 /// the same shape the JSON provider produces: mappings nest with <c>:</c>, sequences use their index, an empty
 /// mapping or sequence is a key with a null value. Never throws: text that is not a configuration comes back as
 /// problems, including shapes that would otherwise exhaust the stack or memory (nesting deeper than
-/// <see cref="MaxDepth"/>, an alias inside the node it names, aliases that expand past <see cref="MaxKeys"/> keys).
+/// <see cref="MaxDepth"/>, an alias inside the node it names or before its anchor, aliases that expand past
+/// <see cref="MaxKeys"/> keys).
 /// </summary>
 internal static class YamlDocumentParser
 {
@@ -29,11 +30,11 @@ internal static class YamlDocumentParser
         var data = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         var locations = new Dictionary<string, ConfigLocation>(StringComparer.OrdinalIgnoreCase);
         var problems = new List<ConfigProblem>();
-        if (TooDeep(text) is { } deepest)
+        if (Prescan(path, text) is { } hostile)
         {
-            // YamlDotNet builds its node tree recursively: deep enough nesting would overflow the stack (and end the
-            // process) before any node reached us, so the events are counted first, which takes no recursion.
-            problems.Add(new ConfigProblem("", $"invalid YAML: nested deeper than {MaxDepth} levels", new ConfigLocation(path, (int)deepest.Line, (int)deepest.Column)));
+            // YamlDotNet builds its node tree recursively, and compares unresolved aliases recursively: these shapes
+            // would overflow the stack (and end the process) before any node reached us.
+            problems.Add(hostile);
             return new YamlParseResult(null, problems);
         }
 
@@ -85,23 +86,49 @@ internal static class YamlDocumentParser
         return new YamlParseResult(problems.Count == 0 ? new YamlDocument(path, data, locations) : null, problems);
     }
 
-    /// <summary>The first place where nesting passes <see cref="MaxDepth"/>, if it does; syntax errors are left to the real load.</summary>
-    private static Mark? TooDeep(string text)
+    /// <summary>
+    /// Reads the events once, without recursion, for the shapes YamlDotNet's load cannot survive: nesting deeper than
+    /// <see cref="MaxDepth"/>, and an alias that names no anchor completed before it (one inside the node it names, or
+    /// one written before its anchor: YAML forbids both, YamlDotNet resolves them late, and two such aliases as keys of
+    /// one mapping make its comparison of them recurse without end). Syntax errors are left to the real load.
+    /// </summary>
+    private static ConfigProblem? Prescan(string path, string text)
     {
         using var reader = new StringReader(text);
         var parser = new Parser(reader);
-        var depth = 0;
+        // The anchor each open collection carries (null for none), and whether each anchor's latest node is complete:
+        // a name may be anchored again, and an alias names the latest.
+        var open = new Stack<string?>();
+        var complete = new Dictionary<string, bool>(StringComparer.Ordinal);
         try
         {
             while (parser.MoveNext())
             {
                 switch (parser.Current)
                 {
-                    case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when ++depth > MaxDepth:
-                        return parser.Current.Start;
-                    case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
-                        depth--;
+                    case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when open.Count >= MaxDepth:
+                        return new ConfigProblem("", $"invalid YAML: nested deeper than {MaxDepth} levels", At(path, parser.Current.Start));
+                    case YamlDotNet.Core.Events.NodeEvent { Anchor.IsEmpty: false } collection and (YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart):
+                        open.Push(collection.Anchor.Value);
+                        complete[collection.Anchor.Value] = false;
                         break;
+                    case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                        open.Push(null);
+                        break;
+                    case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                        if (open.TryPop(out var closed) && closed is not null)
+                        {
+                            complete[closed] = true;
+                        }
+
+                        break;
+                    case YamlDotNet.Core.Events.Scalar { Anchor.IsEmpty: false } scalar:
+                        complete[scalar.Anchor.Value] = true;
+                        break;
+                    case YamlDotNet.Core.Events.AnchorAlias alias when !complete.TryGetValue(alias.Value.Value, out var done) || !done:
+                        return new ConfigProblem("", complete.ContainsKey(alias.Value.Value)
+                            ? $"invalid YAML: the alias *{alias.Value.Value} refers to a node that contains it"
+                            : $"invalid YAML: the alias *{alias.Value.Value} names no anchor written before it", At(path, alias.Start));
                 }
             }
         }
@@ -113,14 +140,14 @@ internal static class YamlDocumentParser
         return null;
     }
 
-    /// <summary>What one walk of a document collects, and the nodes it is inside of (an alias may name one of them).</summary>
+    /// <summary>What one walk of a document collects, and how deep it is (aliases can nest what the text does not).</summary>
     private sealed record Walk(
         string Path,
         Dictionary<string, string?> Data,
         Dictionary<string, ConfigLocation> Locations,
         List<ConfigProblem> Problems)
     {
-        public HashSet<YamlNode> Open { get; } = new(ReferenceEqualityComparer.Instance);
+        public int Depth { get; set; }
 
         public bool Stopped { get; set; }
     }
@@ -132,25 +159,19 @@ internal static class YamlDocumentParser
             return;
         }
 
-        if (walk.Open.Count >= MaxDepth || walk.Locations.Count >= MaxKeys)
+        if (walk.Depth >= MaxDepth || walk.Locations.Count >= MaxKeys)
         {
             // Nesting made of aliases (the text itself was checked), or aliases expanding to an enormous tree.
-            walk.Problems.Add(new ConfigProblem(key, walk.Open.Count >= MaxDepth
+            walk.Problems.Add(new ConfigProblem(key, walk.Depth >= MaxDepth
                 ? $"nested deeper than {MaxDepth} levels (through aliases)"
                 : $"more than {MaxKeys} keys (aliases expanding?)", At(walk.Path, node.Start)));
             walk.Stopped = true;
             return;
         }
 
-        if (!walk.Open.Add(node))
-        {
-            walk.Problems.Add(new ConfigProblem(key, "an alias refers to a node that contains it", At(walk.Path, node.Start)));
-            walk.Stopped = true;
-            return;
-        }
-
+        walk.Depth++;
         VisitNode(node, key, walk);
-        walk.Open.Remove(node);
+        walk.Depth--;
     }
 
     private static void VisitNode(YamlNode node, string key, Walk walk)

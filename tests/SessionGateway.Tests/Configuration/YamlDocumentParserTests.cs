@@ -42,6 +42,9 @@ public sealed class YamlDocumentParserTests
         NestedMappings5000Deep,
         AliasesOfAliasesExpandingToABillionKeys,
         AliasChainDeeperThanTheLimit,
+        TwoAliasKeysOfTheMappingTheyAreIn,
+        TwoAliasKeysBeforeTheirAnchor,
+        AliasBeforeItsAnchor,
     }
 
     private static string Text(HostileShape shape) => shape switch
@@ -54,16 +57,24 @@ public sealed class YamlDocumentParserTests
             + string.Concat(Enumerable.Range(1, 9).Select(i => $"a{i}: &a{i} [{string.Join(",", Enumerable.Repeat($"*a{i - 1}", 10))}]\n")),
         HostileShape.AliasChainDeeperThanTheLimit => "a0: &a0 x\n"
             + string.Concat(Enumerable.Range(1, 100).Select(i => $"a{i}: &a{i} [*a{i - 1}]\n")),
+        HostileShape.TwoAliasKeysOfTheMappingTheyAreIn => "Session: &a {*a : 1, *a : 2}\n",
+        HostileShape.TwoAliasKeysBeforeTheirAnchor => "Session: {*a : 1, *a : 2}\nOther: &a x\n",
+        HostileShape.AliasBeforeItsAnchor => "Session:\n  Headers:\n    Strip: [*a]\nOther: &a x\n",
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
 
     /// <summary>
     /// Each of these overflowed the stack (ending the process, a running gateway included on a hot reload) or would
-    /// expand without bound. Now each is a problem with a place, like any other broken file.
+    /// expand without bound (the two alias keys were found by YamlDocumentParserProperties: YamlDotNet compares
+    /// unresolved aliases by recursing into the same comparison). Now each is a problem with a place, like any other
+    /// broken file. (An alias before its anchor is refused by YAML itself; YamlDotNet resolved it.)
     /// </summary>
     [Theory]
-    [InlineData(HostileShape.AliasInsideItsOwnSequence, "an alias refers to a node that contains it")]
-    [InlineData(HostileShape.AliasInsideItsOwnMapping, "an alias refers to a node that contains it")]
+    [InlineData(HostileShape.AliasInsideItsOwnSequence, "the alias *x refers to a node that contains it")]
+    [InlineData(HostileShape.AliasInsideItsOwnMapping, "the alias *x refers to a node that contains it")]
+    [InlineData(HostileShape.TwoAliasKeysOfTheMappingTheyAreIn, "the alias *a refers to a node that contains it")]
+    [InlineData(HostileShape.TwoAliasKeysBeforeTheirAnchor, "the alias *a names no anchor written before it")]
+    [InlineData(HostileShape.AliasBeforeItsAnchor, "the alias *a names no anchor written before it")]
     [InlineData(HostileShape.NestedSequences200000Deep, "nested deeper than 64 levels")]
     [InlineData(HostileShape.NestedMappings5000Deep, "nested deeper than 64 levels")]
     [InlineData(HostileShape.AliasesOfAliasesExpandingToABillionKeys, "more than 100000 keys")]
