@@ -259,7 +259,7 @@ public sealed class HotReloadTests
 
         await File.WriteAllTextAsync(gateway.ConfigPath, "Session: &loop\n  Headers: *loop\n" + Yaml(upstream.Url(), RouteA + "\n" + RouteB));
         await TestGateway.WaitUntilAsync(
-            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("an alias refers to a node that contains it", StringComparison.Ordinal))),
+            () => Task.FromResult(gateway.Logs.Entries.Any(e => e.EventId.Id == 4002 && e.Message.Contains("the alias *loop refers to a node that contains it", StringComparison.Ordinal))),
             "the recursive alias is reported");
 
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/a"));
