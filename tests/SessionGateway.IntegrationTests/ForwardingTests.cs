@@ -102,6 +102,29 @@ public sealed class ForwardingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.GatewayTimeout, await gateway.StatusOfAsync("/slow"));
     }
 
+    /// <summary>
+    /// Found by a campaign of extreme settings: a route's Timeout (documented, accepted by the checks) made every request
+    /// on it a 500, because the framework's request-timeout middleware was not in the pipeline.
+    /// </summary>
+    [Fact]
+    public async Task Request_OnARouteWithATimeout_IsForwardedWithinIt_And504AfterIt()
+    {
+        using var slow = WireMock.Server.WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
+        slow.Given(WireMock.RequestBuilders.Request.Create().WithPath("/slow"))
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(5)));
+        slow.Given(WireMock.RequestBuilders.Request.Create().WithPath("/fast"))
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200));
+        var yaml = Upstream.CatchAllYaml(slow.Url()).Replace(
+            "      AuthorizationPolicy: anonymous\n",
+            "      AuthorizationPolicy: anonymous\n      Timeout: 00:00:01\n",
+            StringComparison.Ordinal);
+        Assert.Contains("Timeout: 00:00:01", yaml, StringComparison.Ordinal);
+        await using var gateway = await TestGateway.StartAsync(yaml);
+
+        Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/fast"));
+        Assert.Equal(HttpStatusCode.GatewayTimeout, await gateway.StatusOfAsync("/slow"));
+    }
+
     private async Task<string> SendRawAsync(string request)
     {
         using var client = new TcpClient();

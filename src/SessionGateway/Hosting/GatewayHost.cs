@@ -318,6 +318,7 @@ internal static partial class GatewayHost
 
         // Before AddReverseProxy, which only adds its own factory when none is registered.
         services.AddSingleton<IForwarderHttpClientFactory, GatewayHttpClientFactory>();
+        services.AddRequestTimeouts();
         services.AddReverseProxy()
             .LoadFromConfig(configuration.GetSection(ReverseProxySchema.SectionName))
             .AddTransforms<GatewayTransformProvider>();
@@ -340,6 +341,9 @@ internal static partial class GatewayHost
         }
 
         app.UseRouting();
+        // A route's Timeout or TimeoutPolicy is applied by this middleware (YARP answers 500 on such a route without
+        // it, and a reload may add one to any route): after routing, since the timeout is endpoint metadata.
+        app.UseRequestTimeouts();
         if (settings.RateLimits.AnyEnabled)
         {
             // After routing (the policy is endpoint metadata), before any session work: refresh and login per client address.

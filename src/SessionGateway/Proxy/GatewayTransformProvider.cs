@@ -54,5 +54,11 @@ internal sealed class GatewayTransformProvider(
             context.RequestTransforms.Add(_formRequest);
             context.ResponseTransforms.Add(_formResponse);
         }
+
+        if (context.Route.Timeout is not null ||
+            (context.Route.TimeoutPolicy is { } policy && !policy.Equals("Disable", StringComparison.OrdinalIgnoreCase)))
+        {
+            context.ResponseTransforms.Add(RouteTimeoutTransform.Instance);
+        }
     }
 }
