@@ -59,6 +59,12 @@ internal sealed record SessionEngineOptions
     /// </summary>
     public TimeSpan? AuditRetention { get; init; } = TimeSpan.FromDays(90);
 
+    /// <summary>
+    /// The longest interval a timer or lock wait takes: the runtime's timers take at most about 49.7 days, a lock wait
+    /// about 24.8 (int milliseconds); longer ones threw when the service started, which stopped the host.
+    /// </summary>
+    public static readonly TimeSpan LongestTimerInterval = TimeSpan.FromDays(24);
+
     /// <summary>Collects every problem rather than stopping at the first.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -93,9 +99,9 @@ internal sealed record SessionEngineOptions
             errors.Add("Session:SigningKeyRotation must be at least 10 minutes.");
         }
 
-        if (KeyRefreshInterval <= TimeSpan.Zero || KeyRefreshInterval >= SigningKeyRotation)
+        if (KeyRefreshInterval < TimeSpan.FromSeconds(1) || KeyRefreshInterval > LongestTimerInterval || KeyRefreshInterval >= SigningKeyRotation)
         {
-            errors.Add("Session:KeyRefreshInterval must be positive and shorter than Session:SigningKeyRotation.");
+            errors.Add("Session:KeyRefreshInterval must be at least 1 second, at most 24 days, and shorter than Session:SigningKeyRotation.");
         }
 
         if (!Enum.IsDefined(Algorithm))

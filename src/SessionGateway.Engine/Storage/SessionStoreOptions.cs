@@ -48,9 +48,9 @@ internal sealed record SessionStoreOptions
             errors.Add("Session:Store:ConnectionString " + problem);
         }
 
-        if (SweepInterval <= TimeSpan.Zero)
+        if (SweepInterval < TimeSpan.FromSeconds(1) || SweepInterval > Sessions.SessionEngineOptions.LongestTimerInterval)
         {
-            errors.Add("Session:Store:SweepInterval must be positive.");
+            errors.Add("Session:Store:SweepInterval must be between 1 second and 24 days.");
         }
 
         if (SweepBatchSize <= 0)
@@ -58,9 +58,9 @@ internal sealed record SessionStoreOptions
             errors.Add("Session:Store:SweepBatchSize must be positive.");
         }
 
-        if (BusyTimeout < TimeSpan.Zero)
+        if (BusyTimeout < TimeSpan.Zero || BusyTimeout > Sessions.SessionEngineOptions.LongestTimerInterval)
         {
-            errors.Add("Session:Store:BusyTimeout must not be negative.");
+            errors.Add("Session:Store:BusyTimeout must be between 0 and 24 days.");
         }
 
         return errors;

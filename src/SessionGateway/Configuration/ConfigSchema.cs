@@ -170,6 +170,12 @@ internal static class ConfigSchema
         }
 
         var value = section.Value;
+        if (target == typeof(TimeSpan) && Durations.TryParse(value, out var duration) && duration.Duration() > Durations.Longest)
+        {
+            problems.Add(new ConfigProblem(section.Path, $"'{value}' is longer than {Durations.Longest.TotalDays:0} days (100 years), the longest duration a setting takes"));
+            return;
+        }
+
         var ok = target switch
         {
             _ when target == typeof(bool) => bool.TryParse(value, out _),

@@ -8,6 +8,13 @@ namespace SessionGateway.Configuration;
 /// </summary>
 internal static class Durations
 {
+    /// <summary>
+    /// The longest duration a <c>Session</c> setting takes: far past any lifetime or retention that makes sense, and
+    /// far inside what dates can add and subtract (year 9999 is about 2.9 million days away; a lifetime beyond it
+    /// failed every login, a retention beyond year 1 every sweep).
+    /// </summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromDays(36_500);
+
     public static bool TryParse(string? text, out TimeSpan value)
     {
         value = default;

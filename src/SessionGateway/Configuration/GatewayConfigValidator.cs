@@ -1,3 +1,4 @@
+using System.Globalization;
 using SessionGateway.Management;
 using SessionGateway.SignIn;
 using SessionGateway.Storage;
@@ -188,6 +189,14 @@ internal static class GatewayConfigValidator
     /// <summary>The ASP.NET Core keys that would otherwise fail later, at start, with a stack trace.</summary>
     private static void CheckHostSettings(IConfiguration configuration, List<ConfigProblem> problems)
     {
+        // The host reads a whole number of seconds and silently keeps its default for anything else; past about 49
+        // days its shutdown threw, which skipped the drain and aborted the requests in flight.
+        if (configuration["ShutdownTimeoutSeconds"] is { } shutdown &&
+            (!int.TryParse(shutdown, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 86_400))
+        {
+            problems.Add(new ConfigProblem("ShutdownTimeoutSeconds", $"'{shutdown}' is not a whole number of seconds from 0 to 86400"));
+        }
+
         if (configuration["Urls"] is { Length: > 0 } urls)
         {
             ListenAddresses.Check(urls, "Urls", "http://127.0.0.1:8080 or http://*:8080", configuration, problems);
@@ -241,9 +250,10 @@ internal static class GatewayConfigValidator
                 : new ConfigProblem(session, message));
         }
 
-        if (settings.ExpiredStatusCode is < 400 or > 499 or 403 or 404 or 405)
+        // 407 is a proxy's own challenge: browsers and HTTP clients treat it as one, not as the app's answer.
+        if (settings.ExpiredStatusCode is < 400 or > 499 or 403 or 404 or 405 or 407)
         {
-            problems.Add(new ConfigProblem(session + ":ExpiredStatusCode", $"{settings.ExpiredStatusCode} cannot be the session-expired status: use a 4xx other than 403, 404 and 405 (440 by default, 401 for SDK defaults)"));
+            problems.Add(new ConfigProblem(session + ":ExpiredStatusCode", $"{settings.ExpiredStatusCode} cannot be the session-expired status: use a 4xx other than 403, 404, 405 and 407 (440 by default, 401 for SDK defaults)"));
         }
 
         (string, string)[] paths = string.IsNullOrWhiteSpace(settings.Login.UsersFile)

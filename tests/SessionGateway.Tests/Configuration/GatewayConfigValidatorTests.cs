@@ -515,6 +515,37 @@ public sealed class GatewayConfigValidatorTests
         Assert.Equal(2, problem.Location!.Value.Line);
     }
 
+    /// <summary>
+    /// Found by a campaign of extreme settings: each was accepted, then stopped the host as it started (a timer longer
+    /// than the runtime takes, or under 1 ms), failed every login, refresh or sweep (a date past year 9999 or before
+    /// year 1), threw on SIGTERM (skipping the drain), or was a proxy's own status. The limit moves with the date for
+    /// the lifetimes, so the test values are far past it.
+    /// </summary>
+    [Theory]
+    [InlineData("Session:\n  RefreshTokenLifetime: 10675199d", "Session:RefreshTokenLifetime", "longer than 36500 days")]
+    [InlineData("Session:\n  AbsoluteLifetime: 3000000d", "Session:AbsoluteLifetime", "longer than 36500 days")]
+    [InlineData("Session:\n  AuditRetention: 1000000d", "Session:AuditRetention", "longer than 36500 days")]
+    [InlineData("Session:\n  SigningKeyRotation: 10675199.02:48:05", "Session:SigningKeyRotation", "longer than 36500 days")]
+    [InlineData("Session:\n  RateLimits:\n    Refresh:\n      Window: 10675199.02:48:05", "Session:RateLimits:Refresh:Window", "longer than 36500 days")]
+    [InlineData("Session:\n  Store:\n    SweepInterval: 50d", "Session:Store:SweepInterval", "between 1 second and 24 days")]
+    [InlineData("Session:\n  Store:\n    SweepInterval: 00:00:00.0000001", "Session:Store:SweepInterval", "between 1 second and 24 days")]
+    [InlineData("Session:\n  Store:\n    BusyTimeout: 25d", "Session:Store:BusyTimeout", "between 0 and 24 days")]
+    [InlineData("Session:\n  KeyRefreshInterval: 00:00:00.0000001", "Session:KeyRefreshInterval", "at least 1 second, at most 24 days")]
+    [InlineData("Session:\n  SigningKeyRotation: 100d\n  KeyRefreshInterval: 50d", "Session:KeyRefreshInterval", "at least 1 second, at most 24 days")]
+    [InlineData("Session:\n  ExpiredStatusCode: 407", "Session:ExpiredStatusCode", "other than 403, 404, 405 and 407")]
+    [InlineData("ShutdownTimeoutSeconds: 2147483647", "ShutdownTimeoutSeconds", "from 0 to 86400")]
+    [InlineData("ShutdownTimeoutSeconds: 30s", "ShutdownTimeoutSeconds", "from 0 to 86400")]
+    [InlineData("ShutdownTimeoutSeconds: -5", "ShutdownTimeoutSeconds", "from 0 to 86400")]
+    public void Validate_ValueThatWouldBreakAtRunTime_IsAProblemOnThatKey(string yaml, string key, string message)
+    {
+        var (document, configuration) = ConfigTestData.Load(yaml + "\n");
+
+        var problem = Assert.Single(GatewayConfigValidator.Validate(configuration, document, yarpValidator: null));
+
+        Assert.Equal(key, problem.Key);
+        Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validate_SessionLimitsThatWork_HaveNoProblems()
     {
