@@ -89,9 +89,7 @@ public sealed class ForwardingTests : IAsyncLifetime
     [Fact]
     public async Task Request_WhenUpstreamIsTooSlow_Is504()
     {
-        using var slow = WireMock.Server.WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
-        slow.Given(WireMock.RequestBuilders.Request.Create().UsingAnyMethod())
-            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(5)));
+        using var slow = SlowUpstream();
         var yaml = Upstream.CatchAllYaml(slow.Url()).Replace(
             "    app:\n",
             "    app:\n      HttpRequest:\n        ActivityTimeout: 00:00:01\n",
@@ -109,11 +107,7 @@ public sealed class ForwardingTests : IAsyncLifetime
     [Fact]
     public async Task Request_OnARouteWithATimeout_IsForwardedWithinIt_And504AfterIt()
     {
-        using var slow = WireMock.Server.WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
-        slow.Given(WireMock.RequestBuilders.Request.Create().WithPath("/slow"))
-            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(5)));
-        slow.Given(WireMock.RequestBuilders.Request.Create().WithPath("/fast"))
-            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200));
+        using var slow = SlowUpstream();
         var yaml = Upstream.CatchAllYaml(slow.Url()).Replace(
             "      AuthorizationPolicy: anonymous\n",
             "      AuthorizationPolicy: anonymous\n      Timeout: 00:00:01\n",
@@ -123,6 +117,17 @@ public sealed class ForwardingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, await gateway.StatusOfAsync("/fast"));
         Assert.Equal(HttpStatusCode.GatewayTimeout, await gateway.StatusOfAsync("/slow"));
+    }
+
+    /// <summary>An upstream that answers /fast at once and /slow after 5 seconds.</summary>
+    private static WireMock.Server.WireMockServer SlowUpstream()
+    {
+        var slow = WireMock.Server.WireMockServer.Start(new WireMock.Settings.WireMockServerSettings { Urls = [$"http://127.0.0.1:{Upstream.FreePort()}"] });
+        slow.Given(WireMock.RequestBuilders.Request.Create().WithPath("/slow"))
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200).WithDelay(TimeSpan.FromSeconds(5)));
+        slow.Given(WireMock.RequestBuilders.Request.Create().WithPath("/fast"))
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(200));
+        return slow;
     }
 
     private async Task<string> SendRawAsync(string request)
