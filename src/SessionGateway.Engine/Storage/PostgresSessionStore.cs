@@ -48,7 +48,8 @@ internal sealed class PostgresSessionStore : ISessionStore, IAsyncDisposable, ID
         var seconds = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
         if (!given.ContainsKey("Timeout"))
         {
-            builder.Timeout = seconds;
+            // Npgsql refuses a connect timeout over 1024 s; a longer BusyTimeout still bounds the commands.
+            builder.Timeout = Math.Min(seconds, 1024);
         }
 
         if (!given.ContainsKey("Command Timeout") && !given.ContainsKey("CommandTimeout"))

@@ -170,7 +170,7 @@ internal static class ConfigSchema
         }
 
         var value = section.Value;
-        if (target == typeof(TimeSpan) && Durations.TryParse(value, out var duration) && duration.Duration() > Durations.Longest)
+        if (target == typeof(TimeSpan) && Durations.TryParse(value, out var duration) && (duration > Durations.Longest || duration < -Durations.Longest))
         {
             problems.Add(new ConfigProblem(section.Path, $"'{value}' is longer than {Durations.Longest.TotalDays:0} days (100 years), the longest duration a setting takes"));
             return;

@@ -586,6 +586,12 @@ internal static class GatewayConfigValidator
 
             CheckAssertionMetadata(route, key, problems);
 
+            // YARP takes whole milliseconds (under 1 ms is 0: every request times out at once) and caps at int.MaxValue.
+            if (route.Timeout is { } timeout && (timeout < TimeSpan.FromSeconds(1) || timeout > Sessions.SessionEngineOptions.LongestTimerInterval))
+            {
+                problems.Add(new ConfigProblem(key + ":Timeout", $"route '{route.RouteId}': a timeout of {timeout} is outside 1 second to 24 days"));
+            }
+
             if (!string.IsNullOrEmpty(route.CorsPolicy))
             {
                 // CORS is answered for every path before routing (Session:Cors), and routing's check that an endpoint's

@@ -106,6 +106,10 @@ internal static class YamlDocumentParser
             {
                 switch (parser.Current)
                 {
+                    case YamlDotNet.Core.Events.DocumentStart:
+                        // Anchors belong to their document (a second one is refused after the load, which must survive it).
+                        complete.Clear();
+                        break;
                     case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart when open.Count >= MaxDepth:
                         return new ConfigProblem("", $"invalid YAML: nested deeper than {MaxDepth} levels", At(path, parser.Current.Start));
                     case YamlDotNet.Core.Events.NodeEvent { Anchor.IsEmpty: false } collection and (YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart):

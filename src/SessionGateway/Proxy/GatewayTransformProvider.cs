@@ -55,8 +55,8 @@ internal sealed class GatewayTransformProvider(
             context.ResponseTransforms.Add(_formResponse);
         }
 
-        if (context.Route.Timeout is not null ||
-            (context.Route.TimeoutPolicy is { } policy && !policy.Equals("Disable", StringComparison.OrdinalIgnoreCase)))
+        // (A TimeoutPolicy can only be Disable here: no named policies are defined.)
+        if (context.Route.Timeout is not null)
         {
             context.ResponseTransforms.Add(RouteTimeoutTransform.Instance);
         }

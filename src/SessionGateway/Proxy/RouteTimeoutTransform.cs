@@ -4,7 +4,7 @@ using Yarp.ReverseProxy.Transforms;
 namespace SessionGateway.Proxy;
 
 /// <summary>
-/// On a route with a <c>Timeout</c> or <c>TimeoutPolicy</c>: when the route's timeout ends the request before the
+/// On a route with a <c>Timeout</c>: when the route's timeout ends the request before the
 /// upstream answered, the client gets 504 Gateway Timeout. The framework's timeout cancels the request the way a
 /// client that went away does, and YARP answers that with 400; here the timeout is told apart by its own token.
 /// </summary>

@@ -533,6 +533,7 @@ public sealed class GatewayConfigValidatorTests
     [InlineData("Session:\n  KeyRefreshInterval: 00:00:00.0000001", "Session:KeyRefreshInterval", "at least 1 second, at most 24 days")]
     [InlineData("Session:\n  SigningKeyRotation: 100d\n  KeyRefreshInterval: 50d", "Session:KeyRefreshInterval", "at least 1 second, at most 24 days")]
     [InlineData("Session:\n  ExpiredStatusCode: 407", "Session:ExpiredStatusCode", "other than 403, 404, 405 and 407")]
+    [InlineData("ReverseProxy:\n  Routes:\n    r:\n      ClusterId: c\n      Timeout: 00:00:00.0005\n      Match:\n        Path: /x\n  Clusters:\n    c:\n      Destinations:\n        d:\n          Address: http://127.0.0.1:1/", "ReverseProxy:Routes:r:Timeout", "outside 1 second to 24 days")]
     [InlineData("ShutdownTimeoutSeconds: 2147483647", "ShutdownTimeoutSeconds", "from 0 to 86400")]
     [InlineData("ShutdownTimeoutSeconds: 30s", "ShutdownTimeoutSeconds", "from 0 to 86400")]
     [InlineData("ShutdownTimeoutSeconds: -5", "ShutdownTimeoutSeconds", "from 0 to 86400")]
@@ -544,6 +545,20 @@ public sealed class GatewayConfigValidatorTests
 
         Assert.Equal(key, problem.Key);
         Assert.Contains(message, problem.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Found by review: TimeSpan.MinValue has no magnitude to take (Duration() throws), and the start threw.</summary>
+    [Fact]
+    public void Validate_TheMostNegativeDuration_IsAProblemNotAnException()
+    {
+        var (document, configuration) = ConfigTestData.Load("Session:\n  RefreshGracePeriod: -10675199.02:48:05.4775808\n");
+
+        var problems = GatewayConfigValidator.Validate(configuration, document, yarpValidator: null);
+
+        Assert.Contains(problems, p => p.Key == "Session:RefreshGracePeriod" && p.Message.Contains("longer than 36500 days", StringComparison.Ordinal));
+        // The bind the start makes first (before the report is printed) must not throw either.
+        var exception = Record.Exception(() => GatewayConfigValidator.TryBind(configuration, mayFail: true));
+        Assert.Null(exception);
     }
 
     [Fact]

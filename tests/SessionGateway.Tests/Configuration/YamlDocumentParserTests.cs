@@ -45,6 +45,7 @@ public sealed class YamlDocumentParserTests
         TwoAliasKeysOfTheMappingTheyAreIn,
         TwoAliasKeysBeforeTheirAnchor,
         AliasBeforeItsAnchor,
+        AliasKeysBeforeTheirAnchorInASecondDocument,
     }
 
     private static string Text(HostileShape shape) => shape switch
@@ -60,6 +61,7 @@ public sealed class YamlDocumentParserTests
         HostileShape.TwoAliasKeysOfTheMappingTheyAreIn => "Session: &a {*a : 1, *a : 2}\n",
         HostileShape.TwoAliasKeysBeforeTheirAnchor => "Session: {*a : 1, *a : 2}\nOther: &a x\n",
         HostileShape.AliasBeforeItsAnchor => "Session:\n  Headers:\n    Strip: [*a]\nOther: &a x\n",
+        HostileShape.AliasKeysBeforeTheirAnchorInASecondDocument => "Session: &k x\n---\na: {*k : 1, *k : 2}\nb: &k 2\n",
         _ => throw new ArgumentOutOfRangeException(nameof(shape)),
     };
 
@@ -75,6 +77,7 @@ public sealed class YamlDocumentParserTests
     [InlineData(HostileShape.TwoAliasKeysOfTheMappingTheyAreIn, "the alias *a refers to a node that contains it")]
     [InlineData(HostileShape.TwoAliasKeysBeforeTheirAnchor, "the alias *a names no anchor written before it")]
     [InlineData(HostileShape.AliasBeforeItsAnchor, "the alias *a names no anchor written before it")]
+    [InlineData(HostileShape.AliasKeysBeforeTheirAnchorInASecondDocument, "the alias *k names no anchor written before it")]
     [InlineData(HostileShape.NestedSequences200000Deep, "nested deeper than 64 levels")]
     [InlineData(HostileShape.NestedMappings5000Deep, "nested deeper than 64 levels")]
     [InlineData(HostileShape.AliasesOfAliasesExpandingToABillionKeys, "more than 100000 keys")]

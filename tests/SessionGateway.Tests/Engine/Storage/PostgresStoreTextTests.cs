@@ -23,8 +23,12 @@ public sealed class PostgresStoreTextTests
         var defaults = new NpgsqlConnectionStringBuilder(PostgresSessionStore.BuildConnectionString("Host=db", TimeSpan.FromMilliseconds(200)));
         var given = new NpgsqlConnectionStringBuilder(PostgresSessionStore.BuildConnectionString("Host=db;Timeout=9;Command Timeout=7", TimeSpan.FromSeconds(5)));
 
+        // Found by review: Npgsql refuses a connect timeout over 1024 s, and the start failed naming no key.
+        var longest = new NpgsqlConnectionStringBuilder(PostgresSessionStore.BuildConnectionString("Host=db", TimeSpan.FromDays(24)));
+
         Assert.Equal((1, 1), (defaults.Timeout, defaults.CommandTimeout));
         Assert.Equal((9, 7), (given.Timeout, given.CommandTimeout));
+        Assert.Equal((1024, 2_073_600), (longest.Timeout, longest.CommandTimeout));
     }
 
     [Fact]
