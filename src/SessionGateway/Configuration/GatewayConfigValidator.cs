@@ -81,7 +81,8 @@ internal static class GatewayConfigValidator
             return;
         }
 
-        if ((settingsBinder is null ? TryBind(configuration, mayFail) : settingsBinder.TryGet(mayFail)) is { } settings)
+        // The shape was checked just above: the bind need not check it again.
+        if ((settingsBinder is null ? TryBind(configuration, mayFail, shapeChecked: true) : settingsBinder.TryGet(mayFail)) is { } settings)
         {
             CheckBound(settings, configuration, document, problems);
             return;
@@ -151,12 +152,15 @@ internal static class GatewayConfigValidator
     /// where one value belongs) does not bind at all: the services built at start read these settings before the
     /// validator's report is printed, and would fail on the null with a stack trace instead.
     /// </summary>
-    public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false)
+    /// <param name="configuration">The configuration whose Session section is bound.</param>
+    /// <param name="mayFail">Null instead of an exception when the section does not bind.</param>
+    /// <param name="shapeChecked">The caller has just checked the section's shape (the schema check) and found it complete.</param>
+    public static SessionSettings? TryBind(IConfiguration configuration, bool mayFail = false, bool shapeChecked = false)
     {
         try
         {
             var written = configuration.GetSection(SessionSettings.SectionName);
-            if (!ConfigSchema.Check(written, typeof(SessionSettings), checkValues: true, []))
+            if (!shapeChecked && !ConfigSchema.Check(written, typeof(SessionSettings), checkValues: true, []))
             {
                 throw new InvalidOperationException("The Session section holds a value that binds as null; the configuration check names it.");
             }

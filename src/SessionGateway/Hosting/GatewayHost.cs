@@ -243,7 +243,7 @@ internal static partial class GatewayHost
                 .AddCommandLine(arguments.Rest)
                 .Build();
             var candidateProblems = GatewayConfigValidator.Validate(merged, candidate, yarpValidator);
-            if (candidateProblems.Count == 0 && GatewayConfigValidator.TryBind(merged) is { } next)
+            if (candidateProblems.Count == 0 && GatewayConfigValidator.TryBind(merged, shapeChecked: true) is { } next)
             {
                 foreach (var key in settings.StartOnlyChanges(next))
                 {
